@@ -1,0 +1,39 @@
+# Quick start: `make demo` (the main job) and `make test`. Both install what they need.
+VENV := .venv
+BIN := $(VENV)/bin
+HW := $(BIN)/hazardwatch
+
+.PHONY: setup demo test unit lint stack-up stack-down stack-status bench clean
+
+setup:
+	@bash deploy/setup.sh
+
+demo: setup
+	$(HW) stack up
+	$(HW) demo
+
+test: setup lint
+	$(HW) stack up
+	$(BIN)/pytest tests
+
+unit: setup
+	$(BIN)/pytest -m unit tests
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+stack-up: setup
+	$(HW) stack up
+
+stack-down: setup
+	$(HW) stack down
+
+stack-status: setup
+	$(HW) stack status
+
+bench: setup
+	$(BIN)/python bench/stack.py
+
+clean: stack-down
+	rm -rf .run

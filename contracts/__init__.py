@@ -1,0 +1,1 @@
+"""The one wire schema shared by ingest, streams and alerting."""

@@ -1,0 +1,1 @@
+"""HazardWatch: command line and local real stack."""

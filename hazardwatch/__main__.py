@@ -1,0 +1,5 @@
+"""`python -m hazardwatch`."""
+
+from hazardwatch.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""Where the local stack keeps its data and which loopback ports it uses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+def default_run_dir() -> Path:
+    """The run directory inside the checkout (`.run/`, ignored by git), else under the cwd."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / ".run"
+    return Path.cwd() / ".run"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackSettings:
+    """Run directory and ports of the local stack; every field can be set from `HW_*` variables."""
+
+    run_dir: Path
+    mqtt_port: int = 11883
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    influx_port: int = 18086
+    influx_rpc_port: int = 18088
+    influx_db: str = "hazardwatch"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackSettings:
+        """Read `HW_RUN_DIR`, `HW_MQTT_PORT`, `HW_KAFKA_PORT`, … falling back to defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {"run_dir": Path(env.get("HW_RUN_DIR") or default_run_dir())}
+        for f in fields(cls):
+            raw = env.get(f"HW_{f.name.upper()}")
+            if f.name == "run_dir" or raw is None or raw == "":
+                continue
+            if f.name.endswith("_port"):
+                try:
+                    port = int(raw)
+                except ValueError:
+                    raise ValueError(f"HW_{f.name.upper()}={raw!r} is not a port number") from None
+                if not 1 <= port <= 65535:
+                    raise ValueError(f"HW_{f.name.upper()}={port} is outside 1..65535")
+                values[f.name] = port
+            else:
+                values[f.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The `HW_*` variables that reproduce these settings in a child process."""
+        out = {"HW_RUN_DIR": str(self.run_dir)}
+        for f in fields(self):
+            if f.name != "run_dir":
+                out[f"HW_{f.name.upper()}"] = str(getattr(self, f.name))
+        return out
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        """Bootstrap servers for Kafka clients."""
+        return f"{HOST}:{self.kafka_port}"
+
+    @property
+    def influx_url(self) -> str:
+        """Base URL of the InfluxDB HTTP API."""
+        return f"http://{HOST}:{self.influx_port}"

@@ -1,0 +1,1 @@
+"""MQTT → Kafka bridge with validation and a dead-letter topic."""

@@ -1,0 +1,1 @@
+"""Rule engine and stream workers (not built yet)."""

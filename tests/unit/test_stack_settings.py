@@ -1,0 +1,27 @@
+"""StackSettings: defaults, HW_* overrides and precise errors."""
+
+from pathlib import Path
+
+import pytest
+
+from hazardwatch.stack.settings import StackSettings
+
+
+def test_defaults_are_loopback_ports_under_run_dir() -> None:
+    s = StackSettings.from_env({"HW_RUN_DIR": "/tmp/x"})
+    assert s.run_dir == Path("/tmp/x")
+    assert s.kafka_bootstrap == "127.0.0.1:19092"
+    assert s.influx_url == "http://127.0.0.1:18086"
+
+
+def test_env_overrides_and_round_trip() -> None:
+    env = {"HW_RUN_DIR": "/tmp/y", "HW_MQTT_PORT": "2883", "HW_INFLUX_DB": "t1"}
+    s = StackSettings.from_env(env)
+    assert (s.mqtt_port, s.influx_db) == (2883, "t1")
+    assert StackSettings.from_env(s.to_env()) == s
+
+
+@pytest.mark.parametrize(("value", "needle"), [("abc", "not a port"), ("70000", "outside")])
+def test_bad_port_is_a_clear_error(value: str, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        StackSettings.from_env({"HW_KAFKA_PORT": value})
