@@ -4,55 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 
-from hazardwatch.stack import process
+from contracts.catalog import CatalogError
+from hazardwatch.commands import bridge, config, demo, stack
 from hazardwatch.stack.errors import StackError
-from hazardwatch.stack.manager import Stack
-from hazardwatch.stack.settings import StackSettings
-
-
-def _mib(n: int | None) -> str:
-    return "-" if n is None else f"{n / 1048576:.1f} MiB"
-
-
-def cmd_stack(args: argparse.Namespace) -> int:
-    """hazardwatch stack up|down|status|logs."""
-    stack = Stack(StackSettings.from_env())
-    if args.action == "up":
-        t0 = time.monotonic()
-        stack.up()
-        print(f"stack up in {time.monotonic() - t0:.1f} s (run dir {stack.settings.run_dir})")
-    elif args.action == "down":
-        stack.down()
-    elif args.action == "status":
-        rows = stack.status()
-        head = ("service", "state", "pid", "ports", "rss", "data")
-        print("{:<10} {:<10} {:>8}  {:<12} {:>10} {:>10}  log".format(*head))
-        for r in rows:
-            print(f"{r.name:<10} {r.state:<10} {r.pid or '-':>8}  "
-                  f"{','.join(map(str, r.ports)):<12} {_mib(r.rss_bytes):>10} "
-                  f"{_mib(r.data_bytes):>10}  {r.log_file}")
-        return 0 if all(r.state == "running" for r in rows) else 3
-    elif args.action == "logs":
-        names = [args.service] if args.service else [s.name for s in stack.services]
-        for name in names:
-            svc = stack.service(name)
-            print(f"==> {svc.log_file} <==")
-            print(process.tail(svc.log_file, args.lines))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="hazardwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("stack", help="run the local real stack (Mosquitto, Kafka, InfluxDB)")
-    p.add_argument("action", choices=["up", "down", "status", "logs"])
-    p.add_argument("service", nargs="?", help="with logs: one service")
-    p.add_argument("-n", "--lines", type=int, default=40, help="with logs: lines per service")
-    p.set_defaults(func=cmd_stack)
+    for module in (stack, config, bridge, demo):
+        module.add_parser(sub)
     return parser
 
 
@@ -61,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
+    except CatalogError as exc:
+        print(f"hazardwatch: {exc}", file=sys.stderr)
+        code = 1
     except (StackError, ValueError) as exc:
         print(f"hazardwatch: {exc}", file=sys.stderr)
         code = 2

@@ -10,12 +10,19 @@ from pathlib import Path
 HOST = "127.0.0.1"
 
 
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
 def default_run_dir() -> Path:
     """The run directory inside the checkout (`.run/`, ignored by git), else under the cwd."""
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "pyproject.toml").is_file():
-        return checkout / ".run"
+    if (CHECKOUT / "pyproject.toml").is_file():
+        return CHECKOUT / ".run"
     return Path.cwd() / ".run"
+
+
+def default_catalog() -> Path:
+    """The demo catalog of the checkout."""
+    return CHECKOUT / "deploy" / "catalog" / "demo.yaml"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,15 +36,19 @@ class StackSettings:
     influx_port: int = 18086
     influx_rpc_port: int = 18088
     influx_db: str = "hazardwatch"
+    catalog: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StackSettings:
         """Read `HW_RUN_DIR`, `HW_MQTT_PORT`, `HW_KAFKA_PORT`, … falling back to defaults."""
         env = os.environ if env is None else env
-        values: dict[str, object] = {"run_dir": Path(env.get("HW_RUN_DIR") or default_run_dir())}
+        values: dict[str, object] = {
+            "run_dir": Path(env.get("HW_RUN_DIR") or default_run_dir()),
+            "catalog": Path(env.get("HW_CATALOG") or default_catalog()),
+        }
         for f in fields(cls):
             raw = env.get(f"HW_{f.name.upper()}")
-            if f.name == "run_dir" or raw is None or raw == "":
+            if f.name in ("run_dir", "catalog") or raw is None or raw == "":
                 continue
             if f.name.endswith("_port"):
                 try:
@@ -53,10 +64,11 @@ class StackSettings:
 
     def to_env(self) -> dict[str, str]:
         """The `HW_*` variables that reproduce these settings in a child process."""
-        out = {"HW_RUN_DIR": str(self.run_dir)}
+        out = {}
         for f in fields(self):
-            if f.name != "run_dir":
-                out[f"HW_{f.name.upper()}"] = str(getattr(self, f.name))
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f"HW_{f.name.upper()}"] = str(value)
         return out
 
     @property

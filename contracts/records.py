@@ -1,0 +1,122 @@
+"""Normalised records the bridge writes to Kafka (JSON, schema version 1)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+SCHEMA_VERSION = 1
+
+
+class PointRecord(msgspec.Struct, frozen=True, omit_defaults=False):
+    """One sample with its own event time in epoch ms."""
+
+    sensor: str
+    value: float
+    ts: int
+    q: str = "good"
+
+
+class TelemetryRecord(msgspec.Struct, frozen=True, tag="telemetry", tag_field="kind"):
+    """One telemetry message of one device (key: site_id)."""
+
+    site_id: str
+    device_id: str
+    ts: int
+    points: list[PointRecord]
+    received_at: int
+    seq: int | None = None
+    drill: bool = False
+    v: int = SCHEMA_VERSION
+
+
+class PositionRecord(msgspec.Struct, frozen=True, tag="position", tag_field="kind"):
+    """One GNSS position of one vehicle (key: vehicle_id)."""
+
+    vehicle_id: str
+    ts: int
+    lat: float
+    lon: float
+    speed_kmh: float
+    heading: float
+    received_at: int
+    alt_m: float | None = None
+    alarm_flags: int = 0
+    status_flags: int = 0
+    mileage_km: float | None = None
+    seq: int | None = None
+    drill: bool = False
+    v: int = SCHEMA_VERSION
+
+
+class MediaRecord(msgspec.Struct, frozen=True):
+    """Evidence link."""
+
+    kind: str
+    uri: str
+
+
+class VideoEventRecord(msgspec.Struct, frozen=True, tag="video-event", tag_field="kind"):
+    """A video-AI event of a vehicle or of a fixed camera (key: vehicle_id or site_id)."""
+
+    ts: int
+    event_id: str
+    family: str
+    type: str
+    received_at: int
+    site_id: str | None = None
+    device_id: str | None = None
+    vehicle_id: str | None = None
+    terminal_level: int | None = None
+    speed_kmh: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+    media: list[MediaRecord] = msgspec.field(default_factory=list)
+    drill: bool = False
+    v: int = SCHEMA_VERSION
+
+
+class StatusRecord(msgspec.Struct, frozen=True, tag="status", tag_field="kind"):
+    """A device or vehicle going online or offline (key: site_id or vehicle_id)."""
+
+    status: Literal["online", "offline"]
+    ts: int
+    received_at: int
+    retained: bool = False
+    site_id: str | None = None
+    device_id: str | None = None
+    vehicle_id: str | None = None
+    drill: bool = False
+    v: int = SCHEMA_VERSION
+
+
+class RejectedRecord(msgspec.Struct, frozen=True):
+    """A dead-letter record: the original bytes, where and when they came, and why rejected."""
+
+    reason: str
+    detail: str
+    topic: str
+    payload_b64: str
+    received_at: int
+    size: int
+    qos: int = 0
+    bridge: str = ""
+    v: int = SCHEMA_VERSION
+
+
+InputRecord = TelemetryRecord | PositionRecord | VideoEventRecord | StatusRecord
+
+_encoder = msgspec.json.Encoder()
+_input_decoder = msgspec.json.Decoder(InputRecord)
+
+
+def encode(record: msgspec.Struct) -> bytes:
+    """JSON bytes of a record."""
+    return _encoder.encode(record)
+
+
+def decode_input(data: bytes) -> InputRecord:
+    """Decode a record from hw.telemetry / hw.vehicle.positions / hw.video-events / status."""
+    record: InputRecord = _input_decoder.decode(data)
+    return record

@@ -1,0 +1,60 @@
+"""`hazardwatch bridge`: the MQTT → Kafka bridge."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+from pathlib import Path
+from types import FrameType
+
+from contracts.catalog import load_catalog
+from hazardwatch.stack.settings import StackSettings, default_catalog
+from ingest.bridge import Bridge, BridgeConfig
+from ingest.decode import MessageDecoder
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("bridge", help="move MQTT messages into Kafka (at least once)")
+    p.add_argument("--catalog", type=Path, default=default_catalog())
+    p.add_argument("--client-id", default=f"hw-bridge-{os.uname().nodename}-1",
+                   help="stable per process: it names the persistent MQTT session")
+    p.add_argument("--group", default="hw-bridge", help="MQTT 5 shared-subscription group")
+    p.add_argument("--topic-prefix", default="", help="prefix for Kafka topic names")
+    p.add_argument("--session-expiry", type=int, default=7 * 86400, metavar="SECONDS")
+    p.add_argument("--metrics-port", type=int, default=None)
+    p.add_argument("--log-interval", type=float, default=10.0, metavar="SECONDS")
+    p.set_defaults(func=run)
+
+
+def mqtt_login(settings: StackSettings, user: str) -> tuple[str, str]:
+    """Credentials from HW_MQTT_USERNAME/HW_MQTT_PASSWORD, else the local stack's account."""
+    if os.environ.get("HW_MQTT_USERNAME"):
+        return os.environ["HW_MQTT_USERNAME"], os.environ.get("HW_MQTT_PASSWORD", "")
+    creds = json.loads((settings.run_dir / "mosquitto" / "credentials.json").read_text())
+    return user, str(creds[user])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run until SIGTERM or SIGINT, then flush and exit 0."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = StackSettings.from_env()
+    username, password = mqtt_login(settings, "hw-bridge")
+    cfg = BridgeConfig(
+        mqtt_port=settings.mqtt_port, username=username, password=password,
+        client_id=args.client_id, group=args.group, kafka_bootstrap=settings.kafka_bootstrap,
+        topic_prefix=args.topic_prefix, session_expiry_s=args.session_expiry,
+        metrics_port=args.metrics_port, log_interval_s=args.log_interval,
+    )
+    bridge = Bridge(cfg, MessageDecoder(load_catalog(args.catalog)))
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        bridge.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    bridge.run()
+    return 0

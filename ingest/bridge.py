@@ -1,0 +1,245 @@
+"""At-least-once MQTT → Kafka bridge: an MQTT message is acknowledged only after Kafka has it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from confluent_kafka import KafkaError, Message, Producer
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from contracts.records import RejectedRecord, encode
+from contracts.topics import KafkaTopic
+from ingest.counters import BridgeCounters
+from ingest.decode import Accepted, MessageDecoder, Rejected
+
+log = logging.getLogger("hazardwatch.bridge")
+Headers = list[tuple[str, str | bytes | None]] | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BridgeConfig:
+    """Everything the bridge needs to run; built from CLI options and the environment."""
+
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    client_id: str = "hw-bridge-1"
+    group: str = "hw-bridge"
+    mqtt_filter: str = "hw/#"
+    session_expiry_s: int = 7 * 86400
+    receive_maximum: int = 1000
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    metrics_port: int | None = None
+    log_interval_s: float = 10.0
+
+    def kafka_topic(self, name: str) -> str:
+        """A Kafka topic name with the configured prefix."""
+        return f"{self.topic_prefix}{name}"
+
+
+def producer_config(cfg: BridgeConfig) -> dict[str, Any]:
+    """Idempotent, acks=all, compressed and batched; retries forever while Kafka is away."""
+    return {
+        "bootstrap.servers": cfg.kafka_bootstrap,
+        "client.id": cfg.client_id,
+        "enable.idempotence": True,
+        "acks": "all",
+        "compression.type": "lz4",
+        "linger.ms": 5,
+        "batch.num.messages": 10000,
+        "queue.buffering.max.messages": 200000,
+        "message.timeout.ms": 0,  # never give up: the MQTT message stays unacknowledged
+        "reconnect.backoff.ms": 100,
+        "reconnect.backoff.max.ms": 5000,
+        "logger": logging.getLogger("hazardwatch.bridge.kafka"),
+    }
+
+
+class Bridge:
+    """Moves every MQTT message to Kafka: valid records to their topic, bad input to hw.rejected."""
+
+    def __init__(self, cfg: BridgeConfig, decoder: MessageDecoder,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.cfg = cfg
+        self.decoder = decoder
+        self.clock = clock
+        self.counters = BridgeCounters()
+        self.producer = Producer({**producer_config(cfg), "error_cb": self._kafka_error})
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=cfg.client_id,
+                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        if cfg.username:
+            self.client.username_pw_set(cfg.username, cfg.password)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.max_queued_messages_set(0)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self._generation = 0
+        self._ackable_from = 0
+        self._draining = False
+        self._stop = threading.Event()
+
+    # -- MQTT side (paho network thread) ----------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any,
+                    props: Properties | None) -> None:
+        if rc.is_failure:
+            log.error("MQTT connect refused: %s", rc)
+            return
+        self._generation += 1
+        if not flags.session_present:
+            self._ackable_from = self._generation  # old packet ids mean nothing any more
+        self.counters.add("mqtt_connects")
+        log.info("MQTT connected (session present: %s)", flags.session_present)
+        client.subscribe(f"$share/{self.cfg.group}/{self.cfg.mqtt_filter}", qos=1)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any,
+                      props: Properties | None) -> None:
+        if any(rc.is_failure for rc in rcs):
+            log.error("MQTT subscription refused: %s", rcs)
+            return
+        self.counters.subscribed = 1
+        log.info("subscribed to $share/%s/%s", self.cfg.group, self.cfg.mqtt_filter)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any,
+                       props: Properties | None) -> None:
+        self.counters.add("mqtt_disconnects")
+        self.counters.subscribed = 0
+        if not self._stop.is_set():
+            log.warning("MQTT disconnected (%s); reconnecting with backoff", rc)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic.endswith("/rejected"):  # our own replies to senders
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)
+            return
+        if self._draining:
+            return  # not acknowledged: the broker redelivers it to the next bridge
+        self.counters.add("received")
+        received_at = int(self.clock() * 1000)
+        payload = bytes(msg.payload)
+        result = self.decoder.decode(msg.topic, payload, received_at, bool(msg.retain))
+        ack = (self._generation, msg.mid, msg.qos)
+        if isinstance(result, Accepted):
+            self._produce(self.cfg.kafka_topic(result.topic), result.key, result.value, ack, None)
+            return
+        self.counters.reject(result.reason.value)
+        record = RejectedRecord(
+            reason=result.reason.value, detail=result.detail, topic=msg.topic,
+            payload_b64=base64.b64encode(payload).decode(), received_at=received_at,
+            size=len(payload), qos=msg.qos, bridge=self.cfg.client_id,
+        )
+        self._produce(self.cfg.kafka_topic(KafkaTopic.REJECTED), result.key, encode(record), ack,
+                      [("reason", result.reason.value.encode()), ("topic", msg.topic.encode())])
+        self._reply(result, msg.topic, received_at)
+
+    def _reply(self, result: Rejected, topic: str, received_at: int) -> None:
+        """Tell the sender why its message was rejected (QoS 0 on its own .../rejected topic)."""
+        if result.reply_topic is None:
+            return
+        body = json.dumps({"reason": result.reason.value, "detail": result.detail,
+                           "topic": topic, "received_at": received_at}, ensure_ascii=False)
+        self.client.publish(result.reply_topic, body, qos=0)
+
+    def _produce(self, topic: str, key: bytes, value: bytes, ack: tuple[int, int, int],
+                 headers: Headers) -> None:
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            self._delivered(err, topic, key, value, ack, headers)
+
+        while True:
+            try:
+                self.producer.produce(topic, value=value, key=key, headers=headers,
+                                      on_delivery=delivered)
+                self.counters.add("in_flight")
+                return
+            except BufferError:  # local queue full: hold the MQTT thread (back-pressure)
+                time.sleep(0.05)
+
+    # -- Kafka side (main thread, producer.poll) ----------------------------------------------
+
+    def _delivered(self, err: KafkaError | None, topic: str, key: bytes, value: bytes,
+                   ack: tuple[int, int, int], headers: Headers) -> None:
+        self.counters.add("in_flight", -1)
+        if err is not None:
+            self.counters.add("kafka_errors")
+            log.error("Kafka delivery to %s failed (%s); retrying", topic, err)
+            time.sleep(0.5)
+            self._produce(topic, key, value, ack, headers)
+            return
+        if topic != self.cfg.kafka_topic(KafkaTopic.REJECTED):
+            self.counters.add("forwarded")
+        generation, mid, qos = ack
+        if qos and generation >= self._ackable_from:
+            self.client.ack(mid, qos)
+            self.counters.add("acked")
+
+    def _kafka_error(self, err: KafkaError) -> None:
+        self.counters.add("kafka_errors")
+        log.warning("Kafka: %s", err)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask run() to flush and return (safe from a signal handler)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Connect both sides and move messages until stop() is called; then flush and exit."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.cfg.session_expiry_s
+        props.ReceiveMaximum = self.cfg.receive_maximum
+        self.client.connect_async(self.cfg.mqtt_host, self.cfg.mqtt_port, keepalive=30,
+                                  clean_start=False, properties=props)
+        self.client.loop_start()
+        server = self._serve_metrics()
+        last_log = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                self.producer.poll(0.05)
+                if time.monotonic() - last_log >= self.cfg.log_interval_s:
+                    log.info("bridge: %s", self.counters.summary())
+                    last_log = time.monotonic()
+        finally:
+            self._draining = True
+            left = self.producer.flush(15)
+            time.sleep(0.2)  # let the network thread send the last PUBACKs
+            self.client.disconnect()
+            self.client.loop_stop()
+            if server is not None:
+                server.shutdown()
+            log.info("bridge stopped: %s (unflushed %d)", self.counters.summary(), left)
+
+    def _serve_metrics(self) -> ThreadingHTTPServer | None:
+        if self.cfg.metrics_port is None:
+            return None
+        counters = self.counters
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = counters.prometheus().encode()
+                self.send_response(200 if self.path == "/metrics" else 404)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.cfg.metrics_port), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server

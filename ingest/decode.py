@@ -1,0 +1,243 @@
+"""Pure decoding of one MQTT message: validated, normalised record or a precise rejection."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from contracts.catalog import Catalog
+from contracts.payloads import (
+    CAMERA_FAMILIES,
+    MAX_POINTS,
+    VEHICLE_FAMILIES,
+    PositionPayload,
+    StatusPayload,
+    TelemetryPayload,
+    VideoEventPayload,
+)
+from contracts.reasons import Reason, RejectedInput
+from contracts.records import (
+    InputRecord,
+    MediaRecord,
+    PointRecord,
+    PositionRecord,
+    StatusRecord,
+    TelemetryRecord,
+    VideoEventRecord,
+    encode,
+)
+from contracts.timestamps import MIN_TS_MS, to_epoch_ms
+from contracts.topics import KAFKA_TOPIC_BY_KIND, Kind, Subject, parse_topic
+
+_DECODERS: dict[Kind, msgspec.json.Decoder[Any]] = {
+    Kind.TELEMETRY: msgspec.json.Decoder(TelemetryPayload),
+    Kind.POSITION: msgspec.json.Decoder(PositionPayload),
+    Kind.VIDEO_EVENT: msgspec.json.Decoder(VideoEventPayload),
+    Kind.STATUS: msgspec.json.Decoder(StatusPayload),
+}
+_NON_FINITE = re.compile(rb"(?<![\w\"])-?(NaN|Infinity|inf|nan)(?![\w\"])")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on input; all configurable."""
+
+    max_payload_bytes: int = 256 * 1024
+    max_future_ms: int = 5 * 60 * 1000
+    max_age_ms: int = 30 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A valid message: the normalised record, its Kafka topic and key."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    record: InputRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An invalid message: reason code, detail, and where to tell the sender (if known)."""
+
+    reason: Reason
+    detail: str
+    reply_topic: str | None
+    key: bytes
+
+
+def classify_validation_error(exc: msgspec.MsgspecError, payload: bytes) -> RejectedInput:
+    """Map a msgspec decode/validation error to a reason code, keeping its field path."""
+    msg = str(exc)
+    if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
+        if _NON_FINITE.search(payload):
+            return RejectedInput(Reason.NON_FINITE, f"NaN or Infinity is not a number ({msg})")
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as ude:
+            return RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {ude}")
+        return RejectedInput(Reason.NOT_JSON, msg)
+    if msg.startswith("Number out of range"):
+        return RejectedInput(Reason.NON_FINITE, msg)
+    if msg.startswith("Expected `object`, got") and " - at " not in msg:
+        return RejectedInput(Reason.NOT_OBJECT, msg)
+    if msg.startswith("Object missing required field"):
+        return RejectedInput(Reason.MISSING_FIELD, msg)
+    if msg.startswith("Invalid enum value"):
+        return RejectedInput(Reason.BAD_ENUM, msg)
+    if msg.startswith("Expected `array` of length") and msg.endswith("`$.points`"):
+        reason = Reason.EMPTY_POINTS if ">= 1" in msg else Reason.TOO_MANY_POINTS
+        return RejectedInput(reason, msg)
+    if re.match(r"Expected `[^`]+` (<|>|<=|>=) |Expected `\w+` of length", msg):
+        return RejectedInput(Reason.OUT_OF_RANGE, msg)
+    return RejectedInput(Reason.WRONG_TYPE, msg)
+
+
+class MessageDecoder:
+    """Validates MQTT messages against contract v1 and the catalog; pure apart from its inputs."""
+
+    def __init__(self, catalog: Catalog, limits: Limits | None = None) -> None:
+        self.catalog = catalog
+        self.limits = limits or Limits()
+
+    def decode(self, topic: str, payload: bytes, received_at: int,
+               retained: bool = False) -> Accepted | Rejected:
+        """Decode one message received at `received_at` (epoch ms)."""
+        subject: Subject | None = None
+        try:
+            subject = parse_topic(topic)
+            self._check_subject(subject)
+            if len(payload) > self.limits.max_payload_bytes:
+                raise RejectedInput(Reason.PAYLOAD_TOO_LARGE,
+                                    f"{len(payload)} bytes > {self.limits.max_payload_bytes}")
+            record = self._record(subject, payload, received_at, retained)
+        except RejectedInput as rej:
+            key = subject.key if subject is not None else topic
+            return Rejected(rej.reason, rej.detail,
+                            subject.reply_topic if subject is not None else None, key.encode())
+        return Accepted(KAFKA_TOPIC_BY_KIND[subject.kind].value, subject.key.encode(),
+                        encode(record), record)
+
+    def _check_subject(self, s: Subject) -> None:
+        cat = self.catalog
+        if s.vehicle_id is not None:
+            if s.vehicle_id not in cat.vehicles:
+                raise RejectedInput(Reason.UNKNOWN_VEHICLE,
+                                    f"vehicle {s.vehicle_id!r} is not in the catalog")
+            return
+        assert s.site_id is not None and s.device_id is not None
+        if s.site_id not in cat.sites:
+            raise RejectedInput(Reason.UNKNOWN_SITE, f"site {s.site_id!r} is not in the catalog")
+        if (s.site_id, s.device_id) not in cat.devices:
+            raise RejectedInput(Reason.UNKNOWN_DEVICE,
+                                f"device {s.device_id!r} is not in site {s.site_id!r}")
+
+    def _time(self, value: int | str, received_at: int, path: str) -> int:
+        ts = to_epoch_ms(value, path)
+        if ts > received_at + self.limits.max_future_ms:
+            raise RejectedInput(Reason.TS_IN_FUTURE,
+                                f"{ts} is {(ts - received_at) / 1000:.0f} s ahead of the receive"
+                                f" time (limit {self.limits.max_future_ms / 1000:.0f} s)"
+                                f" - at `{path}`")
+        if ts < MIN_TS_MS or ts < received_at - self.limits.max_age_ms:
+            raise RejectedInput(Reason.TS_TOO_OLD,
+                                f"{ts} is older than the limit "
+                                f"({self.limits.max_age_ms / 86_400_000:.0f} days) - at `{path}`")
+        return ts
+
+    def _payload(self, kind: Kind, payload: bytes) -> Any:
+        if kind is Kind.STATUS:
+            bare = payload.strip()
+            if bare in (b"online", b"offline"):
+                return StatusPayload(status=bare.decode())  # type: ignore[arg-type]
+            if bare in (b'"online"', b'"offline"'):
+                return StatusPayload(status=bare.strip(b'"').decode())  # type: ignore[arg-type]
+        try:
+            return _DECODERS[kind].decode(payload)
+        except msgspec.MsgspecError as exc:
+            raise classify_validation_error(exc, payload) from None
+
+    def _record(self, s: Subject, payload: bytes, received_at: int,
+                retained: bool) -> InputRecord:
+        p = self._payload(s.kind, payload)
+        if s.kind is Kind.TELEMETRY:
+            return self._telemetry(s, p, received_at)
+        if s.kind is Kind.POSITION:
+            return PositionRecord(
+                vehicle_id=str(s.vehicle_id), ts=self._time(p.ts, received_at, "$.ts"),
+                lat=p.lat, lon=p.lon, speed_kmh=_finite(p.speed_kmh, "$.speed_kmh"),
+                heading=p.heading, received_at=received_at, alt_m=p.alt_m,
+                alarm_flags=p.alarm_flags, status_flags=p.status_flags, mileage_km=p.mileage_km,
+                seq=p.seq, drill=p.drill,
+            )
+        if s.kind is Kind.VIDEO_EVENT:
+            return self._video(s, p, received_at)
+        ts = received_at if p.ts is None else self._time(p.ts, received_at, "$.ts")
+        return StatusRecord(status=p.status, ts=ts, received_at=received_at, retained=retained,
+                            site_id=s.site_id, device_id=s.device_id, vehicle_id=s.vehicle_id,
+                            drill=p.drill)
+
+    def _telemetry(self, s: Subject, p: TelemetryPayload, received_at: int) -> TelemetryRecord:
+        if not p.points:
+            raise RejectedInput(Reason.EMPTY_POINTS, "points is empty - at `$.points`")
+        if len(p.points) > MAX_POINTS:
+            raise RejectedInput(Reason.TOO_MANY_POINTS,
+                                f"{len(p.points)} points > {MAX_POINTS} - at `$.points`")
+        assert s.site_id is not None
+        ts = self._time(p.ts, received_at, "$.ts")
+        points = []
+        seen: set[tuple[str, int]] = set()
+        for i, pt in enumerate(p.points):
+            found = self.catalog.sensors.get((s.site_id, pt.sensor))
+            if found is None:
+                raise RejectedInput(Reason.UNKNOWN_SENSOR, f"sensor {pt.sensor!r} is not in site "
+                                    f"{s.site_id!r} - at `$.points[{i}].sensor`")
+            if found[0].id != s.device_id:
+                raise RejectedInput(Reason.SENSOR_NOT_ON_DEVICE,
+                                    f"sensor {pt.sensor!r} belongs to device {found[0].id!r}, not "
+                                    f"{s.device_id!r} - at `$.points[{i}].sensor`")
+            pts = ts if pt.ts is None else self._time(pt.ts, received_at, f"$.points[{i}].ts")
+            if (pt.sensor, pts) in seen:
+                raise RejectedInput(Reason.DUPLICATE_POINT, f"sensor {pt.sensor!r} appears twice "
+                                    f"at ts {pts} - at `$.points[{i}]`")
+            seen.add((pt.sensor, pts))
+            points.append(PointRecord(pt.sensor, _finite(pt.value, f"$.points[{i}].value"),
+                                      pts, pt.q))
+        return TelemetryRecord(site_id=s.site_id, device_id=str(s.device_id), ts=ts,
+                               points=points, received_at=received_at, seq=p.seq, drill=p.drill)
+
+    def _video(self, s: Subject, p: VideoEventPayload, received_at: int) -> VideoEventRecord:
+        if s.vehicle_id is not None:
+            if p.family not in VEHICLE_FAMILIES:
+                raise RejectedInput(Reason.FAMILY_MISMATCH, f"family {p.family!r} is not a "
+                                    f"vehicle family {sorted(VEHICLE_FAMILIES)} - at `$.family`")
+        else:
+            device = self.catalog.devices[(str(s.site_id), str(s.device_id))]
+            if device.kind != "camera":
+                raise RejectedInput(Reason.NOT_A_CAMERA,
+                                    f"device {device.id!r} is a {device.kind}, not a camera")
+            if p.family not in CAMERA_FAMILIES:
+                raise RejectedInput(Reason.FAMILY_MISMATCH, f"family {p.family!r} is not a "
+                                    f"camera family {sorted(CAMERA_FAMILIES)} - at `$.family`")
+        for i, m in enumerate(p.media):
+            if not m.uri.startswith(("https://", "http://")):
+                raise RejectedInput(Reason.BAD_MEDIA,
+                                    f"media uri must be http(s) - at `$.media[{i}].uri`")
+        return VideoEventRecord(
+            ts=self._time(p.ts, received_at, "$.ts"), event_id=p.event_id, family=p.family,
+            type=p.type, received_at=received_at, site_id=s.site_id, device_id=s.device_id,
+            vehicle_id=s.vehicle_id, terminal_level=p.terminal_level, speed_kmh=p.speed_kmh,
+            lat=p.lat, lon=p.lon, media=[MediaRecord(m.kind, m.uri) for m in p.media],
+            drill=p.drill,
+        )
+
+
+def _finite(value: float, path: str) -> float:
+    if not math.isfinite(value):
+        raise RejectedInput(Reason.NON_FINITE, f"{value} is not finite - at `{path}`")
+    return value
