@@ -74,13 +74,13 @@ class Rejected:
 def classify_validation_error(exc: msgspec.MsgspecError, payload: bytes) -> RejectedInput:
     """Map a msgspec decode/validation error to a reason code, keeping its field path."""
     msg = str(exc)
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError as ude:
+        return RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {ude}")
     if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
         if _NON_FINITE.search(payload):
             return RejectedInput(Reason.NON_FINITE, f"NaN or Infinity is not a number ({msg})")
-        try:
-            payload.decode("utf-8")
-        except UnicodeDecodeError as ude:
-            return RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {ude}")
         return RejectedInput(Reason.NOT_JSON, msg)
     if msg.startswith("Number out of range"):
         return RejectedInput(Reason.NON_FINITE, msg)
@@ -161,6 +161,8 @@ class MessageDecoder:
             return _DECODERS[kind].decode(payload)
         except msgspec.MsgspecError as exc:
             raise classify_validation_error(exc, payload) from None
+        except UnicodeDecodeError as exc:  # msgspec raises it bare for bad bytes in a string
+            raise RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {exc}") from None
 
     def _record(self, s: Subject, payload: bytes, received_at: int,
                 retained: bool) -> InputRecord:

@@ -25,7 +25,7 @@ def samples(catalog: Catalog, now_ms: int, drill: bool = True) -> list[Sample]:
     for (site_id, device_id), dev in sorted(catalog.devices.items()):
         base = f"{MQTT_ROOT}/sites/{site_id}/devices/{device_id}"
         user = device_username(site_id, device_id)
-        out.append(Sample(user, f"{base}/status", b"online"))
+        out.append(Sample(user, f"{base}/status", _status(drill)))
         if dev.kind == "camera":
             body = {"ts": now_ms, "event_id": f"{device_id}-{now_ms}", "family": "smoke",
                     "type": "smoke", "media": [{"kind": "image",
@@ -39,7 +39,7 @@ def samples(catalog: Catalog, now_ms: int, drill: bool = True) -> list[Sample]:
     for vid in sorted(catalog.vehicles):
         base = f"{MQTT_ROOT}/vehicles/{vid}"
         user = vehicle_username(vid)
-        out.append(Sample(user, f"{base}/status", b"online"))
+        out.append(Sample(user, f"{base}/status", _status(drill)))
         pos = {"ts": now_ms, "lat": 40.8112, "lon": 111.6512, "speed_kmh": 62.5, "heading": 270,
                "alt_m": 1050, "alarm_flags": 0, "status_flags": 3, "mileage_km": 12345.6,
                "drill": drill}
@@ -50,6 +50,11 @@ def samples(catalog: Catalog, now_ms: int, drill: bool = True) -> list[Sample]:
               "drill": drill}
         out.append(Sample(user, f"{base}/video-event", json.dumps(ev).encode()))
     return out
+
+
+def _status(drill: bool) -> bytes:
+    """Drill status must say so; a real device may send the bare string."""
+    return json.dumps({"status": "online", "drill": True}).encode() if drill else b"online"
 
 
 def _typical(metric: str) -> float:

@@ -11,6 +11,7 @@ import signal
 import socket
 from pathlib import Path
 
+from hazardwatch.stack.process import read_pid
 from hazardwatch.stack.service import Service
 from hazardwatch.stack.settings import HOST
 
@@ -88,6 +89,16 @@ class MosquittoService(Service):
         """Rewrite the auth files and make the running broker re-read them (SIGHUP)."""
         self.write_auth_files()
         os.kill(pid, signal.SIGHUP)
+
+    def after_healthy(self) -> None:
+        """Converge a running broker on the catalog: new device accounts take effect at once."""
+        if self.settings.catalog is None or not self.settings.catalog.exists():
+            return
+        before = self.devices_file.read_text() if self.devices_file.exists() else ""
+        self.apply_catalog(self.settings.catalog)
+        pid = read_pid(self.pid_file, self.marker)
+        if self.devices_file.read_text() != before and pid is not None:
+            self.reload(pid)
 
     def credentials(self) -> dict[str, str]:
         """Platform credentials, generated once into the run directory."""
