@@ -58,7 +58,7 @@ def producer_config(cfg: BridgeConfig) -> dict[str, Any]:
         "enable.idempotence": True,
         "acks": "all",
         "compression.type": "lz4",
-        "linger.ms": 5,
+        "linger.ms": 20,
         "batch.num.messages": 10000,
         "queue.buffering.max.messages": 200000,
         "message.timeout.ms": 0,  # never give up: the MQTT message stays unacknowledged
@@ -92,6 +92,7 @@ class Bridge:
         self._ackable_from = 0
         self._draining = False
         self._stop = threading.Event()
+        self._delivery_lock = threading.Lock()
 
     # -- MQTT side (paho network thread) ----------------------------------------------------
 
@@ -103,7 +104,7 @@ class Bridge:
         self._generation += 1
         if not flags.session_present:
             self._ackable_from = self._generation  # old packet ids mean nothing any more
-        self.counters.add("mqtt_connects")
+        self.counters.mqtt_connects += 1
         log.info("MQTT connected (session present: %s)", flags.session_present)
         client.subscribe(f"$share/{self.cfg.group}/{self.cfg.mqtt_filter}", qos=1)
 
@@ -117,7 +118,7 @@ class Bridge:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any,
                        props: Properties | None) -> None:
-        self.counters.add("mqtt_disconnects")
+        self.counters.mqtt_disconnects += 1
         self.counters.subscribed = 0
         if not self._stop.is_set():
             log.warning("MQTT disconnected (%s); reconnecting with backoff", rc)
@@ -129,7 +130,7 @@ class Bridge:
             return
         if self._draining:
             return  # not acknowledged: the broker redelivers it to the next bridge
-        self.counters.add("received")
+        self.counters.received += 1
         received_at = int(self.clock() * 1000)
         payload = bytes(msg.payload)
         result = self.decoder.decode(msg.topic, payload, received_at, bool(msg.retain))
@@ -137,7 +138,7 @@ class Bridge:
         if isinstance(result, Accepted):
             self._produce(self.cfg.kafka_topic(result.topic), result.key, result.value, ack, None)
             return
-        self.counters.reject(result.reason.value)
+        self.counters.rejected[result.reason.value] += 1
         record = RejectedRecord(
             reason=result.reason.value, detail=result.detail, topic=msg.topic,
             payload_b64=base64.b64encode(payload).decode(), received_at=received_at,
@@ -156,7 +157,7 @@ class Bridge:
         self.client.publish(result.reply_topic, body, qos=0)
 
     def _produce(self, topic: str, key: bytes, value: bytes, ack: tuple[int, int, int],
-                 headers: Headers) -> None:
+                 headers: Headers, serve: bool = True) -> None:
         def delivered(err: KafkaError | None, _msg: Message) -> None:
             self._delivered(err, topic, key, value, ack, headers)
 
@@ -164,7 +165,9 @@ class Bridge:
             try:
                 self.producer.produce(topic, value=value, key=key, headers=headers,
                                       on_delivery=delivered)
-                self.counters.add("in_flight")
+                self.counters.produced += 1
+                if serve:
+                    self.producer.poll(0)  # serve ready confirmations in this thread too
                 return
             except BufferError:  # local queue full: hold the MQTT thread (back-pressure)
                 time.sleep(0.05)
@@ -173,22 +176,27 @@ class Bridge:
 
     def _delivered(self, err: KafkaError | None, topic: str, key: bytes, value: bytes,
                    ack: tuple[int, int, int], headers: Headers) -> None:
-        self.counters.add("in_flight", -1)
+        # runs in whichever thread polled the producer (MQTT thread or main loop)
+        generation, mid, qos = ack
+        with self._delivery_lock:
+            self.counters.delivered += 1
+            if err is not None:
+                self.counters.kafka_errors += 1
+            elif topic != self.cfg.kafka_topic(KafkaTopic.REJECTED):
+                self.counters.forwarded += 1
         if err is not None:
-            self.counters.add("kafka_errors")
             log.error("Kafka delivery to %s failed (%s); retrying", topic, err)
             time.sleep(0.5)
-            self._produce(topic, key, value, ack, headers)
+            self._produce(topic, key, value, ack, headers, serve=False)
             return
-        if topic != self.cfg.kafka_topic(KafkaTopic.REJECTED):
-            self.counters.add("forwarded")
-        generation, mid, qos = ack
         if qos and generation >= self._ackable_from:
             self.client.ack(mid, qos)
-            self.counters.add("acked")
+            with self._delivery_lock:
+                self.counters.acked += 1
 
     def _kafka_error(self, err: KafkaError) -> None:
-        self.counters.add("kafka_errors")
+        with self._delivery_lock:
+            self.counters.kafka_errors += 1
         log.warning("Kafka: %s", err)
 
     # -- lifecycle ------------------------------------------------------------------------

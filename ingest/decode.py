@@ -104,14 +104,25 @@ class MessageDecoder:
     def __init__(self, catalog: Catalog, limits: Limits | None = None) -> None:
         self.catalog = catalog
         self.limits = limits or Limits()
+        self._subjects: dict[str, Subject] = {}  # topics seen valid; the catalog is fixed
+
+    def subject(self, topic: str) -> Subject:
+        """The publisher of a topic, checked against the catalog (cached per topic)."""
+        found = self._subjects.get(topic)
+        if found is None:
+            found = parse_topic(topic)
+            self._check_subject(found)
+            if len(self._subjects) >= 500_000:
+                self._subjects.clear()
+            self._subjects[topic] = found
+        return found
 
     def decode(self, topic: str, payload: bytes, received_at: int,
                retained: bool = False) -> Accepted | Rejected:
         """Decode one message received at `received_at` (epoch ms)."""
         subject: Subject | None = None
         try:
-            subject = parse_topic(topic)
-            self._check_subject(subject)
+            subject = self.subject(topic)
             if len(payload) > self.limits.max_payload_bytes:
                 raise RejectedInput(Reason.PAYLOAD_TOO_LARGE,
                                     f"{len(payload)} bytes > {self.limits.max_payload_bytes}")

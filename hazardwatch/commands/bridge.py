@@ -14,6 +14,7 @@ from contracts.catalog import load_catalog
 from hazardwatch.stack.settings import StackSettings, default_catalog
 from ingest.bridge import Bridge, BridgeConfig
 from ingest.decode import MessageDecoder
+from ingest.session import retire_session
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--session-expiry", type=int, default=7 * 86400, metavar="SECONDS")
     p.add_argument("--metrics-port", type=int, default=None)
     p.add_argument("--log-interval", type=float, default=10.0, metavar="SECONDS")
+    p.add_argument("--retire", action="store_true",
+                   help="end this client id's persistent session (instance decommissioned)")
     p.set_defaults(func=run)
 
 
@@ -43,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = StackSettings.from_env()
     username, password = mqtt_login(settings, "hw-bridge")
+    if args.retire:
+        ok = retire_session("127.0.0.1", settings.mqtt_port, username, password, args.client_id)
+        print(f"session of {args.client_id}: {'retired' if ok else 'NOT retired'}")
+        return 0 if ok else 1
     cfg = BridgeConfig(
         mqtt_port=settings.mqtt_port, username=username, password=password,
         client_id=args.client_id, group=args.group, kafka_bootstrap=settings.kafka_bootstrap,

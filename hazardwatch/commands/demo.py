@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     metrics_port = _free_port()
     bridge = subprocess.Popen(
         [sys.executable, "-m", "hazardwatch", "bridge", "--catalog", str(args.catalog),
-         "--client-id", "hw-bridge-demo", "--metrics-port", str(metrics_port),
+         "--client-id", "hw-bridge-demo", "--group", "hw-bridge-demo", "--session-expiry", "0",
+         "--metrics-port", str(metrics_port),
          "--log-interval", "5"],
         env={**os.environ, **settings.to_env()},
     )

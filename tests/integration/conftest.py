@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hazardwatch.stack.manager import Stack
 from ingest.metrics_probe import scrape, wait_subscribed
+from ingest.session import retire_session
 from tests.helpers import free_port
 
 
@@ -65,6 +66,12 @@ class BridgeProcess:
         self.proc.kill()
         self.proc.wait(10)
 
+    def retire(self) -> None:
+        """End the persistent session so the broker stops queueing for this test's group."""
+        creds = json.loads((self.stack.service("mosquitto").dir / "credentials.json").read_text())
+        assert retire_session("127.0.0.1", self.stack.settings.mqtt_port, "hw-bridge",
+                              creds["hw-bridge"], self.client_id)
+
     def stop(self) -> int:
         """SIGTERM and wait; returns the exit code."""
         assert self.proc is not None
@@ -80,6 +87,7 @@ def bridge(stack: Stack, tmp_path: Path, unique: str) -> Iterator[BridgeProcess]
     b.start()
     yield b
     assert b.stop() == 0, b.log.read_text()[-3000:]
+    b.retire()
 
 
 class Publisher:

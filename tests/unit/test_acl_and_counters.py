@@ -22,10 +22,10 @@ def test_each_device_may_publish_only_under_its_own_topics() -> None:
 
 def test_prometheus_text_has_counters_and_rejections_by_reason() -> None:
     c = BridgeCounters()
-    c.add("received", 3)
-    c.add("forwarded", 2)
-    c.reject("not_json")
+    c.received, c.forwarded, c.produced, c.delivered = 3, 2, 3, 2
+    c.rejected["not_json"] += 1
     text = c.prometheus()
     assert "hw_bridge_received_total 3" in text
     assert 'hw_bridge_rejected_total{reason="not_json"} 1' in text
     assert "# TYPE hw_bridge_in_flight gauge" in text
+    assert "hw_bridge_in_flight 1" in text

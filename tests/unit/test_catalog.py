@@ -1,4 +1,4 @@
-"""Catalog loading: the demo is valid; a bad catalog reports every problem with file, line, entry."""
+"""Catalog loading: the demo is valid; a bad catalog reports every problem with its place."""
 
 from __future__ import annotations
 
