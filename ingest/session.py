@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 
 def retire_session(host: str, port: int, username: str | None, password: str | None,
@@ -24,7 +25,7 @@ def retire_session(host: str, port: int, username: str | None, password: str | N
     done = threading.Event()
     ok = [False]
 
-    def on_connect(c: mqtt.Client, u: object, f: object, rc: mqtt.ReasonCode,
+    def on_connect(c: mqtt.Client, u: object, f: object, rc: ReasonCode,
                    p: object) -> None:
         ok[0] = not rc.is_failure
         done.set()
