@@ -54,14 +54,24 @@ class People(Base, frozen=True):
 
 
 class Thresholds(Base, frozen=True):
-    """Alarm set-points overriding the rule pack: high, high-high, low, low-low and restores."""
+    """Set-points overriding the rule pack: H/HH/L/LL with restores, or tailings colours."""
 
     h: float | None = None
     hh: float | None = None
     l: float | None = None  # noqa: E741 - the industry's name for the low set-point
     ll: float | None = None
     restore_h: float | None = None
+    restore_hh: float | None = None
     restore_l: float | None = None
+    restore_ll: float | None = None
+    # tailings 4 colours (尾矿库安全规程 §5.5.4); `direction: low` for quantities that are
+    # dangerous when small (dry-beach length, phreatic-line burial depth, freeboard)
+    blue: float | None = None
+    yellow: float | None = None
+    orange: float | None = None
+    red: float | None = None
+    direction: Literal["high", "low"] = "high"
+    rate_per_min: float | None = None  # rate of change (units per minute) that raises a warning
 
 
 class Sensor(Base, frozen=True):

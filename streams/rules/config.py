@@ -1,0 +1,163 @@
+"""Rule packs and grading policy as validated data (deploy/rules/default.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+import yaml
+
+from streams.rules.episode import Policy
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "deploy" / "rules" / "default.yaml"
+Level = int
+
+
+class Grading(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Set-point stage → warning level, and GB 18218 grade weighting."""
+
+    h: Level = 3
+    hh: Level = 2
+    l: Level = 3  # noqa: E741 - the industry's name
+    ll: Level = 2
+    alarm: Level = 3
+    cut: Level = 2
+    blue: Level = 4
+    yellow: Level = 3
+    orange: Level = 2
+    red: Level = 1
+    grade_weighting: bool = False
+
+
+class PolicyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Timing of one rule kind."""
+
+    persist_s: float = 0
+    clear_delay_s: float = 0
+    escalate_after_s: float | None = None
+
+    def policy(self) -> Policy:
+        """As an episode Policy."""
+        return Policy(self.persist_s, self.clear_delay_s, self.escalate_after_s)
+
+
+class FaultConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Sensor faults."""
+
+    level: Level = 4
+    level_coal_ch4: Level = 3
+    frozen_s: float = 1800
+
+
+class OfflineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Device offline."""
+
+    level: Level = 4
+    level_coal_mine: Level = 3
+    status_offline_persist_s: float = 30
+    startup_grace_s: float = 120
+
+
+class PackEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Default set-points of one metric for one site kind."""
+
+    unit: str
+    source: str
+    h: float | None = None
+    hh: float | None = None
+    l: float | None = None  # noqa: E741
+    ll: float | None = None
+    restore_h: float | None = None
+    restore_hh: float | None = None
+    restore_l: float | None = None
+    restore_ll: float | None = None
+    blue: float | None = None
+    yellow: float | None = None
+    orange: float | None = None
+    red: float | None = None
+
+
+class CoalCh4(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Alarm, power-cut and restore concentrations of one sensor location."""
+
+    alarm: float
+    cut: float
+    restore: float
+
+
+class Term(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One condition of a combination: a sensor of these metrics at this level or worse."""
+
+    metrics: list[str]
+    level_at_most: Level
+
+
+class Combination(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """All terms true in one unit of plant → a warning at `level`."""
+
+    name: str
+    site_kind: Literal["tank_farm", "coal_mine", "tailings_dam"]
+    level: Level
+    message: str
+    all: list[Term]
+
+
+class Counting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The tailings 4-colour counting rule."""
+
+    blue_to_yellow: int = 4
+    yellow_to_orange: int = 3
+    orange_to_red: int = 2
+
+
+class RulesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Everything the engine is configured with."""
+
+    version: Literal[1]
+    grading: Grading
+    policies: dict[str, PolicyConfig]
+    fault: FaultConfig
+    offline: OfflineConfig
+    packs: dict[str, dict[str, PackEntry]]
+    toxic_gas_mg_m3: dict[str, tuple[float, float]]
+    coal_ch4_by_location: dict[str, CoalCh4]
+    wind_speed_by_location: dict[str, tuple[float, float]]
+    combinations: list[Combination]
+    tailings_counting: Counting
+    camera_levels: dict[str, Level]
+
+    def policy(self, kind: str) -> Policy:
+        """The episode policy of a rule kind (threshold when not configured)."""
+        return (self.policies.get(kind) or self.policies["threshold"]).policy()
+
+
+REQUIRED_POLICIES = ("threshold", "coal_ch4", "rate", "fault", "offline", "combination",
+                     "tailings", "camera")
+
+
+def load_rules(path: str | Path = DEFAULT_RULES) -> RulesConfig:
+    """Load and validate; raise ValueError naming the file and the problem."""
+    path = Path(path)
+    try:
+        cfg = msgspec.convert(yaml.safe_load(path.read_text(encoding="utf-8")), RulesConfig)
+    except (msgspec.ValidationError, yaml.YAMLError, OSError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    problems = [f"policies: missing {k!r}" for k in REQUIRED_POLICIES if k not in cfg.policies]
+    levels = [*(getattr(cfg.grading, f) for f in ("h", "hh", "l", "ll", "alarm", "cut", "blue",
+                                                   "yellow", "orange", "red")),
+              *(c.level for c in cfg.combinations), *cfg.camera_levels.values()]
+    problems += [f"level {lv} outside 1..4" for lv in levels if not 1 <= lv <= 4]
+    if not (cfg.grading.hh <= cfg.grading.h and cfg.grading.ll <= cfg.grading.l
+            and cfg.grading.cut <= cfg.grading.alarm
+            and cfg.grading.red <= cfg.grading.orange <= cfg.grading.yellow <= cfg.grading.blue):
+        problems.append("grading: a more severe stage must not map to a lower level")
+    for name, (lo, hi) in cfg.toxic_gas_mg_m3.items():
+        if not lo < hi:
+            problems.append(f"toxic_gas_mg_m3.{name}: 一级 {lo} must be below 二级 {hi}")
+    for loc, c in cfg.coal_ch4_by_location.items():
+        if not (c.restore <= c.alarm <= c.cut):
+            problems.append(f"coal_ch4_by_location.{loc}: need restore ≤ alarm ≤ cut")
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    return cfg

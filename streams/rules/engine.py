@@ -1,0 +1,389 @@
+"""The rule engine: (catalog, rules, prior site state, input, event time) → warning records.
+
+Pure: no broker, no clock, no randomness. `on_record` evaluates one normalised record at its
+event time; `on_tick` fires timers (persistence, clear delays, escalation, offline) at `now`.
+State is mutated in place (state in, state out) and is serialisable (streams/rules/state.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts.catalog import Catalog
+from contracts.catalog.model import Device, Sensor, Site
+from contracts.records import (
+    InputRecord,
+    StatusRecord,
+    TelemetryRecord,
+    VideoEventRecord,
+)
+from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, subject_key, warning_id
+from streams.rules import messages as zh
+from streams.rules.config import Combination, RulesConfig
+from streams.rules.episode import Change, Episode, Policy, next_due, step, tick
+from streams.rules.setpoints import SetPoints, resolve
+from streams.rules.state import DeviceState, GroupState, SensorState, SiteState
+
+
+@dataclass(frozen=True, slots=True)
+class SensorRule:
+    """Everything fixed about one sensor, precomputed once."""
+
+    site: Site
+    device: Device
+    sensor: Sensor
+    setpoints: SetPoints
+    policy: Policy
+    where: str
+    fault_level: int
+    rate_per_min: float | None
+    group_keys: tuple[str, ...]  # combination / tailings groups this sensor feeds
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """What a transition is about, to build its WarningRecord."""
+
+    rule: str
+    kind: str
+    site: Site
+    device_id: str | None
+    sensor: str | None
+    plant_unit: str | None
+    value: float | None
+    threshold: float | None
+    unit: str | None
+    text: str
+    drill: bool
+    evidence: tuple[tuple[str, str], ...] = ()
+
+
+class Engine:
+    """Evaluates every rule kind for fixed sites (vehicles: issue 5)."""
+
+    def __init__(self, catalog: Catalog, rules: RulesConfig) -> None:
+        self.catalog = catalog
+        self.rules = rules
+        self.fault_policy = rules.policy("fault")
+        self.rate_policy = rules.policy("rate")
+        self.offline_policy = rules.policy("offline")
+        self.combo_policy = rules.policy("combination")
+        self.tailings_policy = rules.policy("tailings")
+        self.camera_policy = rules.policy("camera")
+        self.frozen_ms = int(rules.fault.frozen_s * 1000)
+        self.groups: dict[tuple[str, str], tuple[str, ...]] = {}  # (site, group) → sensors
+        self.combos: dict[str, Combination] = {c.name: c for c in rules.combinations}
+        self.sensors: dict[tuple[str, str], SensorRule] = {}
+        for site in catalog.sites.values():
+            self._index_site(site)
+
+    def _index_site(self, site: Site) -> None:
+        units = {u.id: u for u in site.units}
+        members: dict[str, list[str]] = {}
+        for dev in site.devices:
+            for s in dev.sensors:
+                keys = []
+                if s.plant_unit is not None:
+                    for c in self.rules.combinations:
+                        if c.site_kind == site.kind and any(s.metric in t.metrics for t in c.all):
+                            keys.append(f"combo:{c.name}:{s.plant_unit}")
+                if site.kind == "tailings_dam":
+                    keys.append(f"tailings:{s.metric}")
+                for k in keys:
+                    members.setdefault(k, []).append(s.id)
+                sp = resolve(self.rules, site, s)
+                unit = units.get(s.plant_unit or "")
+                where = " ".join(p for p in (site.name, unit.name if unit else "", s.id) if p)
+                fault_level = (self.rules.fault.level_coal_ch4
+                               if site.kind == "coal_mine" and s.metric == "ch4"
+                               else self.rules.fault.level)
+                rate = s.thresholds.rate_per_min if s.thresholds is not None else None
+                self.sensors[(site.id, s.id)] = SensorRule(
+                    site, dev, s, sp, self.rules.policy(sp.policy), where, fault_level, rate,
+                    tuple(keys))
+        for k, ids in members.items():
+            self.groups[(site.id, k)] = tuple(ids)
+
+    # -- input ------------------------------------------------------------------------------
+
+    def on_record(self, st: SiteState, rec: InputRecord) -> list[WarningRecord]:
+        """Evaluate one normalised record of a fixed site at its event time."""
+        out: list[WarningRecord] = []
+        if isinstance(rec, TelemetryRecord):
+            site = self.catalog.sites[rec.site_id]
+            self._seen(st, site, rec.device_id, rec.ts, rec.drill, out)
+            for p in rec.points:
+                rule = self.sensors[(rec.site_id, p.sensor)]
+                s = st.sensors.get(p.sensor)
+                if s is None:
+                    s = st.sensors[p.sensor] = SensorState()
+                self._reading(st, rule, s, p.value, p.q, p.ts, rec.drill, out)
+        elif isinstance(rec, StatusRecord) and rec.site_id is not None:
+            site = self.catalog.sites[rec.site_id]
+            assert rec.device_id is not None
+            if rec.status == "online":
+                self._seen(st, site, rec.device_id, rec.ts, rec.drill, out)
+            else:
+                dev = st.devices.setdefault(rec.device_id, DeviceState(last_seen=rec.ts))
+                dev.status_offline_at, dev.drill = rec.ts, rec.drill
+        elif isinstance(rec, VideoEventRecord) and rec.site_id is not None:
+            self._camera(st, rec, out)
+        return out
+
+    def _seen(self, st: SiteState, site: Site, device_id: str, ts: int, drill: bool,
+              out: list[WarningRecord]) -> None:
+        dev = st.devices.get(device_id)
+        if dev is None:
+            dev = st.devices[device_id] = DeviceState()
+        dev.last_seen, dev.status_offline_at, dev.drill = max(dev.last_seen, ts), None, drill
+        if dev.offline.active or dev.offline.pending_since is not None:
+            self._offline_change(site, device_id, dev,
+                                 step(self.offline_policy, dev.offline, None, ts), ts, out)
+
+    def _reading(self, st: SiteState, r: SensorRule, s: SensorState, v: float, q: str, ts: int,
+                 drill: bool, out: list[WarningRecord]) -> None:
+        s.drill = drill
+        fault = ""
+        rng = r.sensor.range
+        if q == "bad":
+            fault = "bad_quality"
+        elif rng is not None and not rng[0] <= v <= rng[1]:
+            fault = "out_of_range"
+        elif s.last_v is not None and v == s.last_v and ts > s.last_ts:
+            if s.same_since is None:
+                s.same_since = s.last_ts
+            if ts - s.same_since >= self.frozen_ms:
+                fault = "frozen"
+        else:
+            s.same_since = None
+        prev_v, prev_ts = s.last_v, s.last_ts
+        s.last_v, s.last_ts = v, ts
+        if fault or s.fault.active or s.fault.pending_since is not None:
+            if fault:
+                s.fault_reason = fault
+            change = step(self.fault_policy, s.fault, r.fault_level if fault else None, ts)
+            if change:
+                self._sensor_fault(r, s, change, ts, out)
+        if fault:
+            return  # an untrusted value neither raises nor clears a threshold warning
+        if r.rate_per_min is not None and prev_v is not None and ts > prev_ts:
+            self._rate(r, s, (v - prev_v) * 60_000 / (ts - prev_ts), ts, out)
+        if not r.setpoints.stages:
+            return
+        old_want = s.want
+        mask, want, worst = 0, None, None
+        for i, stage in enumerate(r.setpoints.stages):
+            if stage.active(v, bool(s.stages >> i & 1)):
+                mask |= 1 << i
+                if want is None or stage.level < want:
+                    want, worst = stage.level, stage
+        s.stages, s.want = mask, want
+        if worst is not None:
+            s.stage = worst.name
+        if want is not None or s.th.active or s.th.pending_since is not None:
+            change = step(r.policy, s.th, want, ts)
+            if change:
+                self._threshold(r, s, change, ts, out)
+        if want != old_want:
+            for key in r.group_keys:
+                self._group(st, r.site, key, ts, drill, out)
+
+    # -- rule kinds -------------------------------------------------------------------------
+
+    def _threshold(self, r: SensorRule, s: SensorState, change: Change, ts: int,
+                   out: list[WarningRecord]) -> None:
+        stage = next((x for x in r.setpoints.stages if x.name == s.stage), None)
+        v = s.last_v if s.last_v is not None else 0.0
+        if change.transition == "cleared" or stage is None:
+            text = f"{r.where} {zh.METRIC_ZH.get(r.sensor.metric, r.sensor.metric)} " \
+                   f"{zh.fmt(v)}{r.sensor.unit}"
+        else:
+            text = zh.threshold_text(r.where, r.sensor.metric, v, r.sensor.unit, stage.name,
+                                     stage.value, stage.high)
+        kind = "coal_ch4" if r.setpoints.policy == "coal_ch4" else "threshold"
+        out.append(self._warning(change, ts, Emit(
+            f"{r.site.kind}.{r.sensor.metric}.threshold", kind, r.site, r.device.id,
+            r.sensor.id, r.sensor.plant_unit, v, stage.value if stage else None, r.sensor.unit,
+            text, s.drill)))
+
+    def _sensor_fault(self, r: SensorRule, s: SensorState, change: Change, ts: int,
+                      out: list[WarningRecord]) -> None:
+        reason = zh.FAULT_ZH.get(s.fault_reason, s.fault_reason)
+        text = f"{r.where} 传感器故障：{reason}"
+        if change.transition == "cleared":
+            text = f"{r.where} 传感器数据恢复"
+        out.append(self._warning(change, ts, Emit(
+            "sensor.fault", "fault", r.site, r.device.id, r.sensor.id, r.sensor.plant_unit,
+            s.last_v, None, r.sensor.unit, text, s.drill)))
+
+    def _rate(self, r: SensorRule, s: SensorState, per_min: float, ts: int,
+              out: list[WarningRecord]) -> None:
+        limit = r.rate_per_min or 0.0
+        s.rate_active = abs(per_min) >= limit or (s.rate_active and abs(per_min) >= 0.8 * limit)
+        want = self.rules.grading.h if s.rate_active else None
+        if want is None and not s.rate.active and s.rate.pending_since is None:
+            return
+        change = step(self.rate_policy, s.rate, want, ts)
+        if change:
+            name = zh.METRIC_ZH.get(r.sensor.metric, r.sensor.metric)
+            text = (f"{r.where} {name}变化速率 {zh.fmt(per_min)}{r.sensor.unit}/分钟，"
+                    f"超过 {zh.fmt(limit)}{r.sensor.unit}/分钟")
+            out.append(self._warning(change, ts, Emit(
+                f"{r.site.kind}.{r.sensor.metric}.rate", "rate", r.site, r.device.id,
+                r.sensor.id, r.sensor.plant_unit, per_min, limit, f"{r.sensor.unit}/min", text,
+                s.drill)))
+
+    def _group(self, st: SiteState, site: Site, key: str, ts: int, drill: bool,
+               out: list[WarningRecord]) -> None:
+        members = self.groups.get((site.id, key), ())
+        g = st.groups.get(key)
+        if g is None:
+            g = st.groups[key] = GroupState()
+        g.drill = drill
+        if key.startswith("combo:"):
+            _, name, unit = key.split(":", 2)
+            combo = self.combos[name]
+            levels = {self.sensors[(site.id, m)].sensor.metric: [] for m in members}
+            for m in members:
+                w = st.sensors.get(m)
+                if w is not None and w.want is not None:
+                    levels[self.sensors[(site.id, m)].sensor.metric].append(w.want)
+            ok = all(any(lv <= t.level_at_most for mt in t.metrics for lv in levels.get(mt, []))
+                     for t in combo.all)
+            g.want = combo.level if ok else None
+            policy, rule, kind, unit_id = self.combo_policy, f"combo.{name}", "combination", unit
+            text = f"{site.name} {self._unit_name(site, unit)} {combo.message}，组合预警"
+        else:
+            metric = key.split(":", 1)[1]
+            wants = [w.want for m in members if (w := st.sensors.get(m)) and w.want is not None]
+            g.want = self._count(wants)
+            policy, rule, kind, unit_id = (self.tailings_policy, f"tailings.{metric}.count",
+                                           "counting", f"item-{metric}")
+            text = (f"{site.name} {zh.METRIC_ZH.get(metric, metric)} {len(wants)}个测点预警，"
+                    "按四色预警计数规则综合评定")
+        if g.want is None and not g.ep.active and g.ep.pending_since is None:
+            return
+        change = step(policy, g.ep, g.want, ts)
+        if change:
+            out.append(self._warning(change, ts, Emit(rule, kind, site, None, None, unit_id,
+                                                      None, None, None, text, drill)))
+
+    def _count(self, wants: list[int]) -> int | None:
+        """Tailings item level: worst point, raised by counting (4 蓝→黄, 3 黄→橙, 2 橙→红).
+
+        Only a level worse than every single point is returned: the points warn on their own.
+        """
+        if not wants:
+            return None
+        c = self.rules.tailings_counting
+        level = min(wants)
+        if sum(w <= 2 for w in wants) >= c.orange_to_red:
+            level = min(level, 1)
+        if sum(w <= 3 for w in wants) >= c.yellow_to_orange:
+            level = min(level, 2)
+        if sum(w <= 4 for w in wants) >= c.blue_to_yellow:
+            level = min(level, 3)
+        return level if level < min(wants) else None
+
+    def _camera(self, st: SiteState, rec: VideoEventRecord, out: list[WarningRecord]) -> None:
+        site = self.catalog.sites[str(rec.site_id)]
+        level = self.rules.camera_levels.get(rec.family, 3)
+        key = f"camera:{rec.device_id}:{rec.family}"
+        g = st.groups.get(key)
+        if g is None:
+            g = st.groups[key] = GroupState()
+        g.want, g.drill = level, rec.drill
+        g.evidence = [(m.kind, m.uri) for m in rec.media] or g.evidence
+        change = step(self.camera_policy, g.ep, level, rec.ts)
+        g.ep.normal_since = rec.ts  # absent from now on unless the camera sees it again
+        if change:
+            self._camera_change(site, str(rec.device_id), rec.family, g, change, rec.ts, out)
+
+    def _camera_change(self, site: Site, device_id: str, family: str, g: GroupState,
+                       change: Change, ts: int, out: list[WarningRecord]) -> None:
+        text = f"{site.name} 摄像机{device_id} 视频AI识别：{zh.CAMERA_ZH.get(family, family)}"
+        out.append(self._warning(change, ts, Emit(
+            f"camera.{family}", "video", site, device_id, None, None, None, None, None, text,
+            g.drill, tuple(g.evidence))))
+
+    def _offline_change(self, site: Site, device_id: str, dev: DeviceState,
+                        change: Change | None, ts: int, out: list[WarningRecord]) -> None:
+        if change is None:
+            return
+        silent = (ts - dev.last_seen) / 1000
+        text = (f"{site.name} 设备{device_id} 已恢复在线" if change.transition == "cleared"
+                else f"{site.name} 设备{device_id} 离线（{silent:.0f}秒无数据）")
+        out.append(self._warning(change, ts, Emit(
+            "device.offline", "offline", site, device_id, None, None, None, None, None, text,
+            dev.drill)))
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def on_tick(self, st: SiteState, site_id: str, now: int,
+                offline_not_before: int = 0) -> list[WarningRecord]:
+        """Fire every timer of a site due at or before `now`, each at its own due time.
+
+        offline_not_before: no offline warning is raised before this time (start-up grace).
+        """
+        out: list[WarningRecord] = []
+        site = self.catalog.sites[site_id]
+        st.last_tick = now
+        cfg = self.rules.offline
+        for dev_id, dev in st.devices.items():
+            device = self.catalog.devices[(site_id, dev_id)]
+            if dev.status_offline_at is not None:
+                due = dev.status_offline_at + int(cfg.status_offline_persist_s * 1000)
+            else:
+                due = dev.last_seen + device.offline_timeout_s * 1000
+            if due <= now and max(due, offline_not_before) <= now and not dev.offline.active:
+                level = cfg.level_coal_mine if site.kind == "coal_mine" else cfg.level
+                at = max(due, offline_not_before)
+                self._offline_change(site, dev_id, dev,
+                                     step(self.offline_policy, dev.offline, level, at), at, out)
+            if dev.offline.active:
+                self._due(self.offline_policy, dev.offline, dev.offline.base_level, now,
+                          lambda c, t, d=dev, i=dev_id: self._offline_change(site, i, d, c, t, out))
+        for sid, s in st.sensors.items():
+            r = self.sensors[(site_id, sid)]
+            self._due(r.policy, s.th, s.want, now,
+                      lambda c, t, r=r, s=s: self._threshold(r, s, c, t, out))
+            self._due(self.fault_policy, s.fault, r.fault_level if s.fault_reason else None, now,
+                      lambda c, t, r=r, s=s: self._sensor_fault(r, s, c, t, out))
+        for key, g in st.groups.items():
+            if key.startswith("camera:"):
+                _, dev_id, family = key.split(":", 2)
+                self._due(self.camera_policy, g.ep, None, now,
+                          lambda c, t, d=dev_id, f=family, g=g: self._camera_change(
+                              site, d, f, g, c, t, out))
+        return out
+
+    def _due(self, policy: Policy, ep: Episode, want: int | None, now: int, emit: object) -> None:
+        for _ in range(4):  # at most one escalation step per level
+            due = next_due(policy, ep)
+            if due is None or due > now:
+                return
+            change = tick(policy, ep, want, due)
+            if change is None:
+                return
+            emit(change, due)  # type: ignore[operator]
+
+    # -- records ----------------------------------------------------------------------------
+
+    def _warning(self, change: Change, ts: int, e: Emit) -> WarningRecord:
+        subject = subject_key(e.site.id, e.device_id, e.sensor, None, e.plant_unit)
+        minutes = (ts - change.started_at) / 60000
+        return WarningRecord(
+            warning_id=warning_id(e.rule, subject, change.started_at),
+            transition=change.transition, ts=ts, level=change.level,
+            colour=COLOURS[change.level], rule=e.rule, kind=e.kind, site_id=e.site.id,
+            device_id=e.device_id, sensor=e.sensor, vehicle_id=None, value=e.value,
+            threshold=e.threshold, unit=e.unit, started_at=change.started_at,
+            message=e.text + zh.transition_suffix(change.transition, change.level,
+                                                   change.escalated, minutes),
+            evidence=[EvidenceRecord(k, u) for k, u in e.evidence], drill=e.drill,
+            plant_unit=e.plant_unit,
+        )
+
+    @staticmethod
+    def _unit_name(site: Site, unit_id: str) -> str:
+        return next((u.name for u in site.units if u.id == unit_id), unit_id)

@@ -1,0 +1,67 @@
+"""Rule state of one site: serialisable, so a Faust table (or a dict in tests) can hold it."""
+
+from __future__ import annotations
+
+import msgspec
+
+from streams.rules.episode import Episode
+
+
+class SensorState(msgspec.Struct, omit_defaults=True):
+    """Threshold, fault and rate-of-change state of one sensor."""
+
+    th: Episode = msgspec.field(default_factory=Episode)
+    fault: Episode = msgspec.field(default_factory=Episode)
+    rate: Episode = msgspec.field(default_factory=Episode)
+    stages: int = 0  # bit i set: stage i active (hysteresis memory)
+    want: int | None = None  # level the threshold condition asks for now
+    stage: str = ""  # the worst active stage
+    fault_reason: str = ""
+    rate_active: bool = False
+    last_v: float | None = None
+    last_ts: int = 0
+    same_since: int | None = None
+    drill: bool = False
+
+
+class DeviceState(msgspec.Struct, omit_defaults=True):
+    """Liveness of one device."""
+
+    offline: Episode = msgspec.field(default_factory=Episode)
+    last_seen: int = 0
+    status_offline_at: int | None = None
+    drill: bool = False
+
+
+class GroupState(msgspec.Struct, omit_defaults=True):
+    """A rule over several sensors (combination in a unit, tailings item) or a camera family."""
+
+    ep: Episode = msgspec.field(default_factory=Episode)
+    want: int | None = None
+    value: float | None = None
+    drill: bool = False
+    evidence: list[tuple[str, str]] = msgspec.field(default_factory=list)
+
+
+class SiteState(msgspec.Struct, omit_defaults=True):
+    """Everything the engine remembers about one site."""
+
+    sensors: dict[str, SensorState] = msgspec.field(default_factory=dict)
+    devices: dict[str, DeviceState] = msgspec.field(default_factory=dict)
+    groups: dict[str, GroupState] = msgspec.field(default_factory=dict)
+    last_tick: int = 0
+
+
+_enc = msgspec.msgpack.Encoder()
+_dec = msgspec.msgpack.Decoder(SiteState)
+
+
+def dump_state(state: SiteState) -> bytes:
+    """Compact bytes for a changelog-backed table."""
+    return _enc.encode(state)
+
+
+def load_state(data: bytes) -> SiteState:
+    """The inverse of dump_state."""
+    state: SiteState = _dec.decode(data)
+    return state
