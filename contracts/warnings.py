@@ -11,7 +11,9 @@ Transition = Literal["raised", "upgraded", "downgraded", "cleared"]
 
 #: 四级预警: 1 红 is the highest.
 COLOURS: dict[int, str] = {1: "red", 2: "orange", 3: "yellow", 4: "blue"}
-LEVEL_NAMES_ZH: dict[int, str] = {1: "一级(红色)", 2: "二级(橙色)", 3: "三级(黄色)", 4: "四级(蓝色)"}
+LEVEL_NAMES_ZH: dict[int, str] = {
+    1: "一级(红色)", 2: "二级(橙色)", 3: "三级(黄色)", 4: "四级(蓝色)",
+}
 
 
 class EvidenceRecord(msgspec.Struct, frozen=True):

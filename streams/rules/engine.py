@@ -199,7 +199,7 @@ class Engine:
                    f"{zh.fmt(v)}{r.sensor.unit}"
         else:
             text = zh.threshold_text(r.where, r.sensor.metric, v, r.sensor.unit, stage.name,
-                                     stage.value, stage.high)
+                                     stage.value, stage.high, stage.restore)
         kind = "coal_ch4" if r.setpoints.policy == "coal_ch4" else "threshold"
         out.append(self._warning(change, ts, Emit(
             f"{r.site.kind}.{r.sensor.metric}.threshold", kind, r.site, r.device.id,
@@ -241,32 +241,49 @@ class Engine:
             g = st.groups[key] = GroupState()
         g.drill = drill
         if key.startswith("combo:"):
-            _, name, unit = key.split(":", 2)
+            _, name, _unit = key.split(":", 2)
             combo = self.combos[name]
-            levels = {self.sensors[(site.id, m)].sensor.metric: [] for m in members}
+            levels: dict[str, list[int]] = {}
             for m in members:
                 w = st.sensors.get(m)
                 if w is not None and w.want is not None:
-                    levels[self.sensors[(site.id, m)].sensor.metric].append(w.want)
+                    levels.setdefault(self.sensors[(site.id, m)].sensor.metric, []).append(w.want)
             ok = all(any(lv <= t.level_at_most for mt in t.metrics for lv in levels.get(mt, []))
                      for t in combo.all)
             g.want = combo.level if ok else None
-            policy, rule, kind, unit_id = self.combo_policy, f"combo.{name}", "combination", unit
-            text = f"{site.name} {self._unit_name(site, unit)} {combo.message}，组合预警"
         else:
-            metric = key.split(":", 1)[1]
             wants = [w.want for m in members if (w := st.sensors.get(m)) and w.want is not None]
             g.want = self._count(wants)
-            policy, rule, kind, unit_id = (self.tailings_policy, f"tailings.{metric}.count",
-                                           "counting", f"item-{metric}")
-            text = (f"{site.name} {zh.METRIC_ZH.get(metric, metric)} {len(wants)}个测点预警，"
-                    "按四色预警计数规则综合评定")
+            g.value = float(len(wants))
         if g.want is None and not g.ep.active and g.ep.pending_since is None:
             return
-        change = step(policy, g.ep, g.want, ts)
+        change = step(self._group_policy(key), g.ep, g.want, ts)
         if change:
-            out.append(self._warning(change, ts, Emit(rule, kind, site, None, None, unit_id,
-                                                      None, None, None, text, drill)))
+            self._group_change(site, key, g, change, ts, out)
+
+    def _group_policy(self, key: str) -> Policy:
+        if key.startswith("combo:"):
+            return self.combo_policy
+        return self.camera_policy if key.startswith("camera:") else self.tailings_policy
+
+    def _group_change(self, site: Site, key: str, g: GroupState, change: Change, ts: int,
+                      out: list[WarningRecord]) -> None:
+        if key.startswith("camera:"):
+            _, dev_id, family = key.split(":", 2)
+            self._camera_change(site, dev_id, family, g, change, ts, out)
+            return
+        if key.startswith("combo:"):
+            _, name, unit = key.split(":", 2)
+            rule, kind, unit_id = f"combo.{name}", "combination", unit
+            text = f"{site.name} {self._unit_name(site, unit)} {self.combos[name].message}"
+            text += "，组合预警" if change.transition != "cleared" else ""
+        else:
+            metric = key.split(":", 1)[1]
+            rule, kind, unit_id = f"tailings.{metric}.count", "counting", f"item-{metric}"
+            text = (f"{site.name} {zh.METRIC_ZH.get(metric, metric)} {g.value or 0:.0f}个测点"
+                    "预警，按四色预警计数规则综合评定")
+        out.append(self._warning(change, ts, Emit(rule, kind, site, None, None, unit_id, None,
+                                                  None, None, text, g.drill)))
 
     def _count(self, wants: list[int]) -> int | None:
         """Tailings item level: worst point, raised by counting (4 蓝→黄, 3 黄→橙, 2 橙→红).
@@ -335,7 +352,7 @@ class Engine:
                 due = dev.status_offline_at + int(cfg.status_offline_persist_s * 1000)
             else:
                 due = dev.last_seen + device.offline_timeout_s * 1000
-            if due <= now and max(due, offline_not_before) <= now and not dev.offline.active:
+            if due < now and max(due, offline_not_before) <= now and not dev.offline.active:
                 level = cfg.level_coal_mine if site.kind == "coal_mine" else cfg.level
                 at = max(due, offline_not_before)
                 self._offline_change(site, dev_id, dev,
@@ -350,11 +367,9 @@ class Engine:
             self._due(self.fault_policy, s.fault, r.fault_level if s.fault_reason else None, now,
                       lambda c, t, r=r, s=s: self._sensor_fault(r, s, c, t, out))
         for key, g in st.groups.items():
-            if key.startswith("camera:"):
-                _, dev_id, family = key.split(":", 2)
-                self._due(self.camera_policy, g.ep, None, now,
-                          lambda c, t, d=dev_id, f=family, g=g: self._camera_change(
-                              site, d, f, g, c, t, out))
+            want = None if key.startswith("camera:") else g.want  # a camera event is a moment
+            self._due(self._group_policy(key), g.ep, want, now,
+                      lambda c, t, k=key, g=g: self._group_change(site, k, g, c, t, out))
         return out
 
     def _due(self, policy: Policy, ep: Episode, want: int | None, now: int, emit: object) -> None:

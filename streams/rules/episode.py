@@ -63,7 +63,7 @@ def step(policy: Policy, ep: Episode, want: int | None, now: int) -> Change | No
             return None
         if ep.pending_since is None:
             ep.pending_since, ep.pending_level = now, want
-        ep.pending_level = min(ep.pending_level, want)  # the worst seen while pending
+        ep.pending_level = want
         if now - ep.pending_since < policy.persist_s * 1000:
             return None
         return _raise(policy, ep, want, now)
@@ -105,7 +105,7 @@ def next_due(policy: Policy, ep: Episode) -> int | None:
 
 def _raise(policy: Policy, ep: Episode, want: int, now: int) -> Change:
     started = ep.pending_since if ep.pending_since is not None else now
-    level = min(want, ep.pending_level)
+    level = want  # the level that holds now; a brief worse spike is not a level
     ep.active, ep.level, ep.base_level, ep.escalations = True, level, level, 0
     ep.started_at, ep.level_since, ep.pending_since, ep.normal_since = started, now, None, None
     ep.raises = [t for t in ep.raises if now - t <= policy.flap_window_s * 1000] + [now]

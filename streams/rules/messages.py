@@ -34,11 +34,14 @@ def stage_name(metric: str, stage: str) -> str:
 
 
 def threshold_text(where: str, metric: str, value: float, unit: str, stage: str,
-                   threshold: float, high: bool) -> str:
+                   threshold: float, high: bool, restore: float) -> str:
     """'1号储罐区 T101 可燃气体浓度 52%LEL，超过二级报警值 50%LEL'."""
-    verb = "超过" if high else "低于"
-    return (f"{where} {METRIC_ZH.get(metric, metric)} {fmt(value)}{unit}，"
-            f"{verb}{stage_name(metric, stage)} {fmt(threshold)}{unit}")
+    head = f"{where} {METRIC_ZH.get(metric, metric)} {fmt(value)}{unit}，"
+    name = stage_name(metric, stage)
+    if (value < threshold) if high else (value > threshold):  # held by hysteresis
+        side = "以下" if high else "以上"
+        return head + f"{name} {fmt(threshold)}{unit}，尚未恢复至 {fmt(restore)}{unit}{side}"
+    return head + f"{'超过' if high else '低于'}{name} {fmt(threshold)}{unit}"
 
 
 def transition_suffix(transition: str, level: int, escalated: bool, minutes: float) -> str:
