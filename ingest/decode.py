@@ -57,8 +57,12 @@ class Accepted:
 
     topic: str
     key: bytes
-    value: bytes
     record: InputRecord
+
+    @property
+    def value(self) -> bytes:
+        """The record as JSON bytes for Kafka (encoded on demand: replay does not need it)."""
+        return encode(self.record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +135,7 @@ class MessageDecoder:
             key = subject.key if subject is not None else topic
             return Rejected(rej.reason, rej.detail,
                             subject.reply_topic if subject is not None else None, key.encode())
-        return Accepted(KAFKA_TOPIC_BY_KIND[subject.kind].value, subject.key.encode(),
-                        encode(record), record)
+        return Accepted(KAFKA_TOPIC_BY_KIND[subject.kind].value, subject.key.encode(), record)
 
     def _check_subject(self, s: Subject) -> None:
         cat = self.catalog

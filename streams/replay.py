@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from contracts.records import InputRecord
 from contracts.timestamps import to_epoch_ms
 from contracts.warnings import WarningRecord
@@ -30,16 +32,30 @@ class ReplaySummary:
     errors: list[str] = field(default_factory=list)  # "line N: reason: detail"
 
 
+class _Line(msgspec.Struct):
+    topic: str
+    payload: msgspec.Raw
+    received_at: int | None = None
+
+
+_line_decoder = msgspec.json.Decoder(_Line)
+_str_decoder = msgspec.json.Decoder(str)
+
+
 def parse_line(line: str) -> tuple[str, bytes, int | None]:
-    """(topic, payload bytes, received_at or None) of one input line; ValueError when bad."""
-    obj = json.loads(line)
-    if not isinstance(obj, dict) or not isinstance(obj.get("topic"), str) or "payload" not in obj:
-        raise ValueError('a line must be {"topic": "...", "payload": {...} or "..."}')
-    payload = obj["payload"]
-    raw = payload.encode() if isinstance(payload, str) else json.dumps(
-        payload, ensure_ascii=False, separators=(",", ":")).encode()
-    received = obj.get("received_at")
-    return obj["topic"], raw, received if isinstance(received, int) else None
+    """(topic, payload bytes, received_at or None) of one input line; ValueError when bad.
+
+    The payload's bytes are taken as they stand in the line (an object), or the string's text.
+    """
+    try:
+        obj = _line_decoder.decode(line)
+    except msgspec.DecodeError as exc:
+        raise ValueError(f'a line must be {{"topic": "...", "payload": {{...}} or "..."}}: {exc}'
+                         ) from None
+    raw = bytes(obj.payload)
+    if raw[:1] == b'"':
+        raw = _str_decoder.decode(raw).encode()
+    return obj.topic, raw, obj.received_at
 
 
 def _peek_ts(raw: bytes) -> int | None:

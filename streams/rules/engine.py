@@ -58,6 +58,10 @@ class Emit:
     evidence: tuple[tuple[str, str], ...] = ()
 
 
+def _idle(ep: Episode) -> bool:
+    return not ep.active and ep.pending_since is None
+
+
 class Engine:
     """Evaluates every rule kind for fixed sites (vehicles: issue 5)."""
 
@@ -74,6 +78,7 @@ class Engine:
         self.groups: dict[tuple[str, str], tuple[str, ...]] = {}  # (site, group) → sensors
         self.combos: dict[str, Combination] = {c.name: c for c in rules.combinations}
         self.sensors: dict[tuple[str, str], SensorRule] = {}
+        self.site_sensors: dict[str, dict[str, SensorRule]] = {}
         for site in catalog.sites.values():
             self._index_site(site)
 
@@ -98,9 +103,10 @@ class Engine:
                                if site.kind == "coal_mine" and s.metric == "ch4"
                                else self.rules.fault.level)
                 rate = s.thresholds.rate_per_min if s.thresholds is not None else None
-                self.sensors[(site.id, s.id)] = SensorRule(
-                    site, dev, s, sp, self.rules.policy(sp.policy), where, fault_level, rate,
-                    tuple(keys))
+                rule = SensorRule(site, dev, s, sp, self.rules.policy(sp.policy), where,
+                                  fault_level, rate, tuple(keys))
+                self.sensors[(site.id, s.id)] = rule
+                self.site_sensors.setdefault(site.id, {})[s.id] = rule
         for k, ids in members.items():
             self.groups[(site.id, k)] = tuple(ids)
 
@@ -112,12 +118,13 @@ class Engine:
         if isinstance(rec, TelemetryRecord):
             site = self.catalog.sites[rec.site_id]
             self._seen(st, site, rec.device_id, rec.ts, rec.drill, out)
+            rules, states, reading, drill = (self.site_sensors[rec.site_id], st.sensors,
+                                             self._reading, rec.drill)
             for p in rec.points:
-                rule = self.sensors[(rec.site_id, p.sensor)]
-                s = st.sensors.get(p.sensor)
+                s = states.get(p.sensor)
                 if s is None:
-                    s = st.sensors[p.sensor] = SensorState()
-                self._reading(st, rule, s, p.value, p.q, p.ts, rec.drill, out)
+                    s = states[p.sensor] = SensorState()
+                reading(st, rules[p.sensor], s, p.value, p.q, p.ts, drill, out)
         elif isinstance(rec, StatusRecord) and rec.site_id is not None:
             site = self.catalog.sites[rec.site_id]
             assert rec.device_id is not None
@@ -149,7 +156,7 @@ class Engine:
             fault = "bad_quality"
         elif rng is not None and not rng[0] <= v <= rng[1]:
             fault = "out_of_range"
-        elif s.last_v is not None and v == s.last_v and ts > s.last_ts:
+        elif v == s.last_v and ts > s.last_ts:
             if s.same_since is None:
                 s.same_since = s.last_ts
             if ts - s.same_since >= self.frozen_ms:
@@ -162,6 +169,7 @@ class Engine:
             if fault:
                 s.fault_reason = fault
             change = step(self.fault_policy, s.fault, r.fault_level if fault else None, ts)
+            st.timed.add(r.sensor.id)
             if change:
                 self._sensor_fault(r, s, change, ts, out)
         if fault:
@@ -171,9 +179,10 @@ class Engine:
         if not r.setpoints.stages:
             return
         old_want = s.want
-        mask, want, worst = 0, None, None
+        mask, want, worst, prior = 0, None, None, s.stages
         for i, stage in enumerate(r.setpoints.stages):
-            if stage.active(v, bool(s.stages >> i & 1)):
+            if (v >= stage.value if stage.high else v <= stage.value) or (
+                    prior >> i & 1 and (v >= stage.restore if stage.high else v <= stage.restore)):
                 mask |= 1 << i
                 if want is None or stage.level < want:
                     want, worst = stage.level, stage
@@ -182,6 +191,7 @@ class Engine:
             s.stage = worst.name
         if want is not None or s.th.active or s.th.pending_since is not None:
             change = step(r.policy, s.th, want, ts)
+            st.timed.add(r.sensor.id)
             if change:
                 self._threshold(r, s, change, ts, out)
         if want != old_want:
@@ -360,12 +370,15 @@ class Engine:
             if dev.offline.active:
                 self._due(self.offline_policy, dev.offline, dev.offline.base_level, now,
                           lambda c, t, d=dev, i=dev_id: self._offline_change(site, i, d, c, t, out))
-        for sid, s in st.sensors.items():
-            r = self.sensors[(site_id, sid)]
+        rules = self.site_sensors[site_id]
+        for sid in sorted(st.timed):
+            s, r = st.sensors[sid], rules[sid]
             self._due(r.policy, s.th, s.want, now,
                       lambda c, t, r=r, s=s: self._threshold(r, s, c, t, out))
             self._due(self.fault_policy, s.fault, r.fault_level if s.fault_reason else None, now,
                       lambda c, t, r=r, s=s: self._sensor_fault(r, s, c, t, out))
+            if _idle(s.th) and _idle(s.fault) and _idle(s.rate):
+                st.timed.discard(sid)
         for key, g in st.groups.items():
             want = None if key.startswith("camera:") else g.want  # a camera event is a moment
             self._due(self._group_policy(key), g.ep, want, now,

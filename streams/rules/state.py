@@ -49,6 +49,7 @@ class SiteState(msgspec.Struct, omit_defaults=True):
     sensors: dict[str, SensorState] = msgspec.field(default_factory=dict)
     devices: dict[str, DeviceState] = msgspec.field(default_factory=dict)
     groups: dict[str, GroupState] = msgspec.field(default_factory=dict)
+    timed: set[str] = msgspec.field(default_factory=set)  # sensors with a pending/open episode
     last_tick: int = 0
 
 
