@@ -24,12 +24,13 @@ def fleet_catalog(tank_farms: int, mines: int, tanks_per_farm: int = 10,
     """Catalog YAML: gateways of 40 points per farm/mine, as DCS/KJ substations batch."""
     sites = []
     for f in range(tank_farms):
-        sensors = []
+        sensors: list[dict[str, object]] = []
         units = []
         for t in range(tanks_per_farm):
             units.append({"id": f"T{t}", "name": f"{t + 1}号储罐", "kind": "tank"})
             for code, metric, unit, _m, _s, rng in TANK_SENSORS:
-                s = {"id": f"T{t}-{code}", "metric": metric, "unit": unit, "plant_unit": f"T{t}"}
+                s: dict[str, object] = {"id": f"T{t}-{code}", "metric": metric, "unit": unit,
+                                        "plant_unit": f"T{t}"}
                 if rng:
                     s["range"] = rng
                 sensors.append(s)
