@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from contracts.catalog import CatalogError
-from hazardwatch.commands import bridge, config, demo, replay, stack
+from hazardwatch.commands import bridge, config, demo, replay, sink, stack, worker
 from hazardwatch.stack.errors import StackError
 
 
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="hazardwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (stack, config, bridge, replay, demo):
+    for module in (stack, config, bridge, replay, worker, sink, demo):
         module.add_parser(sub)
     return parser
 

@@ -1,0 +1,51 @@
+"""`hazardwatch sink`: readings, events and warning transitions into InfluxDB."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from pathlib import Path
+from types import FrameType
+
+from contracts.catalog import load_catalog
+from contracts.topics import KafkaTopic
+from hazardwatch.stack.settings import StackSettings, default_catalog
+from streams.sinks.influx import InfluxSink, InfluxTarget
+from streams.sinks.runner import SinkRunner, SinkSettings
+
+TOPICS = (KafkaTopic.TELEMETRY, KafkaTopic.WARNINGS, KafkaTopic.VIDEO_EVENTS,
+          KafkaTopic.DEVICE_STATUS, KafkaTopic.POSITIONS)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("sink", help="write readings and warnings from Kafka into InfluxDB")
+    p.add_argument("--catalog", type=Path, default=default_catalog())
+    p.add_argument("--topic-prefix", default="")
+    p.add_argument("--group", default="hw-influx-sink")
+    p.add_argument("--influx-url", default=None, help="default: the local stack")
+    p.add_argument("--db", default=None, help="database (v1/v3) or DBRP database (v2)")
+    p.add_argument("--api", choices=["v1", "v2", "v3"], default="v1")
+    p.add_argument("--org", default="")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run until SIGTERM; flush and commit on the way out."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = StackSettings.from_env()
+    target = InfluxTarget(url=args.influx_url or settings.influx_url,
+                          db=args.db or settings.influx_db, api=args.api, org=args.org)
+    runner = SinkRunner(SinkSettings(kafka_bootstrap=settings.kafka_bootstrap,
+                                     topics=tuple(args.topic_prefix + t for t in TOPICS),
+                                     group=args.group),
+                        InfluxSink(target, load_catalog(args.catalog)))
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    runner.run()
+    return 0

@@ -1,0 +1,44 @@
+"""`hazardwatch worker`: a Faust stream worker evaluating the rules."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from contracts.catalog import load_catalog
+from hazardwatch.stack.settings import StackSettings, default_catalog
+from streams.rules.config import DEFAULT_RULES, load_rules
+from streams.rules.engine import Engine
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("worker", help="run a stream worker (Faust): rules → hw.warnings")
+    p.add_argument("--catalog", type=Path, default=default_catalog())
+    p.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    p.add_argument("--app-id", default="hazardwatch-streams")
+    p.add_argument("--topic-prefix", default="")
+    p.add_argument("--web-port", type=int, default=6066)
+    p.add_argument("--grace", type=float, default=None, metavar="SECONDS",
+                   help="no offline warning this long after start (default: rules file)")
+    p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
+    p.add_argument("--loglevel", default="info")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the app from validated config and run it until SIGTERM."""
+    from faust import Worker
+
+    from streams.worker.app import WorkerSettings, create_app
+
+    catalog = load_catalog(args.catalog)
+    rules = load_rules(args.rules)
+    settings = StackSettings.from_env()
+    ws = WorkerSettings(kafka_bootstrap=settings.kafka_bootstrap, app_id=args.app_id,
+                        topic_prefix=args.topic_prefix, web_port=args.web_port,
+                        tick_interval_s=args.tick,
+                        grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace)
+    app = create_app(ws, Engine(catalog, rules))
+    Worker(app, loglevel=args.loglevel).execute_from_commandline()
+    return 0

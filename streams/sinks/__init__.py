@@ -1,0 +1,1 @@
+"""Sinks: batched writes tied to offset commits."""
