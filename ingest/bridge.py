@@ -58,6 +58,9 @@ def producer_config(cfg: BridgeConfig) -> dict[str, Any]:
         "enable.idempotence": True,
         "acks": "all",
         "compression.type": "lz4",
+        # Java-compatible murmur2, as aiokafka (Faust) hashes keys: a site's records and the
+        # workers' ticks for it land on the same partition
+        "partitioner": "murmur2_random",
         "linger.ms": 20,
         "batch.num.messages": 10000,
         "queue.buffering.max.messages": 200000,

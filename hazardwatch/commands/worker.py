@@ -23,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="no offline warning this long after start (default: rules file)")
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
     p.add_argument("--loglevel", default="info")
+    p.add_argument("--guarantee", choices=["exactly_once", "at_least_once"],
+                   default="exactly_once")
     p.set_defaults(func=run)
 
 
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     settings = StackSettings.from_env()
     ws = WorkerSettings(kafka_bootstrap=settings.kafka_bootstrap, app_id=args.app_id,
                         topic_prefix=args.topic_prefix, web_port=args.web_port,
-                        tick_interval_s=args.tick,
+                        tick_interval_s=args.tick, guarantee=args.guarantee,
                         grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace)
     app = create_app(ws, Engine(catalog, rules))
     Worker(app, loglevel=args.loglevel).execute_from_commandline()

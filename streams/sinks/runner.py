@@ -65,7 +65,8 @@ class SinkRunner:
 
     def run(self) -> None:
         """Consume until stopped."""
-        self.consumer.subscribe(list(self.settings.topics), on_revoke=self._on_revoke)
+        self.consumer.subscribe(list(self.settings.topics), on_assign=self._on_assign,
+                                on_revoke=self._on_revoke)
         last_flush = time.monotonic()
         try:
             while not self.stop_event.is_set():
@@ -125,6 +126,9 @@ class SinkRunner:
         self.consumer.commit(asynchronous=False)
         self.counters.flushes += 1
         self.counters.points += n
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("sink: assigned %d partitions", len(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self.sink.points:

@@ -35,6 +35,18 @@ class WorkerSettings:
     tick_interval_s: float = 1.0
     grace_s: float = 120.0
     web_port: int = 6066
+    guarantee: str = "exactly_once"
+
+
+class RawTable(faust.Table):  # type: ignore[type-arg]
+    """A table of bytes: keys are site ids, values msgpack state (streams/rules/state.py).
+
+    Faust picks JSON for tables of non-model types; the changelog is then written raw but
+    decoded as JSON on recovery, which fails, and a restarted worker forgets open episodes.
+    """
+
+    def _serializer_from_type(self, typ: Any) -> str:
+        return "raw"
 
 
 def create_app(settings: WorkerSettings, engine: Engine) -> faust.App:
@@ -44,7 +56,7 @@ def create_app(settings: WorkerSettings, engine: Engine) -> faust.App:
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
-        processing_guarantee="exactly_once",
+        processing_guarantee=settings.guarantee,
         topic_replication_factor=1,
         topic_partitions=settings.partitions,
         key_serializer="raw",
@@ -58,10 +70,17 @@ def create_app(settings: WorkerSettings, engine: Engine) -> faust.App:
         broker_commit_interval=1.0,
         stream_wait_empty=False,
         producer_linger_ms=5,
+        Table=RawTable,
+        broker_session_timeout=10.0,  # a killed worker's partitions move within ~10 s
+        broker_heartbeat_interval=3.0,
     )
     core = WorkerCore(engine, started_at=int(time.time() * 1000),
                       grace_ms=int(settings.grace_s * 1000))
-    inputs = app.topic(*(p + t for t in (*INPUTS, TICK_TOPIC)),
+    # hw.warnings is subscribed too (and skipped): in the same topic group as the inputs, a
+    # warning sent to its event's partition joins that partition's transaction, so output,
+    # state changelog and input offsets commit together (Faust names transactions by
+    # topic group and partition)
+    inputs = app.topic(*(p + t for t in (*INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS)),
                        partitions=settings.partitions)
     ticks = app.topic(p + TICK_TOPIC, partitions=settings.partitions)
     warnings = app.topic(p + KafkaTopic.WARNINGS, partitions=settings.partitions)
@@ -70,11 +89,15 @@ def create_app(settings: WorkerSettings, engine: Engine) -> faust.App:
     @app.agent(inputs)
     async def evaluate(stream: Any) -> None:
         async for event in stream.events():
+            topic, partition = event.message.topic, event.message.partition
+            if topic == warnings.get_topic_name():
+                continue  # our own output
             key = event.key
-            state, out = core.handle(table.get(key), event.message.topic, event.value)
+            state, out = core.handle(table.get(key), topic, event.value)
             table[key] = state
-            for w in out:
-                await warnings.send(key=w.subject.encode(), value=encode_warning(w))
+            for w in out:  # same partition as the site's input: same transaction
+                await warnings.send(key=w.subject.encode(), value=encode_warning(w),
+                                    partition=partition)
 
     @app.timer(interval=settings.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
     async def ticker() -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from hazardwatch import kafka_tail
+from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
 from ingest.metrics_probe import scrape, wait_subscribed
 from ingest.session import retire_session
@@ -127,3 +130,99 @@ def publisher_factory(stack: Stack) -> Iterator[Any]:
     yield make
     for p in made:
         p.close()
+
+
+class Service:
+    """A `hazardwatch …` process with its log; ready when its log shows a marker."""
+
+    def __init__(self, stack: Stack, log: Path, argv: list[str], ready: str) -> None:
+        self.stack, self.log, self.argv, self.ready = stack, log, argv, ready
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start and wait for the ready marker in the (new part of the) log."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "hazardwatch", *self.argv], stdout=log,
+                stderr=subprocess.STDOUT, env={**os.environ, **self.stack.settings.to_env()})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ready in self.log.read_text(errors="replace")[offset:]:
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.argv[0]} exited: {self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        raise AssertionError(f"{self.argv[0]} not ready in {timeout} s: "
+                             f"{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self) -> int | None:
+        """SIGTERM and wait."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
+
+
+@pytest.fixture
+def services(stack: Stack, tmp_path: Path) -> Iterator[Any]:
+    """Make services that are stopped after the test."""
+    made: list[Service] = []
+
+    def make(argv: list[str], ready: str, name: str) -> Service:
+        svc = Service(stack, tmp_path / f"{name}.log", argv, ready)
+        made.append(svc)
+        return svc
+
+    yield make
+    for svc in made:
+        svc.stop()
+
+
+class Pipeline:
+    """Bridge, worker(s) and sink on their own topics, app id, consumer group and database."""
+
+    def __init__(self, stack: Stack, bridge: BridgeProcess, make: Any, unique: str) -> None:
+        self.stack, self.bridge, self.make, self.unique = stack, bridge, make, unique
+        self.prefix = bridge.prefix
+        self.db = f"test_{unique}"
+        ensure_database(stack.settings.influx_url, self.db)
+
+    def worker(self, n: int = 1) -> Service:
+        """A worker of this pipeline's app (several share the partitions)."""
+        return self.make(["worker", "--topic-prefix", self.prefix, "--app-id",
+                          f"app-{self.unique}", "--web-port", str(free_port()), "--grace", "0",
+                          "--guarantee", os.environ.get("HW_TEST_GUARANTEE", "exactly_once")],
+                         "[^Worker]: Ready", f"worker-{n}")
+
+    def sink(self) -> Service:
+        """An InfluxDB sink into this pipeline's database."""
+        return self.make(["sink", "--topic-prefix", self.prefix, "--group", f"sink-{self.unique}",
+                          "--db", self.db], "sink: assigned", "sink")
+
+    def drop(self) -> None:
+        """Remove this pipeline's database."""
+        influxql(self.stack.settings.influx_url, f'DROP DATABASE "{self.db}"')
+
+
+@pytest.fixture
+def pipeline(stack: Stack, bridge: BridgeProcess, services: Any,
+             unique: str) -> Iterator[Pipeline]:
+    """A pipeline whose services the test starts."""
+    kafka_tail.ensure_topics(stack.settings.kafka_bootstrap,
+                             [bridge.topic(t) for t in ("hw.telemetry", "hw.device-status",
+                                                        "hw.video-events", "hw.ticks",
+                                                        "hw.warnings", "hw.vehicle.positions")])
+    p = Pipeline(stack, bridge, services, unique)
+    yield p
+    p.drop()
