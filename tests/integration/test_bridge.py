@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -139,25 +140,39 @@ def test_generated_payloads_never_crash_the_bridge(stack: Stack, bridge: BridgeP
     assert m["hw_bridge_received_total"] == len(batch)
 
 
-def test_a_device_cannot_publish_outside_its_own_topics(stack: Stack,
-                                                        device_accounts: dict[str, Any]) -> None:
+def test_a_device_cannot_publish_outside_its_own_topics(
+        stack: Stack, mqtt_credentials: dict[str, str],
+        device_accounts: dict[str, Any]) -> None:
     user = "dev.tf-hohhot-01.dcs-gw-01"
-    probe = MqttProbe(stack.settings.mqtt_port, user, device_accounts[user]["password"])
+    password = device_accounts[user]["password"]
+    targets = ["hw/v1/sites/tf-hohhot-01/devices/gds-01/telemetry",  # a sibling device
+               "hw/v1/sites/cm-ordos-01/devices/kj-sub-01/telemetry",  # another site
+               "hw/v1/vehicles/hz-0001/position",
+               "hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/rejected"]  # read-only for it
+    admin = MqttProbe(stack.settings.mqtt_port, "hw-admin", mqtt_credentials["hw-admin"])
+    admin.connect()
+    for t in targets:
+        admin.client.subscribe(t, qos=1)
+    time.sleep(0.3)
     try:
-        assert probe.connect().value == 0
-        targets = ["hw/v1/sites/tf-hohhot-01/devices/gds-01/telemetry",  # a sibling device
-                   "hw/v1/sites/cm-ordos-01/devices/kj-sub-01/telemetry",  # another site
-                   "hw/v1/vehicles/hz-0001/position",
-                   "hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/rejected"]  # read-only for it
-        infos = [probe.client.publish(t, b'{"ts": 1}', qos=1) for t in targets]
-        for info in infos:
-            info.wait_for_publish(5)
-        codes = wait_for(lambda: len(probe.pubacks) == len(infos) and probe.pubacks, 5)
-        assert {codes[i.mid].getName() for i in infos} == {"Not authorized"}
-        own = probe.client.publish("hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/status",
-                                   b"online", qos=1)
-        own.wait_for_publish(5)
-        rc = wait_for(lambda: probe.pubacks.get(own.mid), 5)
+        for t in targets:  # one connection each: paho drops it after a refused PUBACK
+            probe = MqttProbe(stack.settings.mqtt_port, user, password)
+            dropped = threading.Event()
+            probe.client.on_disconnect = lambda *a, d=dropped: d.set()
+            assert probe.connect().value == 0
+            info = probe.client.publish(t, b'{"ts": 1}', qos=1)
+            wait_for(lambda i=info, p=probe, d=dropped: p.pubacks.get(i.mid) or d.is_set(), 5)
+            rc = probe.pubacks.get(info.mid)
+            assert rc is None or rc.getName() == "Not authorized", (t, rc)
+            probe.close()
+        time.sleep(0.5)
+        assert admin.messages == []  # the broker delivered none of them
+        own = MqttProbe(stack.settings.mqtt_port, user, password)
+        own.connect()
+        info = own.client.publish("hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/status",
+                                  b"online", qos=1)
+        rc = wait_for(lambda: own.pubacks.get(info.mid), 5)
         assert not rc.is_failure, rc  # "Success" or "No matching subscribers"
+        own.close()
     finally:
-        probe.close()
+        admin.close()
