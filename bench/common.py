@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -15,7 +14,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hazardwatch.stack.manager import Stack
+from hazardwatch.stack.process import free_port
 from hazardwatch.stack.settings import StackSettings
+
+__all__ = ["credentials", "free_port", "machine", "mqtt_client", "publish_all",
+           "running_stack", "telemetry_payloads"]
 
 
 def machine() -> dict[str, Any]:
@@ -38,13 +41,6 @@ def credentials(stack: Stack) -> dict[str, str]:
     creds: dict[str, str] = json.loads(
         (stack.service("mosquitto").dir / "credentials.json").read_text())
     return creds
-
-
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def mqtt_client(port: int, user: str, password: str, client_id: str = "") -> mqtt.Client:

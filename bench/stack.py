@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import socket
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -21,12 +20,6 @@ from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.settings import StackSettings
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -34,9 +27,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hw-bench-stack-") as tmp:
         settings = StackSettings(
-            run_dir=Path(tmp), mqtt_port=_free_port(), kafka_port=_free_port(),
-            kafka_controller_port=_free_port(), influx_port=_free_port(),
-            influx_rpc_port=_free_port(),
+            run_dir=Path(tmp), mqtt_port=process.free_port(), kafka_port=process.free_port(),
+            kafka_controller_port=process.free_port(), influx_port=process.free_port(),
+            influx_rpc_port=process.free_port(),
         )
         stack = Stack(settings)
         quiet = lambda _m: None  # noqa: E731

@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
@@ -141,14 +140,4 @@ def summary_lines(s: ReplaySummary) -> list[str]:
 
 def encode_jsonl(w: WarningRecord) -> str:
     """One JSON line, keys in schema order, Chinese kept readable."""
-    import msgspec
-
     return msgspec.json.encode(w).decode()
-
-
-def as_dict(w: WarningRecord) -> dict[str, Any]:
-    """A warning record as a plain dict."""
-    import msgspec
-
-    out: dict[str, Any] = msgspec.to_builtins(w)
-    return out

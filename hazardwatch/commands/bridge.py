@@ -6,11 +6,10 @@ import argparse
 import json
 import logging
 import os
-import signal
 from pathlib import Path
-from types import FrameType
 
 from contracts.catalog import load_catalog
+from hazardwatch.commands import stop_on_signals
 from hazardwatch.stack.settings import StackSettings, default_catalog
 from ingest.bridge import Bridge, BridgeConfig
 from ingest.decode import MessageDecoder
@@ -57,11 +56,6 @@ def run(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port, log_interval_s=args.log_interval,
     )
     bridge = Bridge(cfg, MessageDecoder(load_catalog(args.catalog)))
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        bridge.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_on_signals(bridge.stop)
     bridge.run()
     return 0

@@ -44,13 +44,14 @@ def run_acl(args: argparse.Namespace) -> int:
     svc = stack.service("mosquitto")
     assert isinstance(svc, MosquittoService)
     n = svc.apply_catalog(args.catalog)
-    svc.write_auth_files()
+    pid = stack.pid(svc)
+    if pid is not None and not args.print:
+        svc.reload(pid)  # rewrites the auth files, then SIGHUP
+    else:
+        svc.write_auth_files()
     if args.print:
         print(svc.acl_file.read_text())
         return 0
-    pid = stack.pid(svc)
-    if pid is not None:
-        svc.reload(pid)
     user, spec = next(iter(json.loads(svc.devices_file.read_text()).items()))
     print(f"{n} device/vehicle accounts written to {svc.devices_file} "
           f"({'broker reloaded' if pid else 'broker not running'}); e.g. "

@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from contracts.catalog import load_catalog
 from contracts.topics import KafkaTopic
 from hazardwatch import kafka_tail
 from hazardwatch.stack.influx import influxql
+from hazardwatch.stack.process import free_port
 from hazardwatch.stack.settings import StackSettings, default_catalog
 from ingest.metrics_probe import wait_subscribed
 from ingest.session import retire_session
@@ -66,12 +66,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("demo", help="run the most complete end-to-end path on the local stack")
     p.add_argument("--catalog", type=Path, default=default_catalog())
     p.set_defaults(func=run)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -137,14 +131,14 @@ def run(args: argparse.Namespace) -> int:
     warn_offsets = kafka_tail.mark(settings.kafka_bootstrap, [prefix + KafkaTopic.WARNINGS])
     print("== HazardWatch demo: devices → MQTT → bridge → Kafka → rules → warnings → InfluxDB ==")
     print(f"   topics prefixed {prefix!r}; logs in {logs}")
-    metrics_port = _free_port()
+    metrics_port = free_port()
     client_id = f"hw-bridge-demo-{run_id}"
     procs = [
         _spawn(["bridge", "--client-id", client_id, "--group", f"demo-{run_id}",
                 "--topic-prefix", prefix, "--metrics-port", str(metrics_port),
                 "--log-interval", "5"], logs / "bridge.log", env),
         _spawn(["worker", "--topic-prefix", prefix, "--app-id", f"demo-{run_id}",
-                "--web-port", str(_free_port()), "--grace", "0"], logs / "worker.log", env),
+                "--web-port", str(free_port()), "--grace", "0"], logs / "worker.log", env),
         _spawn(["sink", "--topic-prefix", prefix, "--group", f"demo-sink-{run_id}"],
                logs / "sink.log", env),
     ]

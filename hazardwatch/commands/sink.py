@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 from pathlib import Path
-from types import FrameType
 
 from contracts.catalog import load_catalog
 from contracts.topics import KafkaTopic
+from hazardwatch.commands import stop_on_signals
 from hazardwatch.stack.settings import StackSettings, default_catalog
 from streams.sinks.influx import InfluxSink, InfluxTarget
 from streams.sinks.runner import SinkRunner, SinkSettings
@@ -41,11 +40,6 @@ def run(args: argparse.Namespace) -> int:
                                      topics=tuple(args.topic_prefix + t for t in TOPICS),
                                      group=args.group),
                         InfluxSink(target, load_catalog(args.catalog)))
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        runner.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_on_signals(runner.stop)
     runner.run()
     return 0

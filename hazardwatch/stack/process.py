@@ -28,6 +28,13 @@ def port_is_free(port: int, host: str = HOST) -> bool:
     return True
 
 
+def free_port(host: str = HOST) -> int:
+    """An unused TCP port on host (for test and benchmark services)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 def port_is_listening(port: int, host: str = HOST) -> bool:
     """True when a TCP connect to host:port succeeds."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

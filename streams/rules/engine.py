@@ -77,7 +77,6 @@ class Engine:
         self.frozen_ms = int(rules.fault.frozen_s * 1000)
         self.groups: dict[tuple[str, str], tuple[str, ...]] = {}  # (site, group) → sensors
         self.combos: dict[str, Combination] = {c.name: c for c in rules.combinations}
-        self.sensors: dict[tuple[str, str], SensorRule] = {}
         self.site_sensors: dict[str, dict[str, SensorRule]] = {}
         for site in catalog.sites.values():
             self._index_site(site)
@@ -105,7 +104,6 @@ class Engine:
                 rate = s.thresholds.rate_per_min if s.thresholds is not None else None
                 rule = SensorRule(site, dev, s, sp, self.rules.policy(sp.policy), where,
                                   fault_level, rate, tuple(keys))
-                self.sensors[(site.id, s.id)] = rule
                 self.site_sensors.setdefault(site.id, {})[s.id] = rule
         for k, ids in members.items():
             self.groups[(site.id, k)] = tuple(ids)
@@ -246,6 +244,7 @@ class Engine:
     def _group(self, st: SiteState, site: Site, key: str, ts: int, drill: bool,
                out: list[WarningRecord]) -> None:
         members = self.groups.get((site.id, key), ())
+        rules = self.site_sensors[site.id]
         g = st.groups.get(key)
         if g is None:
             g = st.groups[key] = GroupState()
@@ -257,7 +256,7 @@ class Engine:
             for m in members:
                 w = st.sensors.get(m)
                 if w is not None and w.want is not None:
-                    levels.setdefault(self.sensors[(site.id, m)].sensor.metric, []).append(w.want)
+                    levels.setdefault(rules[m].sensor.metric, []).append(w.want)
             ok = all(any(lv <= t.level_at_most for mt in t.metrics for lv in levels.get(mt, []))
                      for t in combo.all)
             g.want = combo.level if ok else None
