@@ -10,7 +10,7 @@ setup:
 
 demo: setup
 	$(HW) stack up
-	$(HW) demo
+	$(HW) drill combined
 
 test: setup lint
 	$(HW) stack up

@@ -13,18 +13,12 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine
-from contracts.catalog import load_catalog
-from ingest.decode import MessageDecoder
+from bench.common import best_replay, machine
 from simulators.fleet import fleet_catalog, fleet_lines
-from streams.replay import Replayer
-from streams.rules.config import load_rules
-from streams.rules.engine import Engine
 
 
 def main() -> None:
@@ -38,17 +32,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cat_path = Path(tmp) / "fleet.yaml"
         cat_path.write_text(fleet_catalog(tank_farms=60, mines=40), encoding="utf-8")
-        catalog = load_catalog(cat_path)
         t0 = 1_795_000_000_000
         lines = list(fleet_lines(60, 40, args.readings, t0=t0))
-        runs = []
-        for _ in range(1 if args.quick else 3):
-            replayer = Replayer(MessageDecoder(catalog), Engine(catalog, load_rules()))
-            start = time.perf_counter()
-            warnings = sum(1 for _ in replayer.run(lines))
-            took = time.perf_counter() - start
-            runs.append((replayer.summary.readings / took, warnings, replayer.summary))
-    rate, warnings, summary = max(runs, key=lambda r: r[0])
+        rate, warnings, summary = best_replay(cat_path, lines, 1 if args.quick else 3)
     print(json.dumps({"bench": "engine", **where, "cores_used": 1,
                       "readings": summary.readings, "messages": summary.accepted,
                       "points_per_message": 40, "warning_records": warnings,

@@ -32,6 +32,7 @@ class KafkaTopic(StrEnum):
     REJECTED = "hw.rejected"
     WARNINGS = "hw.warnings"
     ALERT_ACTIONS = "hw.alert-actions"
+    VEHICLE_DAILY = "hw.vehicle-daily"
 
 
 KAFKA_TOPIC_BY_KIND = {

@@ -7,7 +7,18 @@ import sys
 from collections.abc import Sequence
 
 from contracts.catalog import CatalogError
-from hazardwatch.commands import bridge, config, demo, replay, sink, stack, worker
+from hazardwatch.commands import (
+    alerting,
+    bridge,
+    config,
+    dashboards,
+    drill,
+    replay,
+    simulate,
+    sink,
+    stack,
+    worker,
+)
 from hazardwatch.stack.errors import StackError
 
 
@@ -15,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="hazardwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (stack, config, bridge, replay, worker, sink, demo):
+    for module in (stack, config, bridge, replay, worker, sink, alerting, drill, simulate,
+                   dashboards):
         module.add_parser(sub)
     return parser
 

@@ -84,3 +84,37 @@ def fleet_lines(tank_farms: int, mines: int, readings: int, *, t0: int, period_m
             if done >= readings:
                 return
         tick += 1
+
+
+def vehicle_catalog(n: int) -> str:
+    """Catalog YAML of n 两客一危 vehicles in companies of 100, all three classes."""
+    classes = ("hazmat", "coach", "tour_bus")
+    companies = [{"id": f"co-{c:03d}", "name": f"运输公司{c}", "region": "150100"}
+                 for c in range((n + 99) // 100)]
+    vehicles = [{"id": f"v-{i:05d}", "plate": f"蒙A·{i:05d}", "class": classes[i % 3],
+                 "company": f"co-{i // 100:03d}"} for i in range(n)]
+    return json.dumps({"version": 1, "companies": companies, "vehicles": vehicles},
+                      ensure_ascii=False)
+
+
+def vehicle_lines(n: int, positions: int, *, t0: int, period_ms: int = 30_000,
+                  seed: int = 7) -> Iterator[str]:
+    """Replay lines: each vehicle drives east at 40–95 km/h with stops and GNSS noise."""
+    rng = np.random.default_rng(seed)
+    lat = 41.0 + rng.random(n) * 2  # away from the demo zones
+    lon = 112.0 + rng.random(n) * 2
+    cruise = np.clip(rng.normal(52, 6, n), 30, 75)  # a few drive over their limits
+    stopped = np.zeros(n, dtype=bool)
+    done, k = 0, 0
+    while done < positions:
+        ts = t0 + k * period_ms
+        stopped = np.where(stopped, rng.random(n) > 0.1, rng.random(n) < 0.005)  # stops
+        speed = np.where(stopped, 0.0, np.clip(cruise + rng.normal(0, 4, n), 0, 120))
+        lon = lon + speed * period_ms / 3_600_000 / (111.32 * np.cos(np.radians(lat)))
+        jitter = rng.normal(0, 0.00005, n)  # ~5 m
+        for i in range(min(n, positions - done)):
+            yield (f'{{"topic":"hw/v1/vehicles/v-{i:05d}/position","payload":{{"ts":{ts},'
+                   f'"lat":{lat[i] + jitter[i]:.6f},"lon":{lon[i]:.6f},'
+                   f'"speed_kmh":{speed[i]:.1f},"heading":90,"alarm_flags":0}}}}')
+        done += min(n, positions - done)
+        k += 1

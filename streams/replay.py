@@ -15,6 +15,8 @@ from contracts.warnings import WarningRecord
 from ingest.decode import Accepted, MessageDecoder
 from streams.rules.engine import Engine
 from streams.rules.state import SiteState
+from streams.vehicles.engine import VehicleEngine
+from streams.vehicles.state import VehicleState
 
 TICK_MS = 1000
 
@@ -68,10 +70,12 @@ def _peek_ts(raw: bytes) -> int | None:
 class Replayer:
     """Runs lines through the same validation and engine as the live pipeline."""
 
-    def __init__(self, decoder: MessageDecoder, engine: Engine) -> None:
+    def __init__(self, decoder: MessageDecoder, engine: Engine,
+                 vehicles: VehicleEngine | None = None) -> None:
         self.decoder = decoder
-        self.engine = engine
+        self.engine, self.vehicle_engine = engine, vehicles
         self.sites: dict[str, SiteState] = {}
+        self.vehicles: dict[str, VehicleState] = {}
         self.clock: int | None = None  # replay time: the latest event time seen
         self.last_tick: int | None = None
         self.summary = ReplaySummary()
@@ -108,15 +112,23 @@ class Replayer:
         if self.clock is None or ts > self.clock:
             self.clock = ts
         yield from self._ticks(self.clock, force=False)
-        site_id = getattr(rec, "site_id", None)
-        if site_id is None:
-            return  # vehicles: issue 5
-        st = self.sites.get(site_id)
-        if st is None:
-            st = self.sites[site_id] = SiteState()
-        if hasattr(rec, "points"):
-            self.summary.readings += len(rec.points)
-        for w in self.engine.on_record(st, rec):
+        site_id, vehicle_id = getattr(rec, "site_id", None), getattr(rec, "vehicle_id", None)
+        if vehicle_id is not None and self.vehicle_engine is not None:
+            vst = self.vehicles.get(vehicle_id)
+            if vst is None:
+                vst = self.vehicles[vehicle_id] = VehicleState()
+            self.summary.readings += 1
+            out = self.vehicle_engine.on_record(vst, rec)
+        elif site_id is not None:
+            st = self.sites.get(site_id)
+            if st is None:
+                st = self.sites[site_id] = SiteState()
+            if hasattr(rec, "points"):
+                self.summary.readings += len(rec.points)
+            out = self.engine.on_record(st, rec)
+        else:
+            return
+        for w in out:
             self.summary.transitions[w.transition] += 1
             yield w
 
@@ -124,17 +136,21 @@ class Replayer:
         if not force and self.last_tick is not None and now - self.last_tick < TICK_MS:
             return
         self.last_tick = now
-        for site_id in sorted(self.sites):
-            for w in self.engine.on_tick(self.sites[site_id], site_id, now):
-                self.summary.transitions[w.transition] += 1
-                yield w
+        out = [w for site_id in sorted(self.sites)
+               for w in self.engine.on_tick(self.sites[site_id], site_id, now)]
+        if self.vehicle_engine is not None:
+            out += [w for vid in sorted(self.vehicles)
+                    for w in self.vehicle_engine.on_tick(self.vehicles[vid], vid, now)]
+        for w in out:
+            self.summary.transitions[w.transition] += 1
+            yield w
 
 
 def summary_lines(s: ReplaySummary) -> list[str]:
     """Human summary for stderr."""
     rej = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items())) or "none"
     tr = ", ".join(f"{k} {v}" for k, v in sorted(s.transitions.items())) or "none"
-    return [f"replay: {s.lines} lines, {s.accepted} accepted ({s.readings} readings), "
+    return [f"replay: {s.lines} lines, {s.accepted} accepted ({s.readings} readings/positions), "
             f"{sum(s.rejected.values())} rejected ({rej}); warnings: {tr}"]
 
 

@@ -13,6 +13,8 @@ from ingest.decode import MessageDecoder
 from streams.replay import Replayer, encode_jsonl, summary_lines
 from streams.rules.config import DEFAULT_RULES, load_rules
 from streams.rules.engine import Engine
+from streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
+from streams.vehicles.engine import VehicleEngine
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("input", type=Path, help='JSON lines {"topic": …, "payload": …}; - for stdin')
     p.add_argument("--catalog", type=Path, default=default_catalog())
     p.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    p.add_argument("--vehicle-rules", type=Path, default=DEFAULT_VEHICLE_RULES)
     p.add_argument("--until", help="flush timers up to this time (epoch ms or RFC 3339)")
     p.set_defaults(func=run)
 
@@ -28,7 +31,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     """Warnings as JSON lines on stdout; rejected lines and a summary on stderr."""
     catalog = load_catalog(args.catalog)
-    replayer = Replayer(MessageDecoder(catalog), Engine(catalog, load_rules(args.rules)))
+    replayer = Replayer(MessageDecoder(catalog), Engine(catalog, load_rules(args.rules)),
+                        VehicleEngine(catalog, load_vehicle_rules(args.vehicle_rules)))
     until = None
     if args.until:
         until = to_epoch_ms(int(args.until) if args.until.isdigit() else args.until, "--until")

@@ -14,7 +14,8 @@ from streams.sinks.influx import InfluxSink, InfluxTarget
 from streams.sinks.runner import SinkRunner, SinkSettings
 
 TOPICS = (KafkaTopic.TELEMETRY, KafkaTopic.WARNINGS, KafkaTopic.VIDEO_EVENTS,
-          KafkaTopic.DEVICE_STATUS, KafkaTopic.POSITIONS)
+          KafkaTopic.DEVICE_STATUS, KafkaTopic.POSITIONS, KafkaTopic.VEHICLE_DAILY,
+          KafkaTopic.ALERT_ACTIONS, KafkaTopic.REJECTED)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

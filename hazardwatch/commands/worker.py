@@ -9,6 +9,8 @@ from contracts.catalog import load_catalog
 from hazardwatch.stack.settings import StackSettings, default_catalog
 from streams.rules.config import DEFAULT_RULES, load_rules
 from streams.rules.engine import Engine
+from streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
+from streams.vehicles.engine import VehicleEngine
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,12 +18,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("worker", help="run a stream worker (Faust): rules → hw.warnings")
     p.add_argument("--catalog", type=Path, default=default_catalog())
     p.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    p.add_argument("--vehicle-rules", type=Path, default=DEFAULT_VEHICLE_RULES)
     p.add_argument("--app-id", default="hazardwatch-streams")
     p.add_argument("--topic-prefix", default="")
     p.add_argument("--web-port", type=int, default=6066)
     p.add_argument("--grace", type=float, default=None, metavar="SECONDS",
                    help="no offline warning this long after start (default: rules file)")
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
+    p.add_argument("--ticks", choices=["internal", "external"], default="internal",
+                   help="external: timers run on ticks another process sends (drills)")
+    p.add_argument("--commit-interval", type=float, default=1.0, metavar="SECONDS")
     p.add_argument("--loglevel", default="info")
     p.add_argument("--guarantee", choices=["exactly_once", "at_least_once"],
                    default="exactly_once")
@@ -40,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
     ws = WorkerSettings(kafka_bootstrap=settings.kafka_bootstrap, app_id=args.app_id,
                         topic_prefix=args.topic_prefix, web_port=args.web_port,
                         tick_interval_s=args.tick, guarantee=args.guarantee,
+                        internal_ticks=args.ticks == "internal",
+                        commit_interval_s=args.commit_interval,
                         grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace)
-    app = create_app(ws, Engine(catalog, rules))
+    app = create_app(ws, Engine(catalog, rules),
+                     VehicleEngine(catalog, load_vehicle_rules(args.vehicle_rules)))
     Worker(app, loglevel=args.loglevel).execute_from_commandline()
     return 0

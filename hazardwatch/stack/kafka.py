@@ -25,8 +25,15 @@ _quiet.propagate = False
 
 
 def random_cluster_id() -> str:
-    """A cluster id in Kafka's Uuid format (URL-safe base64 of 16 random bytes, no padding)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A cluster id in Kafka's Uuid format (URL-safe base64 of 16 random bytes, no padding).
+
+    Like Kafka's own ``Uuid.randomUuid`` it never starts with ``-``, which the storage tool's
+    argument parser would read as an option (1 in 64 ids did, and ``stack up`` failed).
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 class KafkaService(Service):

@@ -28,11 +28,23 @@ def port_is_free(port: int, host: str = HOST) -> bool:
     return True
 
 
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = HOST) -> int:
-    """An unused TCP port on host (for test and benchmark services)."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    """An unused TCP port on host, never one this process was given before.
+
+    The kernel may hand the same ephemeral port to two quick bind(0) probes once the first
+    socket is closed; a stack given the same port twice then fails to start (seen in CI).
+    """
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh free port after 1000 tries")
 
 
 def port_is_listening(port: int, host: str = HOST) -> bool:

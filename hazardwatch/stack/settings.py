@@ -38,6 +38,17 @@ class StackSettings:
     influx_db: str = "hazardwatch"
     catalog: Path | None = None
 
+    def __post_init__(self) -> None:
+        """Reject two services on one port (Kafka refuses it only deep in its start-up)."""
+        seen: dict[int, str] = {}
+        for f in fields(self):
+            if f.name.endswith("_port"):
+                port = getattr(self, f.name)
+                if port in seen:
+                    raise ValueError(f"{f.name} and {seen[port]} are both {port}; "
+                                     "each service needs its own port")
+                seen[port] = f.name
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StackSettings:
         """Read `HW_RUN_DIR`, `HW_MQTT_PORT`, `HW_KAFKA_PORT`, … falling back to defaults."""

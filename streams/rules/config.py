@@ -48,6 +48,7 @@ class FaultConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     level: Level = 4
     level_coal_ch4: Level = 3
     frozen_s: float = 1800
+    frozen_exempt: list[str] = msgspec.field(default_factory=lambda: ["rainfall"])
 
 
 class OfflineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

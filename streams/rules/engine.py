@@ -38,6 +38,7 @@ class SensorRule:
     fault_level: int
     rate_per_min: float | None
     group_keys: tuple[str, ...]  # combination / tailings groups this sensor feeds
+    frozen_check: bool  # False for metrics whose constant value is normal (a dry rain gauge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,8 @@ class Engine:
                                else self.rules.fault.level)
                 rate = s.thresholds.rate_per_min if s.thresholds is not None else None
                 rule = SensorRule(site, dev, s, sp, self.rules.policy(sp.policy), where,
-                                  fault_level, rate, tuple(keys))
+                                  fault_level, rate, tuple(keys),
+                                  s.metric not in self.rules.fault.frozen_exempt)
                 self.site_sensors.setdefault(site.id, {})[s.id] = rule
         for k, ids in members.items():
             self.groups[(site.id, k)] = tuple(ids)
@@ -154,7 +156,7 @@ class Engine:
             fault = "bad_quality"
         elif rng is not None and not rng[0] <= v <= rng[1]:
             fault = "out_of_range"
-        elif v == s.last_v and ts > s.last_ts:
+        elif v == s.last_v and ts > s.last_ts and r.frozen_check:
             if s.same_since is None:
                 s.same_since = s.last_ts
             if ts - s.same_since >= self.frozen_ms:

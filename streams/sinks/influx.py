@@ -7,6 +7,7 @@ so a batch written twice after a crash leaves no duplicate.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,13 +17,16 @@ import msgspec
 import requests
 
 from contracts.catalog import Catalog
+from contracts.daily import decode_day
 from contracts.records import (
     PositionRecord,
+    RejectedRecord,
     StatusRecord,
     TelemetryRecord,
     VideoEventRecord,
     decode_input,
 )
+from contracts.topics import KafkaTopic
 from contracts.warnings import decode_warning
 from streams.sinks import line_protocol as lp
 
@@ -33,6 +37,9 @@ class InfluxUnavailable(RuntimeError):
 
 class InfluxRejected(RuntimeError):
     """InfluxDB refused the data itself (4xx other than 429): retrying cannot help."""
+
+
+_rejected = msgspec.json.Decoder(RejectedRecord)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +81,19 @@ class InfluxSink:
     def add(self, topic: str, value: bytes) -> None:
         """Add one Kafka record (by topic suffix); unknown topics are ignored."""
         if topic.endswith("hw.warnings"):
-            self._put(lp.RP_EVENTS, [lp.warning(decode_warning(value))])
+            w = decode_warning(value)
+            site = self.catalog.sites.get(w.site_id or "")
+            where = (site.location.lat, site.location.lon) if site else None
+            self._put(lp.RP_EVENTS, [lp.warning(w, where)])
+            return
+        if topic.endswith(KafkaTopic.REJECTED):
+            self._put(lp.RP_EVENTS, [lp.rejected(_rejected.decode(value))])
+            return
+        if topic.endswith(KafkaTopic.ALERT_ACTIONS):
+            self._put(lp.RP_EVENTS, [lp.alert_action(json.loads(value))])
+            return
+        if topic.endswith(KafkaTopic.VEHICLE_DAILY):
+            self._put(lp.RP_EVENTS, [lp.vehicle_day(decode_day(value))])
             return
         rec = decode_input(value)
         if isinstance(rec, TelemetryRecord):
@@ -89,6 +108,10 @@ class InfluxSink:
                    f"site={lp.tag(str(rec.site_id))},device={lp.tag(str(rec.device_id))}")
             self._put(lp.RP_EVENTS, [f"device_status,{who} status={lp.text(rec.status)} "
                                      f"{rec.ts}"])
+
+    def add_lines(self, rp: str, lines: list[str]) -> None:
+        """Add ready line-protocol points (the runner's own health figures)."""
+        self._put(rp, lines)
 
     def _put(self, rp: str, lines: list[str]) -> None:
         self.batches[rp].extend(lines)

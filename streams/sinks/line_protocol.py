@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from contracts.catalog import Catalog
-from contracts.records import PositionRecord, TelemetryRecord, VideoEventRecord
+from contracts.daily import VehicleDayRecord
+from contracts.records import PositionRecord, RejectedRecord, TelemetryRecord, VideoEventRecord
 from contracts.warnings import WarningRecord
 
 #: retention policy by site kind (see hazardwatch/stack/influx.py for the sources)
@@ -43,8 +44,8 @@ def readings(rec: TelemetryRecord, catalog: Catalog) -> tuple[str, list[str]]:
     return RP_BY_SITE_KIND.get(site.kind, "chem_30d"), lines
 
 
-def warning(w: WarningRecord) -> str:
-    """One point per warning transition, tagged for dashboards."""
+def warning(w: WarningRecord, where: tuple[float, float] | None = None) -> str:
+    """One point per warning transition, tagged for dashboards; a site's location for maps."""
     tags = [f"level={w.level}", f"colour={w.colour}", f"transition={w.transition}",
             f"rule={tag(w.rule)}", f"kind={tag(w.kind)}", f"subject={tag(w.subject)}"]
     for name, value in (("site", w.site_id), ("device", w.device_id), ("sensor", w.sensor),
@@ -53,11 +54,14 @@ def warning(w: WarningRecord) -> str:
             tags.append(f"{name}={tag(value)}")
     fields = [f"warning_id={text(w.warning_id)}", f"message={text(w.message)}",
               f"started_at={w.started_at}i", f"drill={'true' if w.drill else 'false'}",
-              f"level_value={w.level}i"]
+              f"level_value={w.level}i",
+              f"active={0 if w.transition == 'cleared' else 1}i"]
     if w.value is not None:
         fields.append(f"value={_num(w.value)}")
     if w.threshold is not None:
         fields.append(f"threshold={_num(w.threshold)}")
+    if where is not None:
+        fields += [f"lat={_num(where[0])}", f"lon={_num(where[1])}"]
     if w.evidence:
         fields.append(f"evidence={text(' '.join(e.uri for e in w.evidence))}")
     return f"warning,{','.join(tags)} {','.join(fields)} {w.ts}"
@@ -78,3 +82,38 @@ def position(p: PositionRecord) -> str:
     return (f"position,vehicle={tag(p.vehicle_id)} lat={_num(p.lat)},lon={_num(p.lon)},"
             f"speed_kmh={_num(p.speed_kmh)},heading={_num(p.heading)},"
             f"alarm_flags={p.alarm_flags}i,drill={'true' if p.drill else 'false'} {p.ts}")
+
+
+def vehicle_day(d: VehicleDayRecord) -> str:
+    """One point per vehicle and local day (company figures: sums grouped by company)."""
+    return (f"vehicle_daily,company={tag(d.company)},vehicle={tag(d.vehicle_id)},"
+            f"class={tag(d.vehicle_class)},day={tag(d.day)} positions={d.positions}i,"
+            f"drift={d.drift}i,gaps={d.gaps}i,overspeed={d.overspeed}i,"
+            f"fatigue_s={_num(d.fatigue_s)},online_s={_num(d.online_s)},"
+            f"online={1 if d.positions else 0}i,drill={'true' if d.drill else 'false'} {d.ts}")
+
+
+def alert_action(e: dict[str, object]) -> str:
+    """One point per alerting event: ack, resolve, silence, notified (who and when)."""
+    tags = [f"action={tag(str(e.get('action')))}"]
+    for k in ("level", "channel", "kind", "warning_id", "person"):
+        if e.get(k) is not None:
+            tags.append(f"{k}={tag(str(e[k]))}")
+    fields = [f"drill={'true' if e.get('drill') else 'false'}"]
+    for k in ("who", "receiver", "cause", "taken", "reason", "delivery_id"):
+        if e.get(k):
+            fields.append(f"{k}={text(str(e[k]))}")
+    at = int(str(e.get("at") or e.get("starts") or 0))
+    return f"alert_action,{','.join(tags)} {','.join(fields)} {at}"
+
+
+def rejected(r: RejectedRecord) -> str:
+    """One point per dead-lettered message (the pipeline-health panel counts them by reason)."""
+    return (f"rejected,reason={tag(r.reason)} topic={text(r.topic)},detail={text(r.detail[:200])},"
+            f"size={r.size}i {r.received_at}")
+
+
+def lag(stage: str, topic: str, records: int, ts: int) -> str:
+    """Records of a topic not yet consumed by a pipeline stage."""
+    name = topic[topic.find("hw."):] if "hw." in topic else topic  # without a test/drill prefix
+    return f"pipeline_lag,stage={tag(stage)},topic={tag(name)} records={records}i {ts}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from streams.sinks import line_protocol as lp
 from streams.sinks.influx import InfluxRejected, InfluxSink, InfluxUnavailable, decode_error
 
 log = logging.getLogger("hazardwatch.sink")
@@ -58,6 +59,7 @@ class SinkRunner:
             "logger": logging.getLogger("hazardwatch.sink.kafka"),
         }
         self.consumer = Consumer(conf)
+        self.lag_at = 0.0
 
     def stop(self) -> None:
         """Flush what is buffered and return from run()."""
@@ -126,6 +128,22 @@ class SinkRunner:
         self.consumer.commit(asynchronous=False)
         self.counters.flushes += 1
         self.counters.points += n
+        self._lag()
+
+    def _lag(self) -> None:
+        """Every 10 s, the records not yet consumed per topic (pipeline health in Grafana)."""
+        now = time.monotonic()
+        if now - self.lag_at < 10:
+            return
+        self.lag_at = now
+        per_topic: dict[str, int] = {}
+        for tp in self.consumer.position(self.consumer.assignment()):
+            _, high = self.consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0 and tp.offset >= 0:
+                per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, high - tp.offset)
+        ts = int(time.time() * 1000)
+        self.sink.add_lines(lp.RP_EVENTS, [lp.lag("sink", t, n, ts)
+                                           for t, n in sorted(per_topic.items())])
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("sink: assigned %d partitions", len(partitions))

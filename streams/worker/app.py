@@ -15,13 +15,16 @@ from typing import Any
 
 import faust
 
+from contracts.daily import encode_day
 from contracts.topics import KafkaTopic
 from contracts.warnings import encode_warning
 from streams.rules.engine import Engine
+from streams.vehicles.engine import VehicleEngine
 from streams.worker.core import TICK_TOPIC, Tick, WorkerCore, encode_tick
 
 log = logging.getLogger("hazardwatch.worker")
-INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.DEVICE_STATUS, KafkaTopic.VIDEO_EVENTS)
+INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.DEVICE_STATUS, KafkaTopic.VIDEO_EVENTS,
+          KafkaTopic.POSITIONS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,10 +39,12 @@ class WorkerSettings:
     grace_s: float = 120.0
     web_port: int = 6066
     guarantee: str = "exactly_once"
+    commit_interval_s: float = 1.0
+    internal_ticks: bool = True  # False: ticks come from outside (a drill's scenario clock)
 
 
 class RawTable(faust.Table):  # type: ignore[type-arg]
-    """A table of bytes: keys are site ids, values msgpack state (streams/rules/state.py).
+    """A table of bytes: keys are site or vehicle ids, values msgpack state (…/state.py).
 
     Faust picks JSON for tables of non-model types; the changelog is then written raw but
     decoded as JSON on recovery, which fails, and a restarted worker forgets open episodes.
@@ -49,7 +54,7 @@ class RawTable(faust.Table):  # type: ignore[type-arg]
         return "raw"
 
 
-def create_app(settings: WorkerSettings, engine: Engine) -> faust.App:
+def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine) -> faust.App:
     """A Faust app with the evaluate agent, the state table and the leader's ticker."""
     p = settings.topic_prefix
     app = faust.App(
@@ -67,42 +72,52 @@ def create_app(settings: WorkerSettings, engine: Engine) -> faust.App:
         web_bind="127.0.0.1",
         web_port=settings.web_port,
         broker_commit_every=1000,
-        broker_commit_interval=1.0,
+        broker_commit_interval=settings.commit_interval_s,
         stream_wait_empty=False,
         producer_linger_ms=5,
         Table=RawTable,
         broker_session_timeout=10.0,  # a killed worker's partitions move within ~10 s
         broker_heartbeat_interval=3.0,
     )
-    core = WorkerCore(engine, started_at=int(time.time() * 1000),
+    core = WorkerCore(engine, vehicles, started_at=int(time.time() * 1000),
                       grace_ms=int(settings.grace_s * 1000))
-    # hw.warnings is subscribed too (and skipped): in the same topic group as the inputs, a
+    # the outputs are subscribed too (and skipped): in the same topic group as the inputs, a
     # warning sent to its event's partition joins that partition's transaction, so output,
     # state changelog and input offsets commit together (Faust names transactions by
     # topic group and partition)
-    inputs = app.topic(*(p + t for t in (*INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS)),
+    outputs = {p + KafkaTopic.WARNINGS, p + KafkaTopic.VEHICLE_DAILY}
+    inputs = app.topic(*(p + t for t in (*INPUTS, TICK_TOPIC)), *outputs,
                        partitions=settings.partitions)
     ticks = app.topic(p + TICK_TOPIC, partitions=settings.partitions)
     warnings = app.topic(p + KafkaTopic.WARNINGS, partitions=settings.partitions)
+    daily = app.topic(p + KafkaTopic.VEHICLE_DAILY, partitions=settings.partitions)
     table = app.Table("site-state", default=None, partitions=settings.partitions)
 
     @app.agent(inputs)
     async def evaluate(stream: Any) -> None:
         async for event in stream.events():
             topic, partition = event.message.topic, event.message.partition
-            if topic == warnings.get_topic_name():
+            if topic in outputs:
                 continue  # our own output
             key = event.key
-            state, out = core.handle(table.get(key), topic, event.value)
-            table[key] = state
-            for w in out:  # same partition as the site's input: same transaction
+            result = core.handle(table.get(key), topic, event.value)
+            table[key] = result.state
+            for w in result.warnings:  # same partition as the input: same transaction
                 await warnings.send(key=w.subject.encode(), value=encode_warning(w),
                                     partition=partition)
+            for d in result.days:
+                await daily.send(key=key, value=encode_day(d), partition=partition)
+
+    if not settings.internal_ticks:
+        return app  # a drill sends ticks of its own scenario clock
+
+    tick_keys = [(k, k, None) for k in engine.catalog.sites] + [
+        (k, None, k) for k in vehicles.catalog.vehicles]
 
     @app.timer(interval=settings.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
     async def ticker() -> None:
         now = int(time.time() * 1000)
-        for site_id in engine.catalog.sites:
-            await ticks.send(key=site_id.encode(), value=encode_tick(Tick(site_id, now)))
+        for key, site_id, vehicle_id in tick_keys:
+            await ticks.send(key=key.encode(), value=encode_tick(Tick(site_id, now, vehicle_id)))
 
     return app

@@ -1,27 +1,34 @@
 """What a worker does with one event: decode, load state, call the engine, return state + output.
 
-No Faust here, so it is unit-tested directly. Ticks (one per site and second, from the leader)
-carry wall-clock time through the stream: timers then run where the site's state lives, in
-order with its data, and a replay of the input topics reproduces them.
+No Faust here, so it is unit-tested directly. Ticks (one per site or vehicle and second, from
+the leader) carry wall-clock time through the stream: timers then run where the state lives,
+in order with its data, and a replay of the input topics reproduces them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import msgspec
 
-from contracts.records import decode_input
+from contracts.daily import VehicleDayRecord
+from contracts.records import InputRecord, decode_input
 from contracts.warnings import WarningRecord
 from streams.rules.engine import Engine
 from streams.rules.state import SiteState, dump_state, load_state
+from streams.vehicles.clock import DAY_MS, day_text
+from streams.vehicles.engine import VehicleEngine
+from streams.vehicles.state import DayFigures, VehicleState, dump_vehicle, load_vehicle
 
 TICK_TOPIC = "hw.ticks"
 
 
 class Tick(msgspec.Struct, frozen=True):
-    """A timer event for one site at wall-clock time `now` (epoch ms)."""
+    """A timer event for one site (or one vehicle) at wall-clock time `now` (epoch ms)."""
 
-    site_id: str
+    site_id: str | None
     now: int
+    vehicle_id: str | None = None
 
 
 _tick_dec = msgspec.json.Decoder(Tick)
@@ -33,22 +40,64 @@ def encode_tick(tick: Tick) -> bytes:
     return _enc.encode(tick)
 
 
+@dataclass
+class Result:
+    """New state bytes, the warnings and the closed vehicle days caused by one event."""
+
+    state: bytes
+    warnings: list[WarningRecord] = field(default_factory=list)
+    days: list[VehicleDayRecord] = field(default_factory=list)
+
+
 class WorkerCore:
-    """Evaluates one event against one site's state."""
+    """Evaluates one event against one site's or vehicle's state."""
 
-    def __init__(self, engine: Engine, *, started_at: int, grace_ms: int) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, vehicles: VehicleEngine, *, started_at: int,
+                 grace_ms: int) -> None:
+        self.engine, self.vehicles = engine, vehicles
+        self.started_at, self.grace_ms = started_at, grace_ms
         self.offline_not_before = started_at + grace_ms  # no offline storm after a restart
+        self.first_tick: int | None = None
 
-    def handle(self, state: bytes | None, topic: str, value: bytes) -> tuple[bytes, list[
-            WarningRecord]]:
-        """New state bytes and the warning records caused by one event."""
-        st = load_state(state) if state else SiteState()
+    def handle(self, state: bytes | None, topic: str, value: bytes) -> Result:
+        """Evaluate one event (input record or tick) against the prior state bytes."""
         if topic.endswith(TICK_TOPIC):
             tick = _tick_dec.decode(value)
+            if self.first_tick is None:  # the grace runs on the tick clock (a drill's is past)
+                self.first_tick = tick.now
+                self.offline_not_before = min(self.started_at, tick.now) + self.grace_ms
+            if tick.vehicle_id is not None:
+                return self._vehicle(state, tick.vehicle_id, tick.now, None)
+            st = load_state(state) if state else SiteState()
             if tick.site_id not in self.engine.catalog.sites:
-                return dump_state(st), []
+                return Result(dump_state(st))
             out = self.engine.on_tick(st, tick.site_id, tick.now, self.offline_not_before)
-        else:
-            out = self.engine.on_record(st, decode_input(value))
-        return dump_state(st), out
+            return Result(dump_state(st), out)
+        rec = decode_input(value)
+        vehicle_id = getattr(rec, "vehicle_id", None)
+        if vehicle_id is not None:
+            return self._vehicle(state, vehicle_id, 0, rec)
+        st = load_state(state) if state else SiteState()
+        out = self.engine.on_record(st, rec)
+        return Result(dump_state(st), out)
+
+    def _vehicle(self, state: bytes | None, vehicle_id: str, now: int,
+                 rec: InputRecord | None) -> Result:
+        vst = load_vehicle(state) if state else VehicleState()
+        if vehicle_id not in self.vehicles.catalog.vehicles:
+            return Result(dump_vehicle(vst))
+        out = (self.vehicles.on_record(vst, rec) if rec is not None
+               else self.vehicles.on_tick(vst, vehicle_id, now, self.offline_not_before))
+        days = [self._day(vehicle_id, d, vst.drill) for d in vst.closed]
+        vst.closed = []
+        return Result(dump_vehicle(vst), out, days)
+
+    def _day(self, vehicle_id: str, d: DayFigures, drill: bool) -> VehicleDayRecord:
+        v = self.vehicles.catalog.vehicles[vehicle_id]
+        utc_midnight = d.day * DAY_MS
+        midnight = utc_midnight - (self.vehicles.clock.local_ms(utc_midnight) - utc_midnight)
+        return VehicleDayRecord(
+            vehicle_id=vehicle_id, company=v.company, vehicle_class=v.vehicle_class,
+            day=day_text(d.day), ts=midnight, positions=d.positions, drift=d.drift, gaps=d.gaps,
+            overspeed=d.overspeed, fatigue_s=d.fatigue_ms / 1000, online_s=d.online_ms / 1000,
+            drill=drill)

@@ -222,7 +222,8 @@ def pipeline(stack: Stack, bridge: BridgeProcess, services: Any,
     kafka_tail.ensure_topics(stack.settings.kafka_bootstrap,
                              [bridge.topic(t) for t in ("hw.telemetry", "hw.device-status",
                                                         "hw.video-events", "hw.ticks",
-                                                        "hw.warnings", "hw.vehicle.positions")])
+                                                        "hw.warnings", "hw.vehicle.positions",
+                                                        "hw.vehicle-daily")])
     p = Pipeline(stack, bridge, services, unique)
     yield p
     p.drop()

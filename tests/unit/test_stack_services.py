@@ -53,6 +53,11 @@ def test_cluster_id_has_kafka_uuid_shape() -> None:
     assert len(base64.urlsafe_b64decode(cid + "==")) == 16
 
 
+def test_cluster_id_never_reads_as_an_option() -> None:
+    # 1 in 64 random ids starts with "-", which kafka-storage's parser takes for an option
+    assert not any(random_cluster_id().startswith("-") for _ in range(5000))
+
+
 def test_port_probe_sees_a_listener_and_pid_marker_guards_reuse(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

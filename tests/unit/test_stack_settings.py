@@ -25,3 +25,15 @@ def test_env_overrides_and_round_trip() -> None:
 def test_bad_port_is_a_clear_error(value: str, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         StackSettings.from_env({"HW_KAFKA_PORT": value})
+
+
+def test_two_services_on_one_port_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="kafka_controller_port and kafka_port are both 19092"):
+        StackSettings.from_env({"HW_KAFKA_CONTROLLER_PORT": "19092"})
+
+
+def test_free_port_never_repeats_in_one_process() -> None:
+    from hazardwatch.stack.process import free_port
+
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)

@@ -1,0 +1,1 @@
+"""Notification channels: each formats, sends and classifies failures; retries are elsewhere."""

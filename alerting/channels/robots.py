@@ -1,0 +1,66 @@
+"""Group robots: DingTalk (signed), WeCom, Feishu (signed), in their own request formats."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import urllib.parse
+
+from alerting.channels.base import Message, Permanent, Retryable, post_json
+from alerting.config import Channel
+
+DINGTALK_RATE_LIMITED = {130101}  # 发送速度太快而限流
+WECOM_RATE_LIMITED = {45009}
+FEISHU_RATE_LIMITED = {9499, 11232}
+
+
+def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
+    """DingTalk: urlencode(base64(HMAC-SHA256(key=secret, msg='<ts>\\n<secret>')))."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(),
+                      hashlib.sha256).digest()
+    return urllib.parse.quote_plus(base64.b64encode(digest))
+
+
+def feishu_sign(secret: str, timestamp_s: str) -> str:
+    """Feishu: base64(HMAC-SHA256(key='<ts>\\n<secret>', msg=''))."""
+    digest = hmac.new(f"{timestamp_s}\n{secret}".encode(), b"", hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _check(resp: object, code_field: str, retry_codes: set[int]) -> None:
+    code = resp.get(code_field, 0) if isinstance(resp, dict) else 0
+    if code in retry_codes:
+        raise Retryable(f"robot rate limited ({code})")
+    if code:
+        raise Permanent(f"robot refused: {resp}")
+
+
+def send_dingtalk(ch: Channel, m: Message) -> None:
+    """Markdown message; with a secret the URL carries timestamp and sign."""
+    url = str(ch.url)
+    if ch.secret:
+        ts = str(int(time.time() * 1000))
+        url += ("&" if "?" in url else "?") + f"timestamp={ts}&sign={dingtalk_sign(ch.secret, ts)}"
+    body = {"msgtype": "markdown", "markdown": {"title": m.title, "text": m.markdown}}
+    _check(post_json(url, json.dumps(body, ensure_ascii=False).encode(), {}), "errcode",
+           DINGTALK_RATE_LIMITED)
+
+
+def send_wecom(ch: Channel, m: Message) -> None:
+    """WeCom (企业微信) group robot: markdown, the key is in the URL."""
+    body = {"msgtype": "markdown", "markdown": {"content": m.markdown}}
+    _check(post_json(str(ch.url), json.dumps(body, ensure_ascii=False).encode(), {}),
+           "errcode", WECOM_RATE_LIMITED)
+
+
+def send_feishu(ch: Channel, m: Message) -> None:
+    """Feishu (飞书) custom robot: text; with a secret the body carries timestamp and sign."""
+    body: dict[str, object] = {"msg_type": "text", "content": {"text": m.text}}
+    if ch.secret:
+        ts = str(int(time.time()))
+        body.update(timestamp=ts, sign=feishu_sign(ch.secret, ts))
+    _check(post_json(str(ch.url), json.dumps(body, ensure_ascii=False).encode(), {}), "code",
+           FEISHU_RATE_LIMITED)

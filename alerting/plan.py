@@ -1,0 +1,65 @@
+"""What is due for an alert at `now`: escalation steps, repeats until acknowledged, reminders
+for acknowledged-but-not-handled warnings, and the resolved notice. Pure; ids deterministic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from alerting.routing import RouteSettings
+from alerting.state import Alert
+
+Kind = Literal["alert", "upgrade", "repeat", "reminder", "resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One notification to some receivers; `nid` is the same before and after a restart."""
+
+    nid: str
+    key: str  # the series: step<i>@L<level>, reminder, resolved
+    n: int  # 0 first, then repeats
+    kind: Kind
+    receivers: tuple[str, ...]
+
+
+def plan(a: Alert, r: RouteSettings, now: int) -> list[Planned]:
+    """The notifications due now (each series advances one at a time, in order)."""
+    wid, out = a.warning.warning_id, []
+    if a.active and a.acked_at is None:
+        for i, s in enumerate(r.escalation):
+            if now < a.level_at + s.after_s * 1000:
+                continue
+            key = f"step{i}@L{a.level}"
+            last = a.sent.get(key)
+            if last is None:
+                kind: Kind = "upgrade" if a.level_at > a.opened_at else "alert"
+                out.append(Planned(f"{wid}:{key}:0", key, 0, kind, tuple(s.receivers)))
+            elif r.repeat_s > 0 and now >= last[1] + r.repeat_s * 1000:
+                n = last[0] + 1
+                out.append(Planned(f"{wid}:{key}:{n}", key, n, "repeat", tuple(s.receivers)))
+    if a.active and a.acked_at is not None and a.handled_at is None and r.reminder_s > 0:
+        last = a.sent.get("reminder")
+        since = last[1] if last else a.acked_at
+        if now >= since + r.reminder_s * 1000:
+            n = last[0] + 1 if last else 1
+            out.append(Planned(f"{wid}:reminder:{n}", "reminder", n, "reminder",
+                               tuple(a.notified)))
+    if not a.active and not a.done and a.notified and "resolved" not in a.sent:
+        out.append(Planned(f"{wid}:resolved:0", "resolved", 0, "resolved", tuple(a.notified)))
+    return out
+
+
+def record(a: Alert, p: Planned, now: int) -> None:
+    """The planned notification went out (or was deliberately not sent): advance its series."""
+    a.sent[p.key] = [p.n, now]
+    for x in p.receivers:
+        if x not in a.notified:
+            a.notified.append(x)
+    if p.kind == "resolved":
+        a.done = True
+
+
+def finished(a: Alert) -> bool:
+    """Nothing more will ever be due: cleared and the resolved notice is out (or not needed)."""
+    return not a.active and (a.done or not a.notified)

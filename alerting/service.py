@@ -1,0 +1,239 @@
+"""The alerting pipeline: warnings in; plan → inhibit/silence → group → rate-limit → send/retry.
+
+Every decision takes `now`; the loop in `run` only feeds it. Deliveries have ids derived from
+the warning, the series and the person-channel, and each is recorded in the store when final,
+so a restart neither repeats nor skips one (see docs/alerting.md for the one gap: a crash in
+the middle of an HTTP request).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from alerting.channels.base import Message, Permanent, Retryable
+from alerting.config import AlertingConfig, Channel, Step
+from alerting.inhibit import suppressed
+from alerting.links import ack_link
+from alerting.plan import Kind, Planned, finished, plan, record
+from alerting.recipients import Directory, Recipient
+from alerting.routing import RouteSettings, facts, route_for
+from alerting.state import Alert, Silence, acknowledge, apply_warning, handle
+from alerting.store import Store
+from alerting.texts import body, title
+from contracts.catalog import Catalog
+from contracts.warnings import WarningRecord
+
+log = logging.getLogger("hazardwatch.alerting")
+Send = Callable[[Channel, Message], None]
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Pending:
+    """Deliveries waiting for their group window, a rate-limit token or a retry."""
+
+    recipient: Recipient
+    kind: Kind
+    items: list[tuple[str, str]] = field(default_factory=list)  # (delivery id, warning id)
+    first: int = 0
+    wait_ms: int = 0
+    attempts: int = 0
+    next_try: int = 0
+
+
+class AlertingService:
+    """Holds the alerts and turns them into deliveries."""
+
+    def __init__(self, cfg: AlertingConfig, catalog: Catalog, store: Store,
+                 senders: dict[str, Send], emit: Emit = lambda _e: None) -> None:
+        self.cfg, self.catalog, self.store, self.senders, self.emit = (cfg, catalog, store,
+                                                                      senders, emit)
+        self.directory = Directory(cfg, catalog)
+        self.alerts = store.alerts()
+        self.silences = store.silences()  # changed only through silence(): no read per step
+        self.pending: dict[tuple[str, str, str], Pending] = {}
+        self.open: dict[str, tuple[str, Planned, set[str]]] = {}  # nid → (wid, plan, left)
+        self.tokens: dict[str, tuple[float, int]] = {}  # recipient → (tokens, at)
+
+    # -- input ------------------------------------------------------------------------------
+
+    def on_warning(self, w: WarningRecord, now: int) -> None:
+        """Apply one transition (call inside a store transaction)."""
+        prior = self.alerts.get(w.warning_id)
+        a = apply_warning(prior, w, self.settings_for(w).name, now)
+        self.alerts[w.warning_id] = a
+        self.store.put_alert(a)
+
+    def settings_for(self, w: WarningRecord) -> RouteSettings:
+        """The route; a drill warning goes to the drill receivers only, whatever the tree says."""
+        r = route_for(self.cfg.route, facts(w, self.catalog))
+        if w.drill:
+            return RouteSettings(f"{r.name} [drill]", (Step(0, list(self.cfg.drill_receivers)),),
+                                 r.repeat_s, r.reminder_s, r.group_wait_s, r.rate_per_min)
+        return r
+
+    # -- the pipeline -----------------------------------------------------------------------
+
+    def step(self, now: int) -> int:
+        """Plan, group and send what is due at `now`; returns deliveries sent."""
+        with self.store.tx():
+            self._plan(now)
+        sent = 0
+        for key in list(self.pending):
+            p = self.pending[key]
+            if now < max(p.first + p.wait_ms, p.next_try) or not self._token(p, now):
+                continue
+            sent += self._send(key, p, now)
+        return sent
+
+    def _plan(self, now: int) -> None:
+        silences = [x for x in self.silences if x.ends > now]
+        for wid, a in list(self.alerts.items()):
+            if finished(a) and not any(o[0] == wid for o in self.open.values()):
+                del self.alerts[wid]
+                self.store.drop_alert(wid)
+                continue
+            r = self.settings_for(a.warning)
+            for p in plan(a, r, now):
+                if p.nid in self.open:
+                    continue
+                why = None if p.kind == "resolved" else suppressed(a, self.alerts.values(),
+                                                                     silences, now)
+                rcps = [] if why else [x for rid in p.receivers
+                                       for x in self.directory.recipients(rid, a.warning, now)]
+                left = set()
+                for rcp in rcps:
+                    did = f"{p.nid}|{rcp.key}"
+                    if self.store.delivered(did):
+                        continue
+                    left.add(did)
+                    gkey = (rcp.key, p.kind, a.warning.site_id or a.warning.vehicle_id or "")
+                    wait = 0 if p.kind == "resolved" else int(r.group_wait_s * 1000)
+                    pend = self.pending.get(gkey)
+                    if pend is None:
+                        pend = self.pending[gkey] = Pending(rcp, p.kind, first=now, wait_ms=wait)
+                    pend.wait_ms = min(pend.wait_ms, wait)  # a 红 joining a group goes now
+                    pend.items.append((did, wid))
+                if why:
+                    log.info("%s not sent: %s", p.nid, why)
+                    self.emit({"action": "suppressed", "warning_id": wid, "nid": p.nid,
+                               "reason": why, "at": now, "drill": a.warning.drill})
+                if left:
+                    self.open[p.nid] = (wid, p, left)
+                else:
+                    record(a, p, now)
+                    self.store.put_alert(a)
+
+    def _token(self, p: Pending, now: int) -> bool:
+        a = self.alerts.get(p.items[0][1])
+        rate = self.settings_for(a.warning).rate_per_min if a else 30
+        tokens, at = self.tokens.get(p.recipient.key, (float(rate), now))
+        tokens = min(float(rate), tokens + (now - at) * rate / 60_000)
+        if tokens < 1:
+            self.tokens[p.recipient.key] = (tokens, now)
+            return False
+        self.tokens[p.recipient.key] = (tokens - 1, now)
+        return True
+
+    def _send(self, key: tuple[str, str, str], p: Pending, now: int) -> int:
+        alerts = [self.alerts[w] for _, w in p.items if w in self.alerts]
+        links = [ack_link(self.cfg, w, p.recipient.person, now) for _, w in p.items]
+        kind = p.kind
+        data = {"kind": kind, "receiver": p.recipient.receiver, "person": p.recipient.person,
+                "warnings": [msgspec.to_builtins(a.warning) for a in alerts],
+                "ack_links": links, "drill": any(a.warning.drill for a in alerts)}
+        msg = Message(p.items[0][0], title(kind, alerts),
+                      body(kind, alerts, links, self.cfg.timezone, False),
+                      body(kind, alerts, links, self.cfg.timezone, True), data)
+        status = "sent"
+        try:
+            self.senders[p.recipient.channel.type](p.recipient.channel, msg)
+        except Retryable as exc:
+            p.attempts += 1
+            if p.attempts < 8:
+                p.next_try = now + min(60_000, 1000 * 2 ** (p.attempts - 1))
+                log.warning("%s to %s: %s; retry %d in %d ms", kind, p.recipient.key, exc,
+                            p.attempts, p.next_try - now)
+                return 0
+            status = "failed"
+        except Permanent as exc:
+            log.error("%s to %s failed for good: %s", kind, p.recipient.key, exc)
+            status = "failed"
+        except Exception:  # a channel bug must not stop the other notifications
+            log.exception("%s to %s: unexpected error, not retried", kind, p.recipient.key)
+            status = "failed"
+        del self.pending[key]
+        with self.store.tx():
+            for did, wid in p.items:
+                self.store.mark_delivery(did, status, now)
+                self._done(did, now)
+                a = self.alerts.get(wid)
+                self.emit({"action": "notified" if status == "sent" else "notify_failed",
+                           "warning_id": wid, "delivery_id": did, "kind": kind,
+                           "channel": p.recipient.channel.type, "receiver": p.recipient.receiver,
+                           "person": p.recipient.person, "at": now,
+                           "warning_ts": a.warning.ts if a else None,
+                           "level": a.level if a else None,
+                           "drill": bool(a and a.warning.drill)})
+        return 1 if status == "sent" else 0
+
+    def _done(self, did: str, now: int) -> None:
+        nid = did.split("|", 1)[0]
+        entry = self.open.get(nid)
+        if entry is None:
+            return
+        wid, p, left = entry
+        left.discard(did)
+        if not left:
+            del self.open[nid]
+            a = self.alerts.get(wid)
+            if a is not None:
+                record(a, p, now)
+                self.store.put_alert(a)
+
+    # -- people -----------------------------------------------------------------------------
+
+    def act(self, what: str, warning_id: str, who: str, now: int, cause: str = "",
+            action: str = "") -> Alert | None:
+        """ack or resolve (处置 with cause and action); an event on hw.alert-actions."""
+        with self.store.tx():
+            a = self.alerts.get(warning_id)
+            if a is None:
+                return None
+            if what == "ack":
+                if not acknowledge(a, who, now):
+                    return a
+            else:
+                handle(a, who, cause, action, now)
+                self.store.put_response(warning_id, "handle", a.level, now - a.opened_at)
+            self.store.put_response(warning_id, "ack", a.level, (a.acked_at or now) - a.opened_at)
+            self.store.put_alert(a)
+            self.emit({"action": what, "warning_id": warning_id, "who": who, "at": now,
+                       "level": a.level, "cause": cause, "taken": action,
+                       "site": a.warning.site_id, "vehicle": a.warning.vehicle_id,
+                       "drill": a.warning.drill})
+        return a
+
+    def silence(self, s: Silence) -> None:
+        """Add a silence or maintenance window; an event on hw.alert-actions."""
+        with self.store.tx():
+            self.store.put_silence(s)
+            self.silences.append(s)
+            self.emit({"action": "silence", **msgspec.to_builtins(s)})
+
+    def stats(self) -> dict[str, dict[str, float]]:
+        """Time to acknowledge and to handle per level: count, mean and p90 in seconds."""
+        out: dict[str, dict[str, float]] = {}
+        groups: dict[str, list[int]] = {}
+        for what, level, ms in self.store.responses():
+            groups.setdefault(f"{what}.level{level}", []).append(ms)
+        for k, v in sorted(groups.items()):
+            v.sort()
+            out[k] = {"count": len(v), "mean_s": sum(v) / len(v) / 1000,
+                      "p90_s": v[min(len(v) - 1, int(0.9 * len(v)))] / 1000}
+        return out

@@ -1,0 +1,91 @@
+"""Alert state: one alert per warning episode, updated by its transitions and by people.
+
+Pure: `apply_warning` and the action functions take `now` (wall-clock epoch ms) and mutate the
+alert (state in, state out). Escalation runs on the alerting service's wall clock, not on the
+warning's event time: people are paged in real time, also for a drill replayed from the past.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from contracts.warnings import WarningRecord
+
+
+class Alert(msgspec.Struct):
+    """A warning episode as the people on duty see it."""
+
+    warning: WarningRecord  # the latest transition
+    route: str
+    opened_at: int
+    level: int
+    level_at: int  # when the current level was reached (an upgrade notifies again)
+    acked_at: int | None = None
+    acked_by: str | None = None
+    handled_at: int | None = None
+    handled_by: str | None = None
+    cause: str | None = None
+    action: str | None = None
+    cleared_at: int | None = None
+    sent: dict[str, list[int]] = msgspec.field(default_factory=dict)  # step key → [n, at]
+    notified: list[str] = msgspec.field(default_factory=list)  # receivers, for the resolved notice
+    done: bool = False  # resolved notice sent (or nobody to tell): archive
+
+    @property
+    def active(self) -> bool:
+        """Still raised (not cleared)."""
+        return self.cleared_at is None
+
+
+class Silence(msgspec.Struct, frozen=True):
+    """No notifications for matching alerts between starts and ends (maintenance windows too)."""
+
+    id: str
+    starts: int
+    ends: int
+    by: str
+    reason: str
+    site: str | None = None
+    vehicle: str | None = None
+    rule_prefix: str | None = None
+
+    def covers(self, a: Alert, now: int) -> bool:
+        """Whether this silence applies to the alert at now."""
+        w = a.warning
+        return (self.starts <= now < self.ends
+                and (self.site is None or w.site_id == self.site)
+                and (self.vehicle is None or w.vehicle_id == self.vehicle)
+                and (self.rule_prefix is None or w.rule.startswith(self.rule_prefix)))
+
+
+def apply_warning(alert: Alert | None, w: WarningRecord, route: str, now: int) -> Alert:
+    """A transition from hw.warnings; a repeated record (same transition) changes nothing."""
+    if alert is None:
+        return Alert(w, route, now, w.level, now, cleared_at=now if w.transition == "cleared"
+                     else None)
+    if (w.transition, w.level, w.ts) == (alert.warning.transition, alert.warning.level,
+                                         alert.warning.ts):
+        return alert  # the same record again (at-least-once delivery)
+    alert.warning = w
+    if w.transition == "cleared":
+        alert.cleared_at = alert.cleared_at or now
+    elif w.level < alert.level:  # upgraded: a new, more urgent episode for the people on duty
+        alert.level, alert.level_at = w.level, now
+        alert.acked_at = alert.acked_by = None
+    else:
+        alert.level = w.level
+    return alert
+
+
+def acknowledge(alert: Alert, who: str, now: int) -> bool:
+    """確認: stops the escalation; False when it was already acknowledged."""
+    if alert.acked_at is not None:
+        return False
+    alert.acked_at, alert.acked_by = now, who
+    return True
+
+
+def handle(alert: Alert, who: str, cause: str, action: str, now: int) -> None:
+    """处置 feedback: the cause and the action taken; acknowledges too."""
+    acknowledge(alert, who, now)
+    alert.handled_at, alert.handled_by, alert.cause, alert.action = now, who, cause, action

@@ -1,0 +1,40 @@
+"""Chinese notification texts: level colour, what happened, evidence and the ack link."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from alerting.plan import Kind
+from alerting.state import Alert
+from contracts.warnings import LEVEL_NAMES_ZH
+
+COLOUR_HEX = {1: "#FF0000", 2: "#FF8C00", 3: "#E6B800", 4: "#1E90FF"}
+HEAD = {"alert": "预警通知", "upgrade": "预警升级", "repeat": "未确认·再次通知",
+        "reminder": "已确认未处置·提醒", "resolved": "预警解除"}
+
+
+def title(kind: Kind, alerts: list[Alert]) -> str:
+    """One line: drill mark, kind, level, how many."""
+    a = alerts[0]
+    drill = "【演练】" if a.warning.drill else ""
+    more = f" 等{len(alerts)}条" if len(alerts) > 1 else ""
+    return f"{drill}【{HEAD[kind]}】{LEVEL_NAMES_ZH[a.level]}{more}"
+
+
+def body(kind: Kind, alerts: list[Alert], links: list[str], tz: str, markdown: bool) -> str:
+    """The message: each warning with its time, evidence and acknowledgement link."""
+    lines = [("### " if markdown else "") + title(kind, alerts)]
+    for a, link in zip(alerts, links, strict=True):
+        w = a.warning
+        at = datetime.fromtimestamp(w.ts / 1000, ZoneInfo(tz)).strftime("%m-%d %H:%M:%S")
+        msg = (f'<font color="{COLOUR_HEX[a.level]}">{w.message}</font>' if markdown
+               else w.message)
+        lines.append(f"- {msg}（{at}）")
+        if w.evidence:
+            lines.append("  证据：" + " ".join(e.uri for e in w.evidence))
+        if kind == "reminder":
+            lines.append(f"  已由{a.acked_by}确认，尚未反馈处置结果")
+        if kind != "resolved":
+            lines.append(f"  确认：{link}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Monitoring-center dashboards for Grafana, generated with grafana-foundation-sdk."""

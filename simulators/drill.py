@@ -1,0 +1,395 @@
+"""Runs a drill on the local real stack: services, devices over MQTT, scenario clock, verdict.
+
+The drill's pipeline (bridge, worker, sink) runs on topics of its own (`drill-<id>.`), so a
+drill never mixes with production traffic; every payload carries `"drill": true`. The worker
+takes its timers from ticks the drill sends on the scenario clock, and a tick for time T is
+sent only once every message up to T is in Kafka, so a 7-hour scenario plays in about a
+minute with the same results as in real time. The drill's alerting service sends its
+notifications to the drill desk (a local webhook) only, as every drill warning must.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import paho.mqtt.client as mqtt
+import yaml
+from confluent_kafka import Consumer, Producer, TopicPartition
+from paho.mqtt.enums import CallbackAPIVersion
+
+from alerting.channels.webhook import signature
+from contracts.catalog import Catalog
+from contracts.topics import KafkaTopic
+from contracts.warnings import WarningRecord, decode_warning
+from hazardwatch import kafka_tail
+from hazardwatch.commands.bridge import mqtt_login
+from hazardwatch.stack.process import free_port
+from hazardwatch.stack.settings import StackSettings
+from ingest.metrics_probe import scrape, wait_subscribed
+from ingest.session import retire_session
+from simulators.evaluate import Evaluation, evaluate
+from simulators.player import Outgoing, ScenarioPlayer, start_ms
+from simulators.scenario import Scenario
+from streams.rules.config import RulesConfig
+from streams.vehicles.config import VehicleRules
+from streams.worker.core import TICK_TOPIC, Tick, encode_tick
+
+INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.POSITIONS, KafkaTopic.VIDEO_EVENTS,
+          KafkaTopic.DEVICE_STATUS, KafkaTopic.REJECTED)
+Say = Callable[[str], None]
+
+
+@dataclass
+class DrillRun:
+    """What a drill produced: its warnings, the signals it played and timing figures."""
+
+    drill_id: str
+    start: int
+    warnings: list[WarningRecord]
+    evaluation: Evaluation
+    published: int
+    wall_s: float
+    signals: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    pipeline_latency_ms: list[float] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)  # what the desk got
+    raised_at: dict[str, int] = field(default_factory=dict)  # warning id → append time (ms)
+
+
+class DrillDesk:
+    """The drill's only notification receiver (演练导调台): a local webhook checking the
+    signature, so a drill proves its notifications arrive without paging a real person."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret, self.got, self.port = secret, list[dict[str, Any]](), free_port()
+        desk = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                ts = self.headers.get("X-HW-Timestamp", "")
+                ok = self.headers.get("X-HW-Signature") == "sha256=" + signature(
+                    desk.secret, ts, raw)
+                if ok:
+                    desk.got.append({**json.loads(raw), "arrived": time.time() * 1000})
+                self.send_response(200 if ok else 401)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        """Where the drill's alerting service posts."""
+        return f"http://127.0.0.1:{self.port}/drill-desk"
+
+    def config(self, src: Path, dst: Path) -> Path:
+        """The alerting config with the drill receivers' webhooks pointed at this desk."""
+        data = yaml.safe_load(src.read_text(encoding="utf-8"))
+        drill_people = {p for r in data["receivers"] if r["id"] in data["drill_receivers"]
+                        for p in r.get("people", [])}
+        for person in data["people"]:
+            if person["id"] in drill_people:
+                person["channels"] = [{"type": "webhook", "url": self.url,
+                                       "secret": self.secret}]
+        dst.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return dst
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.server.shutdown()
+
+
+class Devices:
+    """One authenticated MQTT client per device or vehicle, each with its last will."""
+
+    def __init__(self, port: int, passwords: dict[str, str], drill_id: str) -> None:
+        self.port, self.passwords, self.drill_id = port, passwords, drill_id
+        self.clients: dict[str, mqtt.Client] = {}
+
+    def client(self, user: str, status_topic: str) -> mqtt.Client:
+        """The connected client of an account."""
+        c = self.clients.get(user)
+        if c is None:
+            c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{self.drill_id}-{user}",
+                            protocol=mqtt.MQTTv5)
+            c.username_pw_set(user, self.passwords[user])
+            c.will_set(status_topic, b'{"status": "offline", "drill": true}', qos=1)
+            c.connect("127.0.0.1", self.port)
+            c.loop_start()
+            self.clients[user] = c
+        return c
+
+    def publish(self, msgs: list[Outgoing]) -> None:
+        """Publish at QoS 1 and wait until the broker has every one."""
+        infos = [self.client(m.user, m.topic.rsplit("/", 1)[0] + "/status").publish(
+            m.topic, m.payload, qos=1) for m in msgs]
+        for info in infos:
+            info.wait_for_publish(30)
+
+    def close(self) -> None:
+        """Disconnect cleanly (no last will)."""
+        for c in self.clients.values():
+            c.disconnect()
+            c.loop_stop()
+
+
+class WarningWatch(threading.Thread):
+    """Collects the drill's warning records (read_committed) while it plays."""
+
+    def __init__(self, bootstrap: str, topic: str, offsets: kafka_tail.Offsets) -> None:
+        super().__init__(daemon=True)
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"w-{topic}",
+                                  "enable.auto.commit": False, "fetch.wait.max.ms": 50,
+                                  "isolation.level": "read_committed"})
+        self.consumer.assign([TopicPartition(t, p, o) for (t, p), o in offsets.items()])
+        self.records: list[tuple[WarningRecord, int]] = []  # with Kafka append time (ms)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        """Poll until stopped."""
+        while not self.stopped.is_set():
+            for msg in self.consumer.consume(num_messages=1000, timeout=0.2):
+                if msg.error() is None:
+                    self.records.append((decode_warning(msg.value() or b""),
+                                         msg.timestamp()[1]))
+        self.consumer.close()
+
+
+class WorkerProgress:
+    """Whether the worker has processed (committed) everything now in its input topics.
+
+    Ticks travel on their own topic, and a consumer does not order records across topics:
+    a tick for time T could overtake the data before T and raise a false 'offline'. So a
+    tick is sent only once the worker's group has committed past all input written so far.
+    """
+
+    def __init__(self, bootstrap: str, group: str, topics: list[str]) -> None:
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                                  "enable.auto.commit": False})
+        meta = self.consumer.list_topics(timeout=10).topics
+        self.partitions = [TopicPartition(t, p) for t in topics for p in meta[t].partitions]
+
+    def wait_processed(self, timeout: float = 60) -> None:
+        """Block until committed offsets reach the current end of every input partition."""
+        ends = {(tp.topic, tp.partition): self.consumer.get_watermark_offsets(tp, timeout=10)[1]
+                for tp in self.partitions}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = self.consumer.committed(self.partitions, timeout=10)
+            if all(max(tp.offset, 0) >= ends[(tp.topic, tp.partition)] for tp in done):
+                return
+            time.sleep(0.05)
+        raise TimeoutError("the drill's worker did not catch up within 60 s")
+
+    def close(self) -> None:
+        """Close the (never subscribed) consumer."""
+        self.consumer.close()
+
+
+class DrillRunner:
+    """Plays one scenario through bridge → Kafka → worker → hw.warnings → sink."""
+
+    def __init__(self, settings: StackSettings, catalog: Catalog, rules: RulesConfig,
+                 vrules: VehicleRules, catalog_path: Path, alerting_config: Path,
+                 say: Say = print) -> None:
+        self.settings, self.catalog, self.rules, self.vrules = settings, catalog, rules, vrules
+        self.catalog_path, self.alerting_config, self.say = catalog_path, alerting_config, say
+
+    def run(self, sc: Scenario, out_dir: Path, tick_every_s: int = 60) -> DrillRun:
+        """Play the scenario; return what happened (the caller writes the report)."""
+        s = self.settings
+        drill_id = f"drill-{sc.name.replace('_', '-')}-{time.strftime('%Y%m%d%H%M%S')}"
+        prefix = drill_id + "."
+        logs = out_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        topics = [prefix + t for t in (*INPUTS, KafkaTopic.WARNINGS, TICK_TOPIC,
+                                       KafkaTopic.VEHICLE_DAILY, KafkaTopic.ALERT_ACTIONS)]
+        desk = DrillDesk(secrets.token_hex(16))
+        alerting_cfg = desk.config(self.alerting_config, out_dir / "alerting.yaml")
+        kafka_tail.ensure_topics(s.kafka_bootstrap, topics)
+        watch = WarningWatch(s.kafka_bootstrap, prefix + KafkaTopic.WARNINGS, kafka_tail.mark(
+            s.kafka_bootstrap, [prefix + KafkaTopic.WARNINGS]))
+        watch.start()
+        metrics_port, client_id = free_port(), f"hw-bridge-{drill_id}"
+        env = {**os.environ, **s.to_env(), "HW_CATALOG": str(self.catalog_path)}
+        common = ["--topic-prefix", prefix]
+        procs = [
+            _spawn(["bridge", "--client-id", client_id, "--group", drill_id, *common,
+                    "--metrics-port", str(metrics_port), "--log-interval", "10"],
+                   logs / "bridge.log", env),
+            _spawn(["worker", *common, "--app-id", drill_id, "--web-port", str(free_port()),
+                    "--grace", "0", "--ticks", "external", "--commit-interval", "0.1"],
+                   logs / "worker.log", env),
+            _spawn(["sink", *common, "--group", f"{drill_id}-sink"], logs / "sink.log", env),
+            _spawn(["alerting", *common, "--config", str(alerting_cfg), "--api-port",
+                    str(free_port()), "--state", str(out_dir / "alerting.db")],
+                   logs / "alerting.log", env),
+        ]
+        bridge_user, bridge_password = mqtt_login(s, "hw-bridge")
+        passwords = {u: str(a["password"]) for u, a in json.loads(
+            (s.run_dir / "mosquitto" / "devices.json").read_text()).items()}
+        devices = Devices(s.mqtt_port, passwords, drill_id)
+        producer = Producer({"bootstrap.servers": s.kafka_bootstrap, "linger.ms": 5,
+                             "enable.idempotence": True})
+        progress = WorkerProgress(s.kafka_bootstrap, drill_id,
+                                  [prefix + t for t in INPUTS if t != KafkaTopic.REJECTED])
+        t_wall = time.monotonic()
+        start = start_ms(sc, int(time.time() * 1000))
+        player = ScenarioPlayer(sc, self.catalog, self.rules, self.vrules, start)
+        published, signals = 0, _signal_keys(sc)
+        sent: list[tuple[int, float]] = []  # (scenario time covered, wall ms) of steps, ticks
+        try:
+            wait_subscribed(metrics_port, timeout=60)
+            _wait_log(procs[1], logs / "worker.log", "[^Worker]: Ready", 180)
+            _wait_log(procs[2], logs / "sink.log", "sink: assigned", 60)
+            _wait_log(procs[3], logs / "alerting.log", "alerting: ready", 60)
+            local = datetime.fromtimestamp(start / 1000, ZoneInfo(sc.timezone))
+            self.say(f"演练 {sc.title}: {drill_id}, scenario clock from "
+                     f"{local:%Y-%m-%d %H:%M} ({sc.timezone}), {sc.duration_min:.0f} min")
+            last_tick, reported = start, set[tuple[str, str]]()
+            for ts, msgs in player.steps():
+                devices.publish(msgs)
+                published += len(msgs)
+                _record(signals, msgs)
+                sent.append((ts, time.time() * 1000))
+                if ts - last_tick >= tick_every_s * 1000 or ts == player.end:
+                    _wait_acked(metrics_port, published)
+                    progress.wait_processed()
+                    self._tick(producer, prefix, sc, ts)
+                    sent.append((ts, time.time() * 1000))
+                    last_tick = ts
+                    self._progress(sc, start, ts, watch, reported)
+            self._tick(producer, prefix, sc, player.end + 1000)
+            done = self._settle(sc, start, watch, desk)
+            self.say(f"played {published} messages in {time.monotonic() - t_wall:.0f} s; "
+                     f"{'all expected warnings arrived' if done else 'waited 60 s for the rest'}")
+            time.sleep(2)  # the sink flushes every second
+        finally:
+            devices.close()
+            progress.close()
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            watch.stopped.set()
+            watch.join(5)
+            desk.close()
+            retire_session("127.0.0.1", s.mqtt_port, bridge_user, bridge_password, client_id)
+        warnings = [w for w, _ in watch.records]
+        latency = _pipeline_latency(sent, watch.records)
+        raised_at: dict[str, int] = {}
+        for w, appended in watch.records:
+            if w.transition == "raised":
+                raised_at.setdefault(w.warning_id, appended)
+        return DrillRun(drill_id, start, warnings, evaluate(sc, start, warnings), published,
+                        time.monotonic() - t_wall, signals, latency, desk.got, raised_at)
+
+    def _tick(self, producer: Producer, prefix: str, sc: Scenario, now: int) -> None:
+        sites = sc.fleet.sites if sc.fleet.sites is not None else list(self.catalog.sites)
+        vehicles = (sc.fleet.vehicles if sc.fleet.vehicles is not None
+                    else list(self.catalog.vehicles))
+        for sid in sites:
+            producer.produce(prefix + TICK_TOPIC, key=sid.encode(),
+                             value=encode_tick(Tick(sid, now)))
+        for vid in vehicles:
+            producer.produce(prefix + TICK_TOPIC, key=vid.encode(),
+                             value=encode_tick(Tick(None, now, vid)))
+        producer.flush(30)
+
+    def _progress(self, sc: Scenario, start: int, now: int, watch: WarningWatch,
+                  reported: set[tuple[str, str]]) -> None:
+        for o in evaluate(sc, start, [w for w, _ in watch.records]).outcomes:
+            if o.detected and (o.incident, o.rule) not in reported:
+                reported.add((o.incident, o.rule))
+                self.say(f"  [{(now - start) / 60000:5.0f} min] {'✓' if o.ok else '✗'} "
+                         f"{o.title}: {o.rule} level {o.level} (expected "
+                         f"{o.expected_level}), detected after {o.latency_s:.0f} s")
+
+    def _settle(self, sc: Scenario, start: int, watch: WarningWatch, desk: DrillDesk) -> bool:
+        """Until every expected warning arrived and was notified (grouping waits ≤ 30 s)."""
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            outcomes = evaluate(sc, start, [w for w, _ in watch.records]).outcomes
+            notified = {w["warning_id"] for n in desk.got for w in n.get("warnings", [])}
+            if all(o.detected and o.warning_id in notified for o in outcomes):
+                time.sleep(3)  # and anything the last ticks still cause
+                return True
+            time.sleep(0.5)
+        return False
+
+
+def _signal_keys(sc: Scenario) -> dict[str, list[tuple[int, float]]]:
+    keys = {f"{i.site}/{i.sensor}" for i in sc.incidents if i.sensor}
+    keys |= {f"{i.vehicle}/speed_kmh" for i in sc.incidents if i.kind == "speeding"}
+    return {k: [] for k in sorted(keys)}
+
+
+def _record(signals: dict[str, list[tuple[int, float]]], msgs: list[Outgoing]) -> None:
+    for m in msgs:
+        if m.topic.endswith("/telemetry"):
+            site = m.topic.split("/")[3]
+            for p in json.loads(m.payload)["points"]:
+                series = signals.get(f"{site}/{p['sensor']}")
+                if series is not None:
+                    series.append((m.ts, float(p["value"])))
+        elif m.topic.endswith("/position"):
+            series = signals.get(f"{m.topic.split('/')[3]}/speed_kmh")
+            if series is not None:
+                series.append((m.ts, float(json.loads(m.payload)["speed_kmh"])))
+
+
+def _pipeline_latency(sent: list[tuple[int, float]],
+                      records: list[tuple[WarningRecord, int]]) -> list[float]:
+    """Wall ms from sending what a raise needed (the step or tick covering its event time)
+    to its append on hw.warnings."""
+    times = [t for t, _ in sent]
+    out = []
+    for w, appended in records:
+        i = bisect.bisect_left(times, w.ts)
+        if w.transition == "raised" and i < len(sent):
+            out.append(max(0.0, appended - sent[i][1]))
+    return out
+
+
+def _wait_acked(metrics_port: int, published: int, timeout: float = 60) -> None:
+    """Until the bridge has confirmed (Kafka has) every message published so far."""
+    deadline = time.monotonic() + timeout
+    while scrape(metrics_port).get("hw_bridge_acked_total", 0) < published:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the bridge confirmed fewer than {published} messages")
+        time.sleep(0.02)
+
+
+def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as fh:
+        return subprocess.Popen([sys.executable, "-m", "hazardwatch", *argv], stdout=fh,
+                                stderr=subprocess.STDOUT, env=env)
+
+
+def _wait_log(proc: subprocess.Popen[bytes], log: Path, marker: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while marker not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"drill: {proc.args!r} did not start; see {log}")
+        time.sleep(0.2)

@@ -1,0 +1,76 @@
+"""Load mode: many synthetic devices publishing telemetry over MQTT at a fixed total rate."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from contracts.topics import MQTT_ROOT
+from simulators.fleet import TANK_SENSORS, fleet_catalog
+
+
+def load_catalog_text(devices: int) -> str:
+    """The catalog of `devices` synthetic tank farms, one gateway of 4 sensors each."""
+    return fleet_catalog(tank_farms=devices, mines=0, tanks_per_farm=1)
+
+
+@dataclass
+class LoadResult:
+    """What a load run achieved."""
+
+    sent: int
+    seconds: float
+    behind_s: float  # how far the publisher fell behind the schedule at the end
+
+    @property
+    def rate(self) -> float:
+        """Messages per second achieved."""
+        return self.sent / self.seconds if self.seconds else 0.0
+
+
+def run_load(port: int, user: str, password: str, devices: int, rate: float, duration_s: float,
+             connections: int = 4, qos: int = 1, seed: int = 7, drill: bool = True) -> LoadResult:
+    """Publish round-robin over the devices at `rate` msgs/s for `duration_s`, in real time."""
+    rng = np.random.default_rng(seed)
+    clients = []
+    for k in range(connections):
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hw-load-{k}-{time.time_ns()}",
+                        protocol=mqtt.MQTTv5)
+        c.username_pw_set(user, password)
+        c.max_inflight_messages_set(1000)
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        clients.append(c)
+    means = [m for _, _, _, m, _, _ in TANK_SENSORS]
+    sent, infos = 0, []
+    t0 = time.monotonic()
+    total = int(rate * duration_s)
+    seq = [0] * devices
+    while sent < total:
+        due = t0 + sent / rate
+        now = time.monotonic()
+        if due > now:
+            time.sleep(min(due - now, 0.01))
+            continue
+        d = sent % devices
+        seq[d] += 1
+        values = np.asarray(means) + rng.normal(0, 0.1, len(means))
+        body = {"ts": int(time.time() * 1000), "seq": seq[d], "drill": drill, "points": [
+            {"sensor": f"T0-{code}", "value": round(float(v), 3)}
+            for (code, *_), v in zip(TANK_SENSORS, values, strict=True)]}
+        topic = f"{MQTT_ROOT}/sites/tf-{d:04d}/devices/gw/telemetry"
+        infos.append(clients[sent % connections].publish(topic, json.dumps(body).encode(),
+                                                         qos=qos))
+        sent += 1
+    for info in infos:
+        info.wait_for_publish(60)
+    took = time.monotonic() - t0
+    for c in clients:
+        c.disconnect()
+        c.loop_stop()
+    return LoadResult(sent, took, max(0.0, took - duration_s))

@@ -1,0 +1,142 @@
+"""Drill scenarios as validated data (deploy/scenarios/*.yaml, format in its README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+import yaml
+
+from contracts.catalog import Catalog
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "deploy" / "scenarios"
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Minutes = Annotated[float, msgspec.Meta(ge=0)]
+
+
+class _S(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+class Expect(_S, frozen=True):
+    """A warning an incident must cause: rule, subject, level, and how soon after its start."""
+
+    rule: str
+    level: Annotated[int, msgspec.Meta(ge=1, le=4)]
+    within_s: Annotated[float, msgspec.Meta(gt=0)]
+    subject: str | None = None  # default: the incident's sensor, unit or vehicle
+
+
+class Incident(_S, frozen=True):
+    """Something injected at `at_min` into the simulated fleet.
+
+    kinds and their fields:
+      ramp      site, sensor, to, over_min, hold_min  (rise to `to`, hold, fall back)
+      frozen    site, sensor, duration_min             (stuck at its current value)
+      offline   site + device, or vehicle; duration_min (stops publishing)
+      camera    site, device, family                    (one fixed-camera event)
+      speeding  vehicle, speed_kmh, duration_min
+      long_drive vehicle, duration_min                  (drives on without any rest)
+      night_drive vehicle, duration_min                 (drives when it would be parked)
+      alarm     vehicle, bit, duration_min              (a JT/T 808 alarm bit held)
+      video     vehicle, family, type, count, every_min, terminal_level
+    """
+
+    id: str
+    kind: Literal["ramp", "frozen", "offline", "camera", "speeding", "long_drive",
+                  "night_drive", "alarm", "video"]
+    at_min: Minutes
+    title: str
+    expect: list[Expect] = msgspec.field(default_factory=list)
+    site: str | None = None
+    device: str | None = None
+    sensor: str | None = None
+    vehicle: str | None = None
+    to: float | None = None
+    over_min: Minutes = 5
+    hold_min: Minutes = 10
+    duration_min: Minutes = 10
+    family: str | None = None
+    type: str | None = None
+    speed_kmh: float | None = None
+    bit: Annotated[int, msgspec.Meta(ge=0, le=31)] | None = None
+    count: int = 1
+    every_min: Minutes = 1
+    terminal_level: int | None = None
+
+
+class Fleet(_S, frozen=True):
+    """Which sites and vehicles of the catalog are simulated (default: all)."""
+
+    sites: list[str] | None = None
+    vehicles: list[str] | None = None
+
+
+class Scenario(_S, frozen=True):
+    """A drill: a fleet, a local start time, a duration and a timeline of incidents."""
+
+    name: str
+    title: str
+    start_local: HHMM
+    duration_min: Annotated[float, msgspec.Meta(gt=0, le=24 * 60)]
+    incidents: list[Incident]
+    fleet: Fleet = msgspec.field(default_factory=Fleet)
+    step_s: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
+    position_every_s: Annotated[int, msgspec.Meta(ge=1, le=300)] = 30
+    seed: int = 7
+    timezone: str = "Asia/Shanghai"
+
+
+def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
+    """Load a scenario by path or built-in name; raise ValueError naming every problem."""
+    p = Path(path)
+    if not p.exists() and (SCENARIOS / f"{path}.yaml").exists():
+        p = SCENARIOS / f"{path}.yaml"
+    try:
+        sc = msgspec.convert(yaml.safe_load(p.read_text(encoding="utf-8")), Scenario)
+    except (msgspec.ValidationError, yaml.YAMLError, OSError) as exc:
+        raise ValueError(f"{p}: {exc}") from None
+    problems = [f"{p}: incident {i.id}: {msg}" for i in sc.incidents for msg in _check(i, catalog)]
+    problems += [f"{p}: incident {i.id}: starts after the drill ends ({sc.duration_min} min)"
+                 for i in sc.incidents if i.at_min >= sc.duration_min]
+    ids = [i.id for i in sc.incidents]
+    problems += [f"{p}: incident id {x!r} repeated" for x in sorted(set(ids)) if ids.count(x) > 1]
+    for name, ids_, known in (("sites", sc.fleet.sites, catalog.sites),
+                              ("vehicles", sc.fleet.vehicles, catalog.vehicles)):
+        problems += [f"{p}: fleet.{name}: unknown {x!r}" for x in ids_ or [] if x not in known]
+    if problems:
+        raise ValueError("\n".join(problems))
+    return sc
+
+
+_NEEDS = {"ramp": ("site", "sensor", "to"), "frozen": ("site", "sensor"),
+          "camera": ("site", "device", "family"), "speeding": ("vehicle", "speed_kmh"),
+          "long_drive": ("vehicle",), "night_drive": ("vehicle",), "alarm": ("vehicle", "bit"),
+          "video": ("vehicle", "family", "type")}
+
+
+def _check(i: Incident, cat: Catalog) -> list[str]:
+    out = [f"{i.kind} needs {f!r}" for f in _NEEDS.get(i.kind, ()) if getattr(i, f) is None]
+    if i.kind == "offline" and not (i.vehicle or (i.site and i.device)):
+        out.append("offline needs a vehicle, or a site and a device")
+    if i.site is not None and i.site not in cat.sites:
+        out.append(f"unknown site {i.site!r}")
+    elif i.site is not None and i.sensor is not None and (i.site, i.sensor) not in cat.sensors:
+        out.append(f"unknown sensor {i.sensor!r} at {i.site}")
+    elif i.site is not None and i.device is not None and (i.site, i.device) not in cat.devices:
+        out.append(f"unknown device {i.device!r} at {i.site}")
+    if i.vehicle is not None and i.vehicle not in cat.vehicles:
+        out.append(f"unknown vehicle {i.vehicle!r}")
+    return out
+
+
+def subject_of(i: Incident, e: Expect) -> str:
+    """The warning subject an expectation is about (contracts/warnings.subject_key form)."""
+    if e.subject is not None:
+        return e.subject
+    if i.vehicle:
+        return f"vehicle:{i.vehicle}"
+    if i.sensor:
+        return f"sensor:{i.site}/{i.sensor}"
+    return f"device:{i.site}/{i.device}"

@@ -1,0 +1,512 @@
+"""The vehicle engine: (catalog, vehicle rules, prior vehicle state, record, event time) → warnings.
+
+Pure like streams/rules/engine.py: no broker, no clock, no randomness. `on_record` evaluates a
+position, video-AI event or status at its event time; `on_tick` fires timers (offline, rests,
+dwell, clear delays) at `now`. Closed days' figures are left in `state.closed` for the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from contracts.catalog import Catalog
+from contracts.catalog.model import Vehicle
+from contracts.records import InputRecord, PositionRecord, StatusRecord, VideoEventRecord
+from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, subject_key, warning_id
+from streams.rules.episode import Change, Episode, Policy, next_due, step, tick
+from streams.rules.messages import transition_suffix
+from streams.vehicles import geo
+from streams.vehicles.clock import LocalClock, in_window, minutes
+from streams.vehicles.config import Route, VehicleRules, Zone
+from streams.vehicles.messages import CLASS_ZH, FAMILY_ZH, duration
+from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState
+
+BUCKET_MS = 300_000  # driving time is kept in 5-minute buckets for the 24-hour window
+DAY_WINDOW_MS = 86_400_000
+Emit = Callable[[Change, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A zone with its bounding box (degrees, widened by the margin) for a cheap first test."""
+
+    zone: Zone
+    south: float
+    north: float
+    west: float
+    east: float
+
+    def near(self, lat: float, lon: float) -> bool:
+        """Inside the widened bounding box."""
+        return self.south <= lat <= self.north and self.west <= lon <= self.east
+
+    def signed_m(self, lat: float, lon: float) -> float:
+        """Distance to the border: positive inside."""
+        c = self.zone.circle
+        if c is not None:
+            return c.radius_m - geo.distance_m(lat, lon, c.lat, c.lon)
+        assert self.zone.polygon is not None
+        return geo.polygon_signed_m(lat, lon, self.zone.polygon)
+
+
+def _area(z: Zone, margin_m: float) -> Area:
+    pad = (margin_m + 10) / 111_000 * 2  # generous: a cos(lat) factor at 60° is 2
+    if z.circle is not None:
+        r = z.circle.radius_m / 111_000 * 2 + pad
+        return Area(z, z.circle.lat - r, z.circle.lat + r, z.circle.lon - r, z.circle.lon + r)
+    assert z.polygon is not None
+    lats, lons = [p[0] for p in z.polygon], [p[1] for p in z.polygon]
+    return Area(z, min(lats) - pad, max(lats) + pad, min(lons) - pad, max(lons) + pad)
+
+
+class VehicleEngine:
+    """Evaluates the 两客一危 rules for the catalog's vehicles."""
+
+    def __init__(self, catalog: Catalog, rules: VehicleRules) -> None:
+        self.catalog, self.rules = catalog, rules
+        self.clock = LocalClock(rules.timezone)
+        sp, dr = rules.speed, rules.driving
+        self.speed_policy = Policy(sp.persist_s, sp.clear_delay_s, None)
+        self.instant = Policy(0, 0, None)
+        self.ban_policy = Policy(dr.night_ban.persist_s, 60, None)
+        self.video_policy = Policy(0, rules.video.clear_delay_s, None)
+        self.moment = Policy(0, 300, None)
+        self.night = (minutes(sp.night[0]), minutes(sp.night[1]))
+        self.rest_ms, self.pre_ms = int(dr.rest_min_s * 1000), int(dr.prewarn_s * 1000)
+        self.cont_day_ms, self.cont_night_ms = (int(dr.continuous_s * 1000),
+                                                int(dr.continuous_night_s * 1000))
+        self.daily_ms = int(dr.daily_s * 1000)
+        self.night_classes, self.ban_classes = set(dr.night_classes), set(dr.night_ban.classes)
+        self.ban = (minutes(dr.night_ban.window[0]), minutes(dr.night_ban.window[1]))
+        m = rules.geofence_margin_m
+        self.speed_zones = [_area(z, m) for z in rules.zones if z.kind == "speed"]
+        self.restricted = [_area(z, m) for z in rules.zones if z.kind == "restricted"]
+        self.zone_by_id = {z.id: z for z in rules.zones}
+        self.routes: dict[str, list[Route]] = {}
+        for r in rules.routes:
+            for vid in r.vehicles:
+                self.routes.setdefault(vid, []).append(r)
+        self.route_policies = {r.id: Policy(r.persist_s, 30, None) for r in rules.routes}
+
+    # -- input ------------------------------------------------------------------------------
+
+    def on_record(self, st: VehicleState, rec: InputRecord) -> list[WarningRecord]:
+        """Evaluate one position, video-AI event or status of a vehicle at its event time."""
+        out: list[WarningRecord] = []
+        if isinstance(rec, PositionRecord):
+            self._position(st, self.catalog.vehicles[rec.vehicle_id], rec, out)
+        elif isinstance(rec, VideoEventRecord) and rec.vehicle_id is not None:
+            self._video(st, self.catalog.vehicles[rec.vehicle_id], rec, out)
+        elif isinstance(rec, StatusRecord) and rec.vehicle_id is not None:
+            v = self.catalog.vehicles[rec.vehicle_id]
+            st.drill = rec.drill
+            if rec.status == "offline":
+                st.status_offline_at = rec.ts
+            else:
+                self._back(st, v, rec.ts, None, out)
+        return out
+
+    def _position(self, st: VehicleState, v: Vehicle, p: PositionRecord,
+                  out: list[WarningRecord]) -> None:
+        ts = p.ts
+        if ts <= st.last_ts:
+            return  # a late or repeated fix changes nothing (JT/T 808 0x0704 batches re-send)
+        st.drill = p.drill
+        self._rollover(st, ts)
+        day = st.day
+        day.positions += 1
+        if st.last_ts:
+            gap = ts - st.last_ts
+            if gap > self.rules.driving.gap_s * 1000:
+                day.gaps += 1
+            if gap <= v.offline_timeout_s * 1000:
+                day.online_ms += gap
+        if st.offline.active or st.status_offline_at is not None:
+            self._back(st, v, ts, p, out)
+        dist = 0.0
+        if st.lat is not None and st.lon is not None:
+            dist = geo.distance_m(st.lat, st.lon, p.lat, p.lon)
+            if dist * 3600 / (ts - st.fix_ts) > self.rules.drift.max_kmh and st.drift_run < 2:
+                day.drift += 1  # an impossible jump: not used for speed, distance or zones
+                st.drift_run += 1
+                st.last_ts = ts
+                self._bits(st, v, p.alarm_flags, ts, out)
+                return
+            st.drift_run = 0  # (after 3 jumps that agree, the old fix was the wrong one)
+        minute = self.clock.minute_of_day(ts)
+        self._drive(st, v, p, dist, ts, minute, out)
+        self._speed(st, v, p, ts, minute, out)
+        if self.restricted:
+            self._zones(st, v, p, ts, out)
+        for r in self.routes.get(v.id, ()):
+            self._route(st, v, r, p, ts, out)
+        st.lat, st.lon, st.fix_ts, st.last_ts = p.lat, p.lon, ts, ts
+        if p.alarm_flags or st.bits:
+            self._bits(st, v, p.alarm_flags, ts, out)
+
+    # -- speed ------------------------------------------------------------------------------
+
+    def _speed(self, st: VehicleState, v: Vehicle, p: PositionRecord, ts: int, minute: int,
+               out: list[WarningRecord]) -> None:
+        sp = self.rules.speed
+        limit, where = sp.limits_kmh[v.vehicle_class], "普通道路"
+        for a in self.speed_zones:
+            z_limit = a.zone.limits_kmh.get(v.vehicle_class)
+            if z_limit is not None and a.near(p.lat, p.lon) and a.signed_m(p.lat, p.lon) > 0:
+                limit, where = z_limit, a.zone.name
+        if in_window(minute, self.night):
+            limit, where = limit * sp.night_factor, where + "夜间"
+        st.speed_kmh, st.limit_kmh, st.limit_where = p.speed_kmh, limit, where
+        want = None
+        if p.speed_kmh > limit:
+            over = (p.speed_kmh - limit) * 100 / limit
+            for band in sp.bands:
+                if over >= band.over_pct:
+                    want = band.level
+        self._episode(st.speed, self.speed_policy, want, ts,
+                      lambda c, t: self._speed_warn(st, v, c, t, out))
+
+    def _speed_warn(self, st: VehicleState, v: Vehicle, change: Change, ts: int,
+                    out: list[WarningRecord]) -> None:
+        if change.transition == "raised":
+            st.day.overspeed += 1  # (also when raised by a timer after the persistence)
+        speed, limit = st.speed_kmh, st.limit_kmh
+        over = (speed - limit) * 100 / limit
+        text = (f"{self._who(v)} 车速 {speed:.0f}km/h，{st.limit_where}限速 {limit:.0f}km/h"
+                + (f"，超速 {over:.0f}%" if over > 0 else ""))
+        self._warn(change, ts, "vehicle.overspeed", "overspeed", v, text, st.drill, out,
+                   speed, limit, "km/h")
+
+    # -- driving time -----------------------------------------------------------------------
+
+    def _drive(self, st: VehicleState, v: Vehicle, p: PositionRecord, dist: float, ts: int,
+               minute: int, out: list[WarningRecord]) -> None:
+        dr, moving_kmh = self.rules.driving, self.rules.moving_kmh
+        if st.lat is not None:
+            prev, dt = st.fix_ts, ts - st.fix_ts
+            if dt > dr.gap_s * 1000:  # GNSS gap: it drove through it only if it got somewhere
+                driving = dist * 3600 / dt >= moving_kmh
+            else:  # sample and hold: the interval takes the state of its first fix
+                driving = st.stop_since is None
+            if driving:
+                if st.stop_since is not None and prev - st.stop_since >= self.rest_ms:
+                    st.cont_ms = 0
+                st.stop_since = None
+                self._add_driving(st, v, prev, dt, ts)
+            elif st.stop_since is None:
+                st.stop_since = prev
+        moving = p.speed_kmh >= moving_kmh
+        if moving and st.stop_since is not None:
+            if ts - st.stop_since >= self.rest_ms:
+                st.cont_ms = 0  # an effective rest (≥ 20 min) resets continuous driving
+            st.stop_since = None
+        elif not moving and st.stop_since is None:
+            st.stop_since = ts
+        self._driving_rules(st, v, ts, minute, moving, out)
+
+    def _add_driving(self, st: VehicleState, v: Vehicle, prev: int, dt: int, ts: int) -> None:
+        limit = (self._cont_limit_ms(v, self.clock.minute_of_day(prev))
+                 if v.vehicle_class in self.night_classes else self.cont_day_ms)
+        cont = st.cont_ms + dt
+        if cont > limit:
+            st.day.fatigue_ms += cont - max(limit, st.cont_ms)
+        st.cont_ms = cont
+        b = prev // BUCKET_MS
+        st.buckets[b] = st.buckets.get(b, 0) + dt
+        st.window_ms += dt
+
+    @staticmethod
+    def _prune(st: VehicleState, now: int) -> None:
+        cutoff = (now - DAY_WINDOW_MS) // BUCKET_MS
+        while st.buckets and (b := next(iter(st.buckets))) < cutoff:
+            st.window_ms -= st.buckets.pop(b)
+
+    def _cont_limit_ms(self, v: Vehicle, minute: int) -> int:
+        if v.vehicle_class in self.night_classes and in_window(minute, self.night):
+            return self.cont_night_ms
+        return self.cont_day_ms
+
+    def _driving_rules(self, st: VehicleState, v: Vehicle, now: int, minute: int, moving: bool,
+                       out: list[WarningRecord]) -> None:
+        dr = self.rules.driving
+        if st.stop_since is not None and now - st.stop_since >= self.rest_ms:
+            st.cont_ms = 0
+        limit = self._cont_limit_ms(v, minute)
+        want = (dr.over_level if st.cont_ms > limit
+                else dr.prewarn_level if st.cont_ms > limit - self.pre_ms else None)
+        if want is not None or st.cont.active:
+            night = "夜间" if limit < self.cont_day_ms else ""
+            self._episode(st.cont, self.instant, want, now, lambda c, t: self._warn(
+                c, t, "vehicle.driving.continuous", "driving", v,
+                f"{self._who(v)} 连续驾驶 {duration(st.cont_ms)}，"
+                + (f"{'超过' if want == dr.over_level else '接近'}{night}连续驾驶限值 "
+                   f"{duration(limit)}" if want is not None else "已休息满20分钟"),
+                st.drill, out, st.cont_ms / 3_600_000, limit / 3_600_000, "h"))
+        self._prune(st, now)
+        total = st.window_ms
+        want = (dr.daily_level if total > self.daily_ms
+                else dr.prewarn_level if total > self.daily_ms - self.pre_ms else None)
+        if want is not None or st.daily.active:
+            self._episode(st.daily, self.instant, want, now, lambda c, t: self._warn(
+                c, t, "vehicle.driving.daily", "driving", v,
+                f"{self._who(v)} 24小时内累计驾驶 {duration(total)}"
+                + (f"，{'超过' if want == dr.daily_level else '接近'}限值 "
+                   f"{duration(self.daily_ms)}" if want is not None else ""), st.drill, out,
+                total / 3_600_000, self.daily_ms / 3_600_000, "h"))
+        nb = dr.night_ban
+        banned = (moving and v.vehicle_class in self.ban_classes
+                  and in_window(minute, self.ban))
+        self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
+                      lambda c, t: self._warn(
+                          c, t, "vehicle.night_ban", "driving", v,
+                          f"{self._who(v)} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
+                          f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
+
+    # -- geofences --------------------------------------------------------------------------
+
+    def _zones(self, st: VehicleState, v: Vehicle, p: PositionRecord, ts: int,
+               out: list[WarningRecord]) -> None:
+        for a in self.restricted:
+            z = a.zone
+            zs = st.zones.get(z.id)
+            if v.vehicle_class not in z.classes or (zs is None and not a.near(p.lat, p.lon)):
+                continue
+            zs = self._crossing(st, z.id, a.signed_m(p.lat, p.lon), ts)
+            if zs is not None:
+                self._zone_step(st, v, z, zs, ts, out)
+                self._forget_idle(st, z.id)
+
+    def _crossing(self, st: VehicleState, key: str, beyond_m: float,
+                  ts: int) -> ZoneState | None:
+        """Hysteresis at a border: 'inside' switches only once beyond it by the margin, so
+        GNSS jitter cannot make enter/leave spam. None: far from it and nothing to remember."""
+        margin = self.rules.geofence_margin_m
+        zs = st.zones.get(key)
+        if zs is None:
+            if beyond_m < margin:
+                return None
+            zs = st.zones[key] = ZoneState()
+        if not zs.inside and beyond_m >= margin:
+            zs.inside, zs.since = True, ts
+        elif zs.inside and beyond_m <= -margin:
+            zs.inside = False
+        return zs
+
+    @staticmethod
+    def _forget_idle(st: VehicleState, key: str) -> None:
+        zs = st.zones[key]
+        if not zs.inside and not zs.ep.active and zs.ep.pending_since is None:
+            del st.zones[key]
+
+    def _zone_step(self, st: VehicleState, v: Vehicle, z: Zone, zs: ZoneState, now: int,
+                   out: list[WarningRecord]) -> None:
+        want = None
+        if zs.inside:
+            dwelling = z.dwell_s is not None and now - zs.since >= z.dwell_s * 1000
+            want = max(1, z.level - 1) if dwelling else z.level
+        self._episode(zs.ep, self.instant, want, now, lambda c, t: self._warn(
+            c, t, f"vehicle.zone.{z.id}", "geofence", v,
+            f"{self._who(v)} " + (f"已驶离{z.name}" if want is None else
+                                  f"在{z.name}内停留超过{duration((z.dwell_s or 0) * 1000)}"
+                                  if want < z.level else f"驶入{z.name}"), st.drill, out))
+
+    def _route(self, st: VehicleState, v: Vehicle, r: Route, p: PositionRecord, ts: int,
+               out: list[WarningRecord]) -> None:
+        off_m = geo.polyline_distance_m(p.lat, p.lon, r.line) - r.width_m
+        key = f"route:{r.id}"
+        zs = self._crossing(st, key, off_m, ts)  # 'inside' here: off the corridor
+        if zs is None:
+            return
+        self._episode(zs.ep, self.route_policies[r.id], r.level if zs.inside else None, ts,
+                      lambda c, t: self._warn(
+                          c, t, f"vehicle.route.{r.id}", "geofence", v,
+                          f"{self._who(v)} " + (f"偏离核定线路「{r.name}」{off_m + r.width_m:.0f}米"
+                                                if zs.inside else f"已回到核定线路「{r.name}」"),
+                          st.drill, out, off_m + r.width_m, r.width_m, "m"))
+        self._forget_idle(st, key)
+
+    # -- JT/T 808 alarm bits ----------------------------------------------------------------
+
+    def _bits(self, st: VehicleState, v: Vehicle, flags: int, ts: int,
+              out: list[WarningRecord]) -> None:
+        if not flags and not st.bits:
+            return
+        st.flags = flags
+        for bit, cfg in self.rules.jt808_bits.items():
+            on = flags >> bit & 1
+            ep = st.bits.get(bit)
+            if not on and ep is None:
+                continue
+            if ep is None:
+                ep = st.bits[bit] = Episode()
+            hazmat = v.vehicle_class == "hazmat" and cfg.hazmat_level
+            level = cfg.hazmat_level if hazmat else cfg.level
+            text = f"{self._who(v)} 终端报警" + (f"：{cfg.name}" if on else f"「{cfg.name}」")
+            change = step(self.instant, ep, level if on else None, ts)
+            if change:
+                self._warn(change, ts, f"vehicle.jt808.{bit}", "terminal_alarm", v, text,
+                           st.drill, out, float(bit))
+            if not ep.active:
+                del st.bits[bit]
+
+    # -- video AI ---------------------------------------------------------------------------
+
+    def _video(self, st: VehicleState, v: Vehicle, e: VideoEventRecord,
+               out: list[WarningRecord]) -> None:
+        vc = self.rules.video
+        t = vc.types.get(e.family, {}).get(e.type)
+        key = f"{e.family}.{e.type}"
+        vs = st.video.get(key)
+        if vs is None:
+            vs = st.video[key] = VideoState()
+        st.drill = e.drill
+        vs.recent = [x for x in vs.recent if e.ts - x <= vc.repeat_window_s * 1000] + [e.ts]
+        level = t.level if t else vc.default_level
+        fast = (e.terminal_level == 2 if e.terminal_level is not None
+                else (e.speed_kmh or 0) >= vc.fast_kmh)
+        level -= int(fast) + int(len(vs.recent) >= vc.repeat_count)
+        level = max(1, min(level, vs.ep.level if vs.ep.active else level))
+        vs.evidence = [(m.kind, m.uri) for m in e.media] or vs.evidence
+        change = step(self.video_policy, vs.ep, level, e.ts)
+        vs.ep.normal_since = e.ts  # a moment: cleared after the delay unless it repeats
+        if change:
+            speed = f"，车速{e.speed_kmh:.0f}km/h" if e.speed_kmh is not None else ""
+            times = (f"，{vc.repeat_window_s / 60:.0f}分钟内第{len(vs.recent)}次"
+                     if len(vs.recent) > 1 else "")
+            self._warn(change, e.ts, f"vehicle.video.{key}", "video", v,
+                       f"{self._who(v)} {self._video_name(key)}{speed}{times}", st.drill, out,
+                       e.speed_kmh, None, "km/h", tuple(vs.evidence))
+
+    # -- offline ----------------------------------------------------------------------------
+
+    def _back(self, st: VehicleState, v: Vehicle, ts: int, p: PositionRecord | None,
+              out: list[WarningRecord]) -> None:
+        st.status_offline_at = None
+        if not st.offline.active:
+            return
+        off = self.rules.offline
+        hazmat = v.vehicle_class == "hazmat"
+        if p is not None and st.lat is not None and st.lon is not None and hazmat:
+            moved = geo.distance_m(st.lat, st.lon, p.lat, p.lon)
+            if moved >= off.displacement_m:
+                st.moved_m = moved
+                change = step(self.moment, st.moved, off.displacement_level, ts)
+                st.moved.normal_since = ts
+                if change:
+                    self._warn(change, ts, "vehicle.offline_displacement", "offline", v,
+                               f"{self._who(v)} 离线位移：离线期间移动 {moved / 1000:.1f}公里",
+                               st.drill, out, moved, off.displacement_m, "m")
+        silent = (ts - st.last_ts) / 1000 if st.last_ts else 0
+        change = step(self.instant, st.offline, None, ts)
+        if change:
+            self._warn(change, ts, "vehicle.offline", "offline", v,
+                       f"{self._who(v)} 已恢复在线（离线{duration(silent * 1000)}）", st.drill, out)
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def on_tick(self, st: VehicleState, vehicle_id: str, now: int,
+                offline_not_before: int = 0) -> list[WarningRecord]:
+        """Fire every timer of a vehicle due at or before `now`."""
+        out: list[WarningRecord] = []
+        v = self.catalog.vehicles[vehicle_id]
+        self._rollover(st, now)
+        off = self.rules.offline
+        if st.last_ts and not st.offline.active:
+            due = (st.status_offline_at + int(off.status_offline_persist_s * 1000)
+                   if st.status_offline_at is not None
+                   else st.last_ts + v.offline_timeout_s * 1000)
+            at = max(due, offline_not_before)
+            if due < now and at <= now:
+                level = off.hazmat_level if v.vehicle_class == "hazmat" else off.level
+                change = step(self.instant, st.offline, level, at)
+                if change:
+                    self._warn(change, at, "vehicle.offline", "offline", v,
+                               f"{self._who(v)} 离线（{duration(at - st.last_ts)}无定位数据）",
+                               st.drill, out)
+        if st.last_ts and ((st.stop_since is not None and st.cont_ms) or st.cont.active
+                           or st.daily.active or st.night_ban.active
+                           or st.night_ban.pending_since is not None):
+            self._driving_rules(st, v, now, self.clock.minute_of_day(now),
+                                st.stop_since is None and not st.offline.active, out)
+        for key, zs in list(st.zones.items()):
+            z = self.zone_by_id.get(key)
+            if z is not None and zs.inside:
+                self._zone_step(st, v, z, zs, now, out)
+        if st.speed.active or st.speed.pending_since is not None:
+            self._timers(st.speed, self.speed_policy, now,
+                         lambda c, t: self._speed_warn(st, v, c, t, out),
+                         keep=st.speed.pending_level)
+        for key in list(st.video):
+            self._video_timer(st, v, key, now, out)
+        if st.moved.active:
+            self._timers(st.moved, self.moment, now, lambda c, t: self._warn(
+                c, t, "vehicle.offline_displacement", "offline", v,
+                f"{self._who(v)} 离线位移 {st.moved_m / 1000:.1f}公里", st.drill, out,
+                st.moved_m, self.rules.offline.displacement_m, "m"))
+        return out
+
+    def _video_timer(self, st: VehicleState, v: Vehicle, key: str, now: int,
+                     out: list[WarningRecord]) -> None:
+        vs = st.video[key]
+        self._timers(vs.ep, self.video_policy, now, lambda c, t: self._warn(
+            c, t, f"vehicle.video.{key}", "video", v, f"{self._who(v)} {self._video_name(key)}",
+            st.drill, out, None, None, None, tuple(vs.evidence)))
+        window = self.rules.video.repeat_window_s * 1000
+        vs.recent = [x for x in vs.recent if now - x <= window]
+        if not vs.ep.active and not vs.recent:
+            del st.video[key]
+
+    def _timers(self, ep: Episode, policy: Policy, now: int, emit: Emit,
+                keep: int | None = None) -> None:
+        due = next_due(policy, ep)
+        if due is not None and due <= now:
+            want = keep if ep.pending_since is not None else None
+            change = tick(policy, ep, want, due)
+            if change:
+                emit(change, due)
+
+    def _rollover(self, st: VehicleState, ts: int) -> None:
+        if ts < st.day_ends_at:
+            return
+        day = self.clock.day(ts)
+        if st.day.day and day > st.day.day:
+            st.closed.append(st.day)
+            st.day = DayFigures()
+        st.day.day = day
+        st.day_ends_at = self.clock.day_end(ts)
+
+    # -- records ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _episode(ep: Episode, policy: Policy, want: int | None, now: int, emit: Emit) -> None:
+        if want is None and not ep.active and ep.pending_since is None:
+            return
+        change = step(policy, ep, want, now)
+        if change:
+            emit(change, now)
+
+    def _video_name(self, key: str) -> str:
+        family, typ = key.split(".", 1)
+        t = self.rules.video.types.get(family, {}).get(typ)
+        return f"{FAMILY_ZH.get(family, family)}报警：{t.name if t else typ}"
+
+    @staticmethod
+    def _who(v: Vehicle) -> str:
+        return f"{CLASS_ZH[v.vehicle_class]} {v.plate}"
+
+    @staticmethod
+    def _warn(change: Change, ts: int, rule: str, kind: str, v: Vehicle, text: str, drill: bool,
+              out: list[WarningRecord], value: float | None = None,
+              threshold: float | None = None, unit: str | None = None,
+              evidence: tuple[tuple[str, str], ...] = ()) -> None:
+        subject = subject_key(None, None, None, v.id)
+        out.append(WarningRecord(
+            warning_id=warning_id(rule, subject, change.started_at),
+            transition=change.transition, ts=ts, level=change.level,
+            colour=COLOURS[change.level], rule=rule, kind=kind, site_id=None, device_id=None,
+            sensor=None, vehicle_id=v.id, value=value, threshold=threshold, unit=unit,
+            started_at=change.started_at,
+            message=text + transition_suffix(change.transition, change.level, change.escalated,
+                                             (ts - change.started_at) / 60000),
+            evidence=[EvidenceRecord(k, u) for k, u in evidence], drill=drill))

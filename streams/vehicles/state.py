@@ -1,0 +1,84 @@
+"""Rule state of one vehicle: serialisable, held in the worker's table like a site's."""
+
+from __future__ import annotations
+
+import msgspec
+
+from streams.rules.episode import Episode
+
+
+class DayFigures(msgspec.Struct, omit_defaults=True):
+    """Counters of one local day (联网联控 figures, standards.md §5.1)."""
+
+    day: int = 0  # local day number (clock.LocalClock.day)
+    positions: int = 0
+    drift: int = 0
+    gaps: int = 0  # GNSS gaps longer than driving.gap_s (track incomplete)
+    overspeed: int = 0  # overspeed warnings raised
+    fatigue_ms: int = 0  # time driven beyond the continuous-driving limit
+    online_ms: int = 0
+
+
+class ZoneState(msgspec.Struct, omit_defaults=True):
+    """A restricted zone or route corridor for one vehicle."""
+
+    ep: Episode = msgspec.field(default_factory=Episode)
+    inside: bool = False
+    since: int = 0
+
+
+class VideoState(msgspec.Struct, omit_defaults=True):
+    """One video-AI alarm type of one vehicle."""
+
+    ep: Episode = msgspec.field(default_factory=Episode)
+    recent: list[int] = msgspec.field(default_factory=list)
+    level: int = 4
+    evidence: list[tuple[str, str]] = msgspec.field(default_factory=list)
+
+
+class VehicleState(msgspec.Struct, omit_defaults=True):
+    """Everything the engine remembers about one vehicle."""
+
+    last_ts: int = 0  # last position (any) event time
+    lat: float | None = None  # last good (non-drift) fix
+    lon: float | None = None
+    fix_ts: int = 0
+    speed_kmh: float = 0.0
+    limit_kmh: float = 0.0
+    limit_where: str = ""
+    speed: Episode = msgspec.field(default_factory=Episode)
+    cont_ms: int = 0  # continuous driving since the last effective rest
+    stop_since: int | None = None  # stopped since (None: moving)
+    buckets: dict[int, int] = msgspec.field(default_factory=dict)  # 5-min bucket → driving ms
+    window_ms: int = 0  # the sum of buckets (driving in the last 24 h)
+    cont: Episode = msgspec.field(default_factory=Episode)
+    daily: Episode = msgspec.field(default_factory=Episode)
+    night_ban: Episode = msgspec.field(default_factory=Episode)
+    zones: dict[str, ZoneState] = msgspec.field(default_factory=dict)
+    bits: dict[int, Episode] = msgspec.field(default_factory=dict)
+    flags: int = 0
+    video: dict[str, VideoState] = msgspec.field(default_factory=dict)
+    offline: Episode = msgspec.field(default_factory=Episode)
+    status_offline_at: int | None = None
+    moved: Episode = msgspec.field(default_factory=Episode)  # 离线位移 (a moment)
+    moved_m: float = 0.0
+    drift_run: int = 0  # consecutive impossible jumps (3 in a row: the old fix was wrong)
+    day: DayFigures = msgspec.field(default_factory=DayFigures)
+    day_ends_at: int = 0  # UTC ms of the next local midnight (when `day` closes)
+    closed: list[DayFigures] = msgspec.field(default_factory=list)  # for the caller to emit
+    drill: bool = False
+
+
+_enc = msgspec.msgpack.Encoder()
+_dec = msgspec.msgpack.Decoder(VehicleState)
+
+
+def dump_vehicle(state: VehicleState) -> bytes:
+    """Compact bytes for the worker's table."""
+    return _enc.encode(state)
+
+
+def load_vehicle(data: bytes) -> VehicleState:
+    """The inverse of dump_vehicle."""
+    state: VehicleState = _dec.decode(data)
+    return state

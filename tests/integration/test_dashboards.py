@@ -1,0 +1,243 @@
+"""Dashboards on the real InfluxDB: drill data loaded, every panel's and variable's InfluxQL
+executed with template variables substituted, each returns rows; `dashboards push` against a
+local server that checks the Grafana API requests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import msgspec
+import pytest
+import requests
+
+from contracts.catalog import load_catalog
+from contracts.records import (
+    PositionRecord,
+    RejectedRecord,
+    TelemetryRecord,
+    VideoEventRecord,
+)
+from hazardwatch.commands.dashboards import dashboard_json
+from hazardwatch.stack.influx import ensure_database, influxql
+from hazardwatch.stack.manager import Stack
+from hazardwatch.stack.process import free_port
+from ingest.decode import Accepted, MessageDecoder
+from simulators.player import ScenarioPlayer, start_ms
+from simulators.scenario import load_scenario
+from streams.replay import Replayer
+from streams.rules.config import load_rules
+from streams.rules.engine import Engine
+from streams.sinks import line_protocol as lp
+from streams.vehicles.config import load_vehicle_rules
+from streams.vehicles.engine import VehicleEngine
+
+CAT = load_catalog("deploy/catalog/demo.yaml")
+VARS = {"site": "tf-hohhot-01", "unit": "T101", "sensor": "(T101-GAS1|T101-TT)",
+        "vehicle": "(hz-0003|co-0002|tb-0001)"}
+
+
+def _load_drill(url: str, db: str) -> tuple[int, int]:
+    """Play the combined drill offline and write what the sink would write; (start, end)."""
+    sc = load_scenario("combined", CAT)
+    start = start_ms(sc, 1_795_400_000_000)
+    rules, vrules = load_rules(), load_vehicle_rules()
+    decoder = MessageDecoder(CAT)
+    lines: dict[str, list[str]] = defaultdict(list)
+    raw = []
+    for _, msgs in ScenarioPlayer(sc, CAT, rules, vrules, start).steps():
+        for m in msgs:
+            raw.append(json.dumps({"topic": m.topic, "payload": m.payload.decode(),
+                                   "received_at": m.ts}))
+            res = decoder.decode(m.topic, m.payload, m.ts)
+            assert isinstance(res, Accepted)
+            rec = res.record
+            if isinstance(rec, TelemetryRecord):
+                rp, ls = lp.readings(rec, CAT)
+                lines[rp] += ls
+            elif isinstance(rec, PositionRecord):
+                lines[lp.RP_VEHICLE].append(lp.position(rec))
+            elif isinstance(rec, VideoEventRecord):
+                lines[lp.RP_EVENTS].append(lp.video_event(rec))
+    for i, bad in enumerate((b"{not json", b'{"ts": 1, "points": []}')):
+        res = decoder.decode("hw/v1/sites/tf-hohhot-01/devices/gds-01/telemetry", bad,
+                             start + i * 60_000)
+        assert not isinstance(res, Accepted)
+        lines[lp.RP_EVENTS].append(lp.rejected(RejectedRecord(
+            reason=res.reason.value, detail=res.detail, topic="hw/v1/…/telemetry",
+            payload_b64="", received_at=start + i * 60_000, size=len(bad))))
+    warnings = list(Replayer(decoder, Engine(CAT, rules), VehicleEngine(CAT, vrules)).run(raw))
+    for w in warnings:
+        site = CAT.sites.get(w.site_id or "")
+        lines[lp.RP_EVENTS].append(lp.warning(w, (site.location.lat, site.location.lon)
+                                              if site else None))
+        if w.transition == "raised":
+            lines[lp.RP_EVENTS].append(lp.alert_action({
+                "action": "notified", "warning_id": w.warning_id, "receiver": "drill-desk",
+                "delivery_id": f"{w.warning_id}:step0@L{w.level}:0|d", "at": w.ts + 500,
+                "drill": True, "kind": "alert", "channel": "webhook"}))
+    end = start + int(sc.duration_min * 60_000)
+    for level, site in zip((1, 2, 3, 4), ("tf-hohhot-01", "cm-ordos-01", "td-baotou-01",
+                                          "tf-hohhot-01"), strict=True):
+        open_w = msgspec.structs.replace(warnings[0], site_id=site, sensor=f"OPEN-{level}",
+                                         level=level, transition="raised", ts=end - 60_000,
+                                         started_at=end - 60_000, warning_id=f"W-open-{level}")
+        lines[lp.RP_EVENTS].append(lp.warning(open_w, (40.0, 110.0)))  # still open at the end
+    veh = next(w for w in warnings if w.vehicle_id)
+    lines[lp.RP_EVENTS].append(lp.warning(msgspec.structs.replace(
+        veh, transition="raised", ts=end - 30_000, started_at=end - 30_000,
+        warning_id="W-open-vehicle")))
+    lines[lp.RP_EVENTS] += [lp.lag("sink", "drill-x.hw.telemetry", n, start + i * 10_000)
+                            for i, n in enumerate((0, 120, 40, 0))]
+    first = warnings[0]
+    lines[lp.RP_EVENTS] += [lp.alert_action({"action": a, "warning_id": first.warning_id,
+                                             "who": "值班员", "cause": "阀门密封失效",
+                                             "taken": "关闭阀门", "at": first.ts + 60_000 + i,
+                                             "level": first.level, "drill": True})
+                            for i, a in enumerate(("ack", "resolve"))]
+    for rp, ls in lines.items():
+        for i in range(0, len(ls), 5000):
+            r = requests.post(f"{url}/write", params={"db": db, "rp": rp, "precision": "ms"},
+                              data="\n".join(ls[i:i + 5000]).encode(), timeout=30)
+            assert r.status_code == 204, r.text
+    return start, end
+
+
+def _substitute(q: str, start: int, end: int) -> str:
+    q = q.replace("$timeFilter", f"time >= {start}ms AND time <= {end}ms")
+    q = q.replace("$__interval", "1m")
+    return re.sub(r"\$(\w+)", lambda m: VARS.get(m.group(1), m.group(0)), q)
+
+
+def _queries(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for v in d.get("templating", {}).get("list", []):
+        yield f"{d['title']} / 变量 {v['name']}", v["query"]
+    for p in d["panels"]:
+        for t in p.get("targets", []):
+            yield f"{d['title']} / {p['title']} / {t['refId']}", t["query"]
+
+
+@pytest.fixture(scope="module")
+def drill_db(stack: Stack) -> Iterator[tuple[str, int, int]]:
+    db = "test_dashboards"
+    url = stack.settings.influx_url
+    influxql(url, f'DROP DATABASE "{db}"')
+    ensure_database(url, db)
+    start, end = _load_drill(url, db)
+    yield db, start, end
+    influxql(url, f'DROP DATABASE "{db}"')
+
+
+@pytest.mark.parametrize("uid", ["hw-duty", "hw-site", "hw-vehicle", "hw-drill"])
+def test_every_panel_query_returns_rows_on_drill_data(
+        stack: Stack, drill_db: tuple[str, int, int], uid: str) -> None:
+    db, start, end = drill_db
+    board = next(d for d in dashboard_json() if d["uid"] == uid)
+    empty, errors = [], []
+    for where, q in _queries(board):
+        res = influxql(stack.settings.influx_url, _substitute(q, start, end),
+                       db=db)["results"][0]
+        if "error" in res:
+            errors.append(f"{where}: {res['error']}")
+        elif not res.get("series"):
+            empty.append(where)
+    assert errors == [] and empty == []
+
+
+class _FakeGrafana(BaseHTTPRequestHandler):
+    state: dict[str, Any]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self, code: int, body: Any) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _record(self) -> dict[str, Any]:
+        n = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(n)) if n else None
+        self.state["calls"].append((self.command, self.path, body,
+                                    self.headers.get("Authorization")))
+        return body or {}
+
+    def do_GET(self) -> None:
+        self._record()
+        s = self.state
+        if self.path == "/api/folders/hazardwatch":
+            self._reply(200, {"uid": "hazardwatch"}) if s["folder"] else self._reply(
+                404, {"message": "folder not found"})
+        elif self.path == "/api/datasources/uid/hazardwatch-influxdb":
+            self._reply(200, s["datasource"]) if s["datasource"] else self._reply(
+                404, {"message": "data source not found"})
+        else:
+            self._reply(404, {"message": "not found"})
+
+    def do_POST(self) -> None:
+        body = self._record()
+        if self.path == "/api/folders":
+            self.state["folder"] = body
+            self._reply(200, {"uid": body["uid"], "title": body["title"]})
+        elif self.path == "/api/datasources":
+            self.state["datasource"] = body
+            self._reply(200, {"datasource": body})
+        elif self.path == "/api/dashboards/db":
+            self.state["dashboards"][body["dashboard"]["uid"]] = body
+            self._reply(200, {"status": "success", "uid": body["dashboard"]["uid"]})
+        else:
+            self._reply(404, {"message": "not found"})
+
+    def do_PUT(self) -> None:
+        body = self._record()
+        if self.path == "/api/datasources/uid/hazardwatch-influxdb":
+            self.state["datasource"] = body
+            self._reply(200, {"datasource": body})
+        else:
+            self._reply(404, {"message": "not found"})
+
+
+def test_dashboards_push_creates_then_updates_folder_datasource_and_dashboards(
+        tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    state: dict[str, Any] = {"calls": [], "folder": None, "datasource": None, "dashboards": {}}
+    handler = type("G", (_FakeGrafana,), {"state": state})
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        argv = [sys.executable, "-m", "hazardwatch", "dashboards", "push", "--url",
+                f"http://admin:secret@127.0.0.1:{port}", "--influx-url", "http://influx:8086"]
+        first = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert first.returncode == 0, first.stderr
+        assert "folder hazardwatch: created" in first.stdout
+        assert "datasource hazardwatch-influxdb: created" in first.stdout
+        second = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 0, second.stderr
+        assert "folder hazardwatch: exists" in second.stdout
+        assert "datasource hazardwatch-influxdb: updated" in second.stdout
+    finally:
+        server.shutdown()
+    auth = "Basic " + base64.b64encode(b"admin:secret").decode()
+    assert {c[3] for c in state["calls"]} == {auth}
+    assert state["folder"] == {"uid": "hazardwatch", "title": "重大危险源监测预警"}
+    ds = state["datasource"]
+    assert (ds["type"], ds["url"], ds["database"], ds["jsonData"]["version"]) == (
+        "influxdb", "http://influx:8086", "hazardwatch", "InfluxQL")
+    assert set(state["dashboards"]) == {"hw-duty", "hw-site", "hw-vehicle", "hw-drill"}
+    assert all(b["overwrite"] is True and b["folderUid"] == "hazardwatch"
+               for b in state["dashboards"].values())
+    methods = [(c[0], c[1]) for c in state["calls"]]
+    assert methods.count(("POST", "/api/dashboards/db")) == 8
+    assert ("PUT", "/api/datasources/uid/hazardwatch-influxdb") in methods

@@ -1,0 +1,96 @@
+"""Scenarios played offline through the replay engine (no broker), and the drill's verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from contracts.catalog import load_catalog
+from contracts.warnings import WarningRecord
+from ingest.decode import MessageDecoder
+from simulators.evaluate import evaluate
+from simulators.player import ScenarioPlayer, start_ms
+from simulators.scenario import SCENARIOS, Scenario, load_scenario
+from streams.replay import Replayer
+from streams.rules.config import load_rules
+from streams.rules.engine import Engine
+from streams.vehicles.config import load_vehicle_rules
+from streams.vehicles.engine import VehicleEngine
+
+CAT = load_catalog("deploy/catalog/demo.yaml")
+RULES, VRULES = load_rules(), load_vehicle_rules()
+NOW = 1_795_400_000_000
+
+
+def play(sc: Scenario, start: int) -> tuple[list[str], list[WarningRecord]]:
+    lines = [json.dumps({"topic": o.topic, "payload": o.payload.decode(), "received_at": o.ts})
+             for _, msgs in ScenarioPlayer(sc, CAT, RULES, VRULES, start).steps() for o in msgs]
+    rp = Replayer(MessageDecoder(CAT), Engine(CAT, RULES), VehicleEngine(CAT, VRULES))
+    warnings = list(rp.run(lines))
+    assert not rp.summary.rejected, rp.summary.errors[:3]
+    return lines, warnings
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
+def test_every_built_in_scenario_meets_its_expectations_offline(name: str) -> None:
+    sc = load_scenario(name, CAT)
+    start = start_ms(sc, NOW)
+    _, warnings = play(sc, start)
+    ev = evaluate(sc, start, warnings)
+    assert [(o.incident, o.rule) for o in ev.outcomes if not o.ok] == []
+    assert [w.message for w in ev.unexpected] == []
+    assert all(w.drill for w in warnings)
+
+
+def test_the_player_is_deterministic_and_marks_every_message_as_drill() -> None:
+    sc = load_scenario("vehicles", CAT)
+    a, _ = play(sc, start_ms(sc, NOW))
+    b, _ = play(sc, start_ms(sc, NOW))
+    assert a == b
+    assert all(json.loads(json.loads(x)["payload"])["drill"] is True for x in a)
+
+
+def test_start_is_the_latest_local_start_time_with_the_whole_drill_in_the_past() -> None:
+    sc = load_scenario("combined", CAT)  # 20:00 local, 400 min
+    start = start_ms(sc, NOW)
+    assert start + 400 * 60_000 <= NOW < start + 400 * 60_000 + 86_400_000
+    assert (start // 1000 + 8 * 3600) % 86_400 == 20 * 3600  # 20:00 in Asia/Shanghai
+
+
+def test_a_missed_expectation_and_a_wrong_level_fail_the_drill() -> None:
+    sc = load_scenario("coal_mine", CAT)
+    start = start_ms(sc, NOW)
+    _, warnings = play(sc, start)
+    wrong = msgspec.structs.replace(sc, incidents=[
+        msgspec.structs.replace(sc.incidents[0], expect=[msgspec.structs.replace(
+            sc.incidents[0].expect[0], level=1)]), sc.incidents[1]])
+    ev = evaluate(wrong, start, warnings)
+    assert not ev.ok and ev.outcomes[0].detected and ev.outcomes[0].level == 2
+    ev = evaluate(sc, start, [w for w in warnings if w.rule != "device.offline"])
+    assert not ev.ok and not ev.outcomes[1].detected
+    quiet = msgspec.structs.replace(sc, incidents=[])
+    assert [w.rule for w in evaluate(quiet, start, warnings).unexpected] == [
+        "coal_mine.ch4.threshold", "device.offline"]
+
+
+def test_a_bad_scenario_names_every_problem(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("""
+name: bad
+title: 坏场景
+start_local: "20:00"
+duration_min: 30
+incidents:
+  - {id: a, kind: ramp, title: x, at_min: 5, site: tf-hohhot-01, sensor: NOPE, to: 3}
+  - {id: a, kind: speeding, title: y, at_min: 40, vehicle: hz-0001}
+  - {id: c, kind: offline, title: z, at_min: 1}
+""", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_scenario(p, CAT)
+    text = str(err.value)
+    for part in ("unknown sensor 'NOPE'", "speeding needs 'speed_kmh'", "starts after the drill",
+                 "incident id 'a' repeated", "offline needs a vehicle"):
+        assert part in text
