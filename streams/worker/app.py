@@ -21,6 +21,7 @@ from contracts.warnings import encode_warning
 from streams.rules.engine import Engine
 from streams.vehicles.engine import VehicleEngine
 from streams.worker.core import TICK_TOPIC, Tick, WorkerCore, encode_tick
+from streams.worker.handover import HandoverConsumer, HandoverTransactionManager
 
 log = logging.getLogger("hazardwatch.worker")
 INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.DEVICE_STATUS, KafkaTopic.VIDEO_EVENTS,
@@ -55,7 +56,7 @@ class RawTable(faust.Table):  # type: ignore[type-arg]
 
 
 def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine) -> faust.App:
-    """A Faust app with the evaluate agent, the state table and the leader's ticker."""
+    """A Faust app with the evaluate agent, the state table and a ticker for owned keys."""
     p = settings.topic_prefix
     app = faust.App(
         settings.app_id,
@@ -79,6 +80,9 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
         broker_session_timeout=10.0,  # a killed worker's partitions move within ~10 s
         broker_heartbeat_interval=3.0,
     )
+    transport = app.transport  # this app's transport only; Faust's classes stay as they are
+    transport.TransactionManager = HandoverTransactionManager  # type: ignore[misc]
+    transport.Consumer = HandoverConsumer  # type: ignore[misc]
     core = WorkerCore(engine, vehicles, started_at=int(time.time() * 1000),
                       grace_ms=int(settings.grace_s * 1000))
     # the outputs are subscribed too (and skipped): in the same topic group as the inputs, a
@@ -114,10 +118,20 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     tick_keys = [(k, k, None) for k in engine.catalog.sites] + [
         (k, None, k) for k in vehicles.catalog.vehicles]
 
-    @app.timer(interval=settings.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
+    @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def ticker() -> None:
-        now = int(time.time() * 1000)
+        # every worker ticks the keys of its own partitions: a send to a partition this worker
+        # does not own has no transaction to join (and crashes Faust)
+        now, topic = int(time.time() * 1000), ticks.get_topic_name()
+        owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
         for key, site_id, vehicle_id in tick_keys:
-            await ticks.send(key=key.encode(), value=encode_tick(Tick(site_id, now, vehicle_id)))
+            part = app.consumer.key_partition(topic, key.encode(), None)
+            if part not in owned:
+                continue
+            try:
+                await ticks.send(key=key.encode(), partition=part,
+                                 value=encode_tick(Tick(site_id, now, vehicle_id)))
+            except Exception as exc:  # a rebalance moved the partition; next second retries
+                log.info("tick for %s skipped: %r", key, exc)
 
     return app
