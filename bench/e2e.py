@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import paho.mqtt.client as mqtt
 from confluent_kafka import Consumer, TopicPartition
+from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import credentials, free_port, machine, mqtt_client, running_stack
+from bench.common import credentials, free_port, machine, running_stack
 from contracts.topics import KafkaTopic
 from hazardwatch import kafka_tail
 from hazardwatch.stack.influx import ensure_database, influxql
@@ -92,9 +94,14 @@ class Pipeline:
             "sink": self._spawn(["sink", *common, "--group", f"e2e-{self.run}-sink",
                                  "--db", self.db], env),
         }
-        wait_subscribed(self.metrics, timeout=60)
-        self._wait_log("worker", "[^Worker]: Ready", 180)
-        self._wait_log("sink", "sink: assigned", 60)
+        try:
+            wait_subscribed(self.metrics, timeout=60)
+            self._wait_log("worker", "[^Worker]: Ready", 180)
+            self._wait_log("sink", "sink: assigned", 60)
+        except Exception:
+            for p in self.procs.values():
+                p.kill()
+            raise
 
     def _spawn(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         with open(self.logs / f"{argv[0]}.log", "ab") as fh:
@@ -133,8 +140,16 @@ class Publisher:
     """Publishes gateway messages on schedule, plus probes; one MQTT client, QoS 1."""
 
     def __init__(self, port: int, password: str) -> None:
-        self.client = mqtt_client(port, "hw-simulator", password, f"e2e-pub-{uuid.uuid4().hex[:6]}")
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+                                  client_id=f"e2e-pub-{uuid.uuid4().hex[:6]}")
+        self.client.username_pw_set("hw-simulator", password)
         self.client.max_inflight_messages_set(2000)
+        connected = threading.Event()
+        self.client.on_connect = lambda *_a: connected.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        if not connected.wait(10):
+            raise RuntimeError("e2e: the publisher could not connect to MQTT")
         self.next_probe = 0
 
     def step(self, readings_per_s: int, seconds: float, probes: bool) -> dict[str, Any]:
@@ -194,9 +209,10 @@ def main() -> None:
     pipe = Pipeline(stack, catalog, work)
     clock = WarningClock(stack.settings.kafka_bootstrap, pipe.prefix + KafkaTopic.WARNINGS)
     clock.start()
-    pub = Publisher(stack.settings.mqtt_port, creds["hw-simulator"])
     out: dict[str, Any] = {**machine(), "quick": args.quick, "points_per_message": POINTS}
+    pub: Publisher | None = None
     try:
+        pub = Publisher(stack.settings.mqtt_port, creds["hw-simulator"])
         stored_before = 0
         for r in (2_000, 5_000, 10_000):
             sent = pub.step(r, seconds, probes=True)
@@ -229,7 +245,8 @@ def main() -> None:
             best, stored_before = r, expected
         out["e2e_readings_per_s"] = best
     finally:
-        pub.close()
+        if pub is not None:
+            pub.close()
         clock.stopped.set()
         clock.join(5)
         pipe.close(creds["hw-bridge"])

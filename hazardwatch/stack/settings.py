@@ -21,8 +21,8 @@ def default_run_dir() -> Path:
 
 
 def default_catalog() -> Path:
-    """The demo catalog of the checkout."""
-    return CHECKOUT / "deploy" / "catalog" / "demo.yaml"
+    """`HW_CATALOG` if set (drills and benchmarks pass theirs to every process), else the demo."""
+    return Path(os.environ.get("HW_CATALOG") or CHECKOUT / "deploy" / "catalog" / "demo.yaml")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,3 +37,15 @@ def test_free_port_never_repeats_in_one_process() -> None:
 
     ports = [free_port() for _ in range(200)]
     assert len(set(ports)) == len(ports)
+
+
+def test_every_command_takes_its_catalog_from_hw_catalog(monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    from hazardwatch.cli import build_parser
+    monkeypatch.setenv("HW_CATALOG", str(tmp_path / "fleet.json"))
+    parser = build_parser()
+    for command in ("bridge", "worker", "sink", "replay"):
+        argv = [command, "in.jsonl"] if command == "replay" else [command]
+        assert parser.parse_args(argv).catalog == tmp_path / "fleet.json", command
+    monkeypatch.delenv("HW_CATALOG")
+    assert build_parser().parse_args(["bridge"]).catalog.name == "demo.yaml"
