@@ -355,7 +355,6 @@ class Engine:
         """
         out: list[WarningRecord] = []
         site = self.catalog.sites[site_id]
-        st.last_tick = now
         cfg = self.rules.offline
         for dev_id, dev in st.devices.items():
             device = self.catalog.devices[(site_id, dev_id)]

@@ -50,7 +50,6 @@ class SiteState(msgspec.Struct, omit_defaults=True):
     devices: dict[str, DeviceState] = msgspec.field(default_factory=dict)
     groups: dict[str, GroupState] = msgspec.field(default_factory=dict)
     timed: set[str] = msgspec.field(default_factory=set)  # sensors with a pending/open episode
-    last_tick: int = 0
 
 
 _enc = msgspec.msgpack.Encoder()

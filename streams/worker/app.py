@@ -20,7 +20,7 @@ from contracts.topics import KafkaTopic
 from contracts.warnings import encode_warning
 from streams.rules.engine import Engine
 from streams.vehicles.engine import VehicleEngine
-from streams.worker.core import TICK_TOPIC, Tick, WorkerCore, encode_tick
+from streams.worker.core import TICK_TOPIC, Tick, TickFanOut, WorkerCore, encode_tick
 from streams.worker.handover import HandoverConsumer, HandoverTransactionManager
 
 log = logging.getLogger("hazardwatch.worker")
@@ -97,41 +97,43 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     daily = app.topic(p + KafkaTopic.VEHICLE_DAILY, partitions=settings.partitions)
     table = app.Table("site-state", default=None, partitions=settings.partitions)
 
+    fan_out = TickFanOut(list(engine.catalog.sites), list(vehicles.catalog.vehicles),
+                         lambda key: app.consumer.key_partition(ticks.get_topic_name(), key, None))
+
     @app.agent(inputs)
     async def evaluate(stream: Any) -> None:
         async for event in stream.events():
             topic, partition = event.message.topic, event.message.partition
             if topic in outputs:
                 continue  # our own output
-            key = event.key
-            result = core.handle(table.get(key), topic, event.value)
-            table[key] = result.state
-            for w in result.warnings:  # same partition as the input: same transaction
-                await warnings.send(key=w.subject.encode(), value=encode_warning(w),
-                                    partition=partition)
-            for d in result.days:
-                await daily.send(key=key, value=encode_day(d), partition=partition)
+            events = (fan_out.events(event.key, event.value) if topic == ticks.get_topic_name()
+                      else [(event.key, event.value)])
+            for key, value in events:
+                prior = table.get(key)
+                result = core.handle(prior, topic, value)
+                if result.state != prior:  # a tick that fires nothing writes no changelog
+                    table[key] = result.state
+                for w in result.warnings:  # same partition as the input: same transaction
+                    await warnings.send(key=w.subject.encode(), value=encode_warning(w),
+                                        partition=partition)
+                for d in result.days:
+                    await daily.send(key=key, value=encode_day(d), partition=partition)
 
     if not settings.internal_ticks:
         return app  # a drill sends ticks of its own scenario clock
 
-    tick_keys = [(k, k, None) for k in engine.catalog.sites] + [
-        (k, None, k) for k in vehicles.catalog.vehicles]
-
     @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def ticker() -> None:
-        # every worker ticks the keys of its own partitions: a send to a partition this worker
-        # does not own has no transaction to join (and crashes Faust)
+        # one tick per owned partition; the agent fans it out to the partition's sites and
+        # vehicles. A send to a partition this worker does not own has no transaction to join.
         now, topic = int(time.time() * 1000), ticks.get_topic_name()
-        owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
-        for key, site_id, vehicle_id in tick_keys:
-            part = app.consumer.key_partition(topic, key.encode(), None)
-            if part not in owned:
+        for tp in app.assignor.assigned_actives():
+            if tp.topic != topic:
                 continue
             try:
-                await ticks.send(key=key.encode(), partition=part,
-                                 value=encode_tick(Tick(site_id, now, vehicle_id)))
+                await ticks.send(key=None, partition=tp.partition,
+                                 value=encode_tick(Tick(None, now, partition=tp.partition)))
             except Exception as exc:  # a rebalance moved the partition; next second retries
-                log.info("tick for %s skipped: %r", key, exc)
+                log.info("tick for partition %d skipped: %r", tp.partition, exc)
 
     return app

@@ -1,12 +1,14 @@
 """What a worker does with one event: decode, load state, call the engine, return state + output.
 
-No Faust here, so it is unit-tested directly. Ticks (one per site or vehicle and second, from
-the leader) carry wall-clock time through the stream: timers then run where the state lives,
-in order with its data, and a replay of the input topics reproduces them.
+No Faust here, so it is unit-tested directly. Ticks (one per partition and second from its
+owner, fanned out to the partition's keys; or one per key from a drill) carry wall-clock time
+through the stream: timers then run where the state lives, in order with its data, and a
+replay of the input topics reproduces them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -24,11 +26,13 @@ TICK_TOPIC = "hw.ticks"
 
 
 class Tick(msgspec.Struct, frozen=True):
-    """A timer event for one site (or one vehicle) at wall-clock time `now` (epoch ms)."""
+    """A timer event at wall-clock time `now` (epoch ms) for one site, one vehicle, or (with
+    `partition`) every site and vehicle whose key hashes to that partition."""
 
     site_id: str | None
     now: int
     vehicle_id: str | None = None
+    partition: int | None = None
 
 
 _tick_dec = msgspec.json.Decoder(Tick)
@@ -38,6 +42,40 @@ _enc = msgspec.json.Encoder()
 def encode_tick(tick: Tick) -> bytes:
     """JSON bytes of a tick."""
     return _enc.encode(tick)
+
+
+def decode_tick(value: bytes) -> Tick:
+    """The tick in JSON bytes."""
+    return _tick_dec.decode(value)
+
+
+class TickFanOut:
+    """Turns one partition's tick into one tick per site and vehicle whose key is on it."""
+
+    def __init__(self, sites: list[str], vehicles: list[str],
+                 partition_of: Callable[[bytes], int | None]) -> None:
+        self.keys = [(k.encode(), Tick(k, 0)) for k in sites] + [
+            (k.encode(), Tick(None, 0, k)) for k in vehicles]
+        self.partition_of = partition_of
+        self.by_partition: dict[int, list[tuple[bytes, Tick]]] = {}
+
+    def events(self, key: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
+        """(key, tick bytes) to evaluate for a tick read from the tick topic."""
+        tick = decode_tick(value)
+        if tick.partition is None:  # a drill's tick for one key
+            return [(key, value)]
+        return [(k, encode_tick(Tick(t.site_id, tick.now, t.vehicle_id)))
+                for k, t in self._on(tick.partition)]
+
+    def _on(self, part: int) -> list[tuple[bytes, Tick]]:
+        if not self.by_partition:  # the partition count is known once the consumer runs
+            for key, tick in self.keys:
+                found = self.partition_of(key)
+                if found is None:  # no metadata yet: the next tick tries again
+                    self.by_partition.clear()
+                    return []
+                self.by_partition.setdefault(found, []).append((key, tick))
+        return self.by_partition.get(part, [])
 
 
 @dataclass

@@ -8,7 +8,7 @@ from streams.rules.config import load_rules
 from streams.rules.engine import Engine
 from streams.vehicles.config import load_vehicle_rules
 from streams.vehicles.engine import VehicleEngine
-from streams.worker.core import Tick, WorkerCore, encode_tick
+from streams.worker.core import Tick, TickFanOut, WorkerCore, decode_tick, encode_tick
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 T0 = 1_795_000_000_000
@@ -40,3 +40,31 @@ def test_vehicle_ticks_raise_offline_and_days_close_at_midnight() -> None:
     assert [w.rule for w in r.warnings] == ["vehicle.offline"]
     assert [(d.vehicle_id, d.company, d.positions) for d in r.days] == [
         ("hz-0001", "nm-hazmat-01", 1)]
+
+
+def test_a_partition_tick_becomes_one_tick_per_site_and_vehicle_on_that_partition() -> None:
+    on = {b"tf-a": 0, b"tf-b": 1, b"hz-1": 1}
+    fan = TickFanOut(["tf-a", "tf-b"], ["hz-1"], on.get)
+    got = [(k, decode_tick(v)) for k, v in fan.events(b"", encode_tick(Tick(None, T0, None, 1)))]
+    assert got == [(b"tf-b", Tick("tf-b", T0)), (b"hz-1", Tick(None, T0, "hz-1"))]
+    assert [k for k, _ in fan.events(b"", encode_tick(Tick(None, T0, None, 0)))] == [b"tf-a"]
+    keyed = encode_tick(Tick("tf-a", T0))  # a drill's tick for one key passes as it is
+    assert fan.events(b"tf-a", keyed) == [(b"tf-a", keyed)]
+
+
+def test_fan_out_waits_for_partition_metadata() -> None:
+    known: dict[bytes, int] = {}
+    fan = TickFanOut(["tf-a"], [], known.get)
+    tick = encode_tick(Tick(None, T0, None, 2))
+    assert fan.events(b"", tick) == []  # no metadata yet: nothing cached, nothing ticked
+    known[b"tf-a"] = 2
+    assert [k for k, _ in fan.events(b"", tick)] == [b"tf-a"]
+
+
+def test_a_tick_that_fires_nothing_leaves_the_state_bytes_unchanged() -> None:
+    c = core()
+    rec = TelemetryRecord(site_id="tf-hohhot-01", device_id="gds-01", ts=T0,
+                          points=[PointRecord("T101-GAS1", 2.0, T0)], received_at=T0)
+    state = c.handle(None, "hw.telemetry", encode(rec)).state
+    after = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 1000)))
+    assert after.state == state and after.warnings == []
