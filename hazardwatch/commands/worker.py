@@ -27,7 +27,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
     p.add_argument("--ticks", choices=["internal", "external"], default="internal",
                    help="external: timers run on ticks another process sends (drills)")
-    p.add_argument("--commit-interval", type=float, default=1.0, metavar="SECONDS")
+    p.add_argument("--commit-interval", type=float, default=0.2, metavar="SECONDS",
+                   help="transaction commit interval; a warning is visible downstream only "
+                        "after its commit (default 0.2 s)")
     p.add_argument("--loglevel", default="info")
     p.add_argument("--guarantee", choices=["exactly_once", "at_least_once"],
                    default="exactly_once")

@@ -40,7 +40,7 @@ class WorkerSettings:
     grace_s: float = 120.0
     web_port: int = 6066
     guarantee: str = "exactly_once"
-    commit_interval_s: float = 1.0
+    commit_interval_s: float = 0.2  # warnings are visible downstream only after the commit
     internal_ticks: bool = True  # False: ticks come from outside (a drill's scenario clock)
 
 
