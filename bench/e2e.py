@@ -37,6 +37,7 @@ from contracts.topics import KafkaTopic
 from hazardwatch import kafka_tail
 from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
+from hazardwatch.stack.process import spawn_command, wait_for_log
 from ingest.metrics_probe import wait_subscribed
 from ingest.session import retire_session
 from simulators.fleet import fleet_catalog, fleet_lines
@@ -79,41 +80,29 @@ class Pipeline:
         s = stack.settings
         self.run = uuid.uuid4().hex[:6]
         self.prefix, self.db = f"e2e-{self.run}.", f"bench_e2e_{self.run}"
-        self.stack, self.logs, self.metrics = stack, logs, free_port()
+        self.stack, self.metrics = stack, free_port()
         kafka_tail.ensure_topics(s.kafka_bootstrap, [self.prefix + t for t in (
             *INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS, KafkaTopic.VEHICLE_DAILY)])
         ensure_database(s.influx_url, self.db)
         env = {**os.environ, **s.to_env(), "HW_CATALOG": str(catalog)}
         common = ["--topic-prefix", self.prefix]
         self.procs = {
-            "bridge": self._spawn(["bridge", "--client-id", f"e2e-{self.run}", *common, "--group",
+            "bridge": spawn_command(["bridge", "--client-id", f"e2e-{self.run}", *common, "--group",
                                    f"e2e-{self.run}", "--metrics-port", str(self.metrics),
-                                   "--session-expiry", "60"], env),
-            "worker": self._spawn(["worker", *common, "--app-id", f"e2e-{self.run}",
-                                   "--web-port", str(free_port())], env),
-            "sink": self._spawn(["sink", *common, "--group", f"e2e-{self.run}-sink",
-                                 "--db", self.db], env),
+                                   "--session-expiry", "60"], logs / "bridge.log", env),
+            "worker": spawn_command(["worker", *common, "--app-id", f"e2e-{self.run}",
+                                   "--web-port", str(free_port())], logs / "worker.log", env),
+            "sink": spawn_command(["sink", *common, "--group", f"e2e-{self.run}-sink",
+                                 "--db", self.db], logs / "sink.log", env),
         }
         try:
             wait_subscribed(self.metrics, timeout=60)
-            self._wait_log("worker", "[^Worker]: Ready", 180)
-            self._wait_log("sink", "sink: assigned", 60)
+            wait_for_log(self.procs["worker"], logs / "worker.log", "[^Worker]: Ready", 180)
+            wait_for_log(self.procs["sink"], logs / "sink.log", "sink: assigned", 60)
         except Exception:
             for p in self.procs.values():
                 p.kill()
             raise
-
-    def _spawn(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with open(self.logs / f"{argv[0]}.log", "ab") as fh:
-            return subprocess.Popen([sys.executable, "-m", "hazardwatch", *argv], stdout=fh,
-                                    stderr=subprocess.STDOUT, env=env)
-
-    def _wait_log(self, name: str, marker: str, timeout: float) -> None:
-        log, deadline = self.logs / f"{name}.log", time.monotonic() + timeout
-        while marker not in log.read_text(errors="replace"):
-            if self.procs[name].poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"e2e: {name} did not start; see {log}")
-            time.sleep(0.2)
 
     def stored(self) -> int:
         """Tank-farm readings in this run's database."""

@@ -16,7 +16,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +37,7 @@ from contracts.topics import KafkaTopic
 from contracts.warnings import WarningRecord, decode_warning
 from hazardwatch import kafka_tail
 from hazardwatch.commands.bridge import mqtt_login
-from hazardwatch.stack.process import free_port
+from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
 from hazardwatch.stack.settings import StackSettings
 from ingest.metrics_probe import scrape, wait_subscribed
 from ingest.session import retire_session
@@ -232,14 +231,14 @@ class DrillRunner:
         env = {**os.environ, **s.to_env(), "HW_CATALOG": str(self.catalog_path)}
         common = ["--topic-prefix", prefix]
         procs = [
-            _spawn(["bridge", "--client-id", client_id, "--group", drill_id, *common,
+            spawn_command(["bridge", "--client-id", client_id, "--group", drill_id, *common,
                     "--metrics-port", str(metrics_port), "--log-interval", "10"],
                    logs / "bridge.log", env),
-            _spawn(["worker", *common, "--app-id", drill_id, "--web-port", str(free_port()),
+            spawn_command(["worker", *common, "--app-id", drill_id, "--web-port", str(free_port()),
                     "--grace", "0", "--ticks", "external", "--commit-interval", "0.1"],
                    logs / "worker.log", env),
-            _spawn(["sink", *common, "--group", f"{drill_id}-sink"], logs / "sink.log", env),
-            _spawn(["alerting", *common, "--config", str(alerting_cfg), "--api-port",
+            spawn_command(["sink", *common, "--group", f"{drill_id}-sink"], logs / "sink.log", env),
+            spawn_command(["alerting", *common, "--config", str(alerting_cfg), "--api-port",
                     str(free_port()), "--state", str(out_dir / "alerting.db")],
                    logs / "alerting.log", env),
         ]
@@ -258,9 +257,9 @@ class DrillRunner:
         sent: list[tuple[int, float]] = []  # (scenario time covered, wall ms) of steps, ticks
         try:
             wait_subscribed(metrics_port, timeout=60)
-            _wait_log(procs[1], logs / "worker.log", "[^Worker]: Ready", 180)
-            _wait_log(procs[2], logs / "sink.log", "sink: assigned", 60)
-            _wait_log(procs[3], logs / "alerting.log", "alerting: ready", 60)
+            wait_for_log(procs[1], logs / "worker.log", "[^Worker]: Ready", 180)
+            wait_for_log(procs[2], logs / "sink.log", "sink: assigned", 60)
+            wait_for_log(procs[3], logs / "alerting.log", "alerting: ready", 60)
             local = datetime.fromtimestamp(start / 1000, ZoneInfo(sc.timezone))
             self.say(f"演练 {sc.title}: {drill_id}, scenario clock from "
                      f"{local:%Y-%m-%d %H:%M} ({sc.timezone}), {sc.duration_min:.0f} min")
@@ -379,17 +378,3 @@ def _wait_acked(metrics_port: int, published: int, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the bridge confirmed fewer than {published} messages")
         time.sleep(0.02)
-
-
-def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with open(log, "ab") as fh:
-        return subprocess.Popen([sys.executable, "-m", "hazardwatch", *argv], stdout=fh,
-                                stderr=subprocess.STDOUT, env=env)
-
-
-def _wait_log(proc: subprocess.Popen[bytes], log: Path, marker: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while marker not in log.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"drill: {proc.args!r} did not start; see {log}")
-        time.sleep(0.2)

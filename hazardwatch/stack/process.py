@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,3 +161,19 @@ def dir_size(path: Path) -> int:
 def cpu_count() -> int:
     """CPUs this process may run on."""
     return len(os.sched_getaffinity(0))
+
+
+def spawn_command(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`python -m hazardwatch ARGV` in the background, its output appended to `log`."""
+    with open(log, "ab") as fh:
+        return subprocess.Popen([sys.executable, "-m", "hazardwatch", *argv], stdout=fh,
+                                stderr=subprocess.STDOUT, env=env)
+
+
+def wait_for_log(proc: subprocess.Popen[bytes], log: Path, marker: str, timeout: float) -> None:
+    """Until `marker` appears in `log`; RuntimeError if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while marker not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{proc.args!r} did not start; see {log}")
+        time.sleep(0.2)
