@@ -51,8 +51,7 @@ class Limits:
     max_age_ms: int = 30 * 24 * 3600 * 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(msgspec.Struct, frozen=True):
     """A valid message: the normalised record, its Kafka topic and key."""
 
     topic: str
@@ -65,8 +64,7 @@ class Accepted:
         return encode(self.record)
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
+class Rejected(msgspec.Struct, frozen=True):
     """An invalid message: reason code, detail, and where to tell the sender (if known)."""
 
     reason: Reason
@@ -108,17 +106,21 @@ class MessageDecoder:
     def __init__(self, catalog: Catalog, limits: Limits | None = None) -> None:
         self.catalog = catalog
         self.limits = limits or Limits()
-        self._subjects: dict[str, Subject] = {}  # topics seen valid; the catalog is fixed
+        # topics seen valid (the catalog is fixed) → (publisher, Kafka topic, Kafka key)
+        self._subjects: dict[str, tuple[Subject, str, bytes]] = {}
 
     def subject(self, topic: str) -> Subject:
         """The publisher of a topic, checked against the catalog (cached per topic)."""
+        return self._known(topic)[0]
+
+    def _known(self, topic: str) -> tuple[Subject, str, bytes]:
         found = self._subjects.get(topic)
         if found is None:
-            found = parse_topic(topic)
-            self._check_subject(found)
+            s = parse_topic(topic)
+            self._check_subject(s)
             if len(self._subjects) >= 500_000:
                 self._subjects.clear()
-            self._subjects[topic] = found
+            found = self._subjects[topic] = (s, KAFKA_TOPIC_BY_KIND[s.kind].value, s.key.encode())
         return found
 
     def decode(self, topic: str, payload: bytes, received_at: int,
@@ -126,16 +128,16 @@ class MessageDecoder:
         """Decode one message received at `received_at` (epoch ms)."""
         subject: Subject | None = None
         try:
-            subject = self.subject(topic)
+            subject, kafka_topic, key = self._known(topic)
             if len(payload) > self.limits.max_payload_bytes:
                 raise RejectedInput(Reason.PAYLOAD_TOO_LARGE,
                                     f"{len(payload)} bytes > {self.limits.max_payload_bytes}")
             record = self._record(subject, payload, received_at, retained)
         except RejectedInput as rej:
-            key = subject.key if subject is not None else topic
+            where = subject.key if subject is not None else topic
             return Rejected(rej.reason, rej.detail,
-                            subject.reply_topic if subject is not None else None, key.encode())
-        return Accepted(KAFKA_TOPIC_BY_KIND[subject.kind].value, subject.key.encode(), record)
+                            subject.reply_topic if subject is not None else None, where.encode())
+        return Accepted(kafka_topic, key, record)
 
     def _check_subject(self, s: Subject) -> None:
         cat = self.catalog
@@ -186,7 +188,7 @@ class MessageDecoder:
         if s.kind is Kind.POSITION:
             return PositionRecord(
                 vehicle_id=str(s.vehicle_id), ts=self._time(p.ts, received_at, "$.ts"),
-                lat=p.lat, lon=p.lon, speed_kmh=_finite(p.speed_kmh, "$.speed_kmh"),
+                lat=p.lat, lon=p.lon, speed_kmh=p.speed_kmh,  # finite: bounded by the schema
                 heading=p.heading, received_at=received_at, alt_m=p.alt_m,
                 alarm_flags=p.alarm_flags, status_flags=p.status_flags, mileage_km=p.mileage_km,
                 seq=p.seq, drill=p.drill,

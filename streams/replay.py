@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from contracts.records import InputRecord
+from contracts.records import InputRecord, TelemetryRecord
 from contracts.timestamps import to_epoch_ms
 from contracts.warnings import WarningRecord
-from ingest.decode import Accepted, MessageDecoder
+from ingest.decode import MessageDecoder, Rejected
 from streams.rules.engine import Engine
 from streams.rules.state import SiteState
 from streams.vehicles.engine import VehicleEngine
@@ -82,10 +82,11 @@ class Replayer:
 
     def run(self, lines: Iterable[str], until: int | None = None) -> Iterator[WarningRecord]:
         """Yield warning records in order; flush timers up to `until` (default: last time)."""
+        summary, decode = self.summary, self.decoder.decode
         for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            self.summary.lines += 1
+            summary.lines += 1
             try:
                 topic, raw, received = parse_line(line)
             except ValueError as exc:
@@ -93,57 +94,63 @@ class Replayer:
                 continue
             if received is None:
                 received = self.clock if self.clock is not None else _peek_ts(raw)
-            result = self.decoder.decode(topic, raw, received if received is not None else 0)
-            if not isinstance(result, Accepted):
+            result = decode(topic, raw, received if received is not None else 0)
+            if isinstance(result, Rejected):
                 self._reject(n, result.reason.value, result.detail)
                 continue
-            self.summary.accepted += 1
-            yield from self._record(result.record)
+            summary.accepted += 1
+            out = self._record(result.record)
+            if out:
+                yield from out
         end = until if until is not None else self.clock
         if end is not None:
-            yield from self._ticks(end, force=True)
+            yield from self._ticks(end)
 
     def _reject(self, n: int, reason: str, detail: str) -> None:
         self.summary.rejected[reason] += 1
         self.summary.errors.append(f"line {n}: {reason}: {detail}")
 
-    def _record(self, rec: InputRecord) -> Iterator[WarningRecord]:
+    def _record(self, rec: InputRecord) -> list[WarningRecord]:
+        """The warnings of one record, after the timers its event time makes due."""
         ts = rec.ts
         if self.clock is None or ts > self.clock:
             self.clock = ts
-        yield from self._ticks(self.clock, force=False)
-        site_id, vehicle_id = getattr(rec, "site_id", None), getattr(rec, "vehicle_id", None)
+        out = (self._ticks(self.clock) if self.last_tick is None
+               or self.clock - self.last_tick >= TICK_MS else [])
+        vehicle_id = getattr(rec, "vehicle_id", None)
         if vehicle_id is not None and self.vehicle_engine is not None:
             vst = self.vehicles.get(vehicle_id)
             if vst is None:
                 vst = self.vehicles[vehicle_id] = VehicleState()
             self.summary.readings += 1
-            out = self.vehicle_engine.on_record(vst, rec)
-        elif site_id is not None:
+            found = self.vehicle_engine.on_record(vst, rec)
+        elif (site_id := getattr(rec, "site_id", None)) is not None:
             st = self.sites.get(site_id)
             if st is None:
                 st = self.sites[site_id] = SiteState()
-            if hasattr(rec, "points"):
+            if isinstance(rec, TelemetryRecord):
                 self.summary.readings += len(rec.points)
-            out = self.engine.on_record(st, rec)
+            found = self.engine.on_record(st, rec)
         else:
-            return
-        for w in out:
-            self.summary.transitions[w.transition] += 1
-            yield w
+            return out
+        if found:
+            self._count(found)
+            out += found
+        return out
 
-    def _ticks(self, now: int, force: bool) -> Iterator[WarningRecord]:
-        if not force and self.last_tick is not None and now - self.last_tick < TICK_MS:
-            return
+    def _ticks(self, now: int) -> list[WarningRecord]:
         self.last_tick = now
         out = [w for site_id in sorted(self.sites)
                for w in self.engine.on_tick(self.sites[site_id], site_id, now)]
         if self.vehicle_engine is not None:
             out += [w for vid in sorted(self.vehicles)
                     for w in self.vehicle_engine.on_tick(self.vehicles[vid], vid, now)]
+        self._count(out)
+        return out
+
+    def _count(self, out: list[WarningRecord]) -> None:
         for w in out:
             self.summary.transitions[w.transition] += 1
-            yield w
 
 
 def summary_lines(s: ReplaySummary) -> list[str]:

@@ -30,16 +30,18 @@ class LocalClock:
 
     def local_ms(self, ts: int) -> int:
         """Milliseconds since the epoch as if local time were UTC."""
-        hour = ts // HOUR_MS
-        off = self._offsets.get(hour)
-        if off is None:
-            delta = datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
-            off = self._offsets[hour] = int(delta.total_seconds() * 1000) if delta else 0
-        return ts + off
+        off = self._offsets.get(ts // HOUR_MS)
+        return ts + (self._offset(ts // HOUR_MS) if off is None else off)
 
     def minute_of_day(self, ts: int) -> int:
         """Local minute of the day, 0..1439."""
-        return self.local_ms(ts) % DAY_MS // 60_000
+        off = self._offsets.get(ts // HOUR_MS)
+        return (ts + (self._offset(ts // HOUR_MS) if off is None else off)) % DAY_MS // 60_000
+
+    def _offset(self, hour: int) -> int:
+        delta = datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
+        off = self._offsets[hour] = int(delta.total_seconds() * 1000) if delta else 0
+        return off
 
     def day(self, ts: int) -> int:
         """Local day number (days since 1970-01-01 in local time)."""

@@ -8,7 +8,6 @@ dwell, clear delays) at `now`. Closed days' figures are left in `state.closed` f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from contracts.catalog import Catalog
 from contracts.catalog.model import Vehicle
@@ -17,7 +16,8 @@ from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, subject_k
 from streams.rules.episode import Change, Episode, Policy, next_due, step, tick
 from streams.rules.messages import transition_suffix
 from streams.vehicles import geo
-from streams.vehicles.clock import LocalClock, in_window, minutes
+from streams.vehicles.classes import ClassRules, class_rules, minute_table
+from streams.vehicles.clock import LocalClock
 from streams.vehicles.config import Route, VehicleRules, Zone
 from streams.vehicles.messages import CLASS_ZH, FAMILY_ZH, duration
 from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState
@@ -25,39 +25,6 @@ from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneSta
 BUCKET_MS = 300_000  # driving time is kept in 5-minute buckets for the 24-hour window
 DAY_WINDOW_MS = 86_400_000
 Emit = Callable[[Change, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Area:
-    """A zone with its bounding box (degrees, widened by the margin) for a cheap first test."""
-
-    zone: Zone
-    south: float
-    north: float
-    west: float
-    east: float
-
-    def near(self, lat: float, lon: float) -> bool:
-        """Inside the widened bounding box."""
-        return self.south <= lat <= self.north and self.west <= lon <= self.east
-
-    def signed_m(self, lat: float, lon: float) -> float:
-        """Distance to the border: positive inside."""
-        c = self.zone.circle
-        if c is not None:
-            return c.radius_m - geo.distance_m(lat, lon, c.lat, c.lon)
-        assert self.zone.polygon is not None
-        return geo.polygon_signed_m(lat, lon, self.zone.polygon)
-
-
-def _area(z: Zone, margin_m: float) -> Area:
-    pad = (margin_m + 10) / 111_000 * 2  # generous: a cos(lat) factor at 60° is 2
-    if z.circle is not None:
-        r = z.circle.radius_m / 111_000 * 2 + pad
-        return Area(z, z.circle.lat - r, z.circle.lat + r, z.circle.lon - r, z.circle.lon + r)
-    assert z.polygon is not None
-    lats, lons = [p[0] for p in z.polygon], [p[1] for p in z.polygon]
-    return Area(z, min(lats) - pad, max(lats) + pad, min(lons) - pad, max(lons) + pad)
 
 
 class VehicleEngine:
@@ -72,16 +39,14 @@ class VehicleEngine:
         self.ban_policy = Policy(dr.night_ban.persist_s, 60, None)
         self.video_policy = Policy(0, rules.video.clear_delay_s, None)
         self.moment = Policy(0, 300, None)
-        self.night = (minutes(sp.night[0]), minutes(sp.night[1]))
+        self.classes: dict[str, ClassRules] = class_rules(rules)
+        self.night, self.ban = minute_table(sp.night), minute_table(dr.night_ban.window)
         self.rest_ms, self.pre_ms = int(dr.rest_min_s * 1000), int(dr.prewarn_s * 1000)
+        self.gap_ms = int(dr.gap_s * 1000)
+        self.moving_kmh, self.drift_kmh = rules.moving_kmh, rules.drift.max_kmh
         self.cont_day_ms, self.cont_night_ms = (int(dr.continuous_s * 1000),
                                                 int(dr.continuous_night_s * 1000))
         self.daily_ms = int(dr.daily_s * 1000)
-        self.night_classes, self.ban_classes = set(dr.night_classes), set(dr.night_ban.classes)
-        self.ban = (minutes(dr.night_ban.window[0]), minutes(dr.night_ban.window[1]))
-        m = rules.geofence_margin_m
-        self.speed_zones = [_area(z, m) for z in rules.zones if z.kind == "speed"]
-        self.restricted = [_area(z, m) for z in rules.zones if z.kind == "restricted"]
         self.zone_by_id = {z.id: z for z in rules.zones}
         self.routes: dict[str, list[Route]] = {}
         for r in rules.routes:
@@ -105,65 +70,88 @@ class VehicleEngine:
                 st.status_offline_at = rec.ts
             else:
                 self._back(st, v, rec.ts, None, out)
+        st.idle = _idle(st)
         return out
 
     def _position(self, st: VehicleState, v: Vehicle, p: PositionRecord,
                   out: list[WarningRecord]) -> None:
-        ts = p.ts
-        if ts <= st.last_ts:
+        ts, last = p.ts, st.last_ts
+        if ts <= last:
             return  # a late or repeated fix changes nothing (JT/T 808 0x0704 batches re-send)
         st.drill = p.drill
-        self._rollover(st, ts)
+        if ts >= st.day_ends_at:
+            self._rollover(st, ts)
         day = st.day
         day.positions += 1
-        if st.last_ts:
-            gap = ts - st.last_ts
-            if gap > self.rules.driving.gap_s * 1000:
+        if last:
+            gap = ts - last
+            if gap > self.gap_ms:
                 day.gaps += 1
             if gap <= v.offline_timeout_s * 1000:
                 day.online_ms += gap
         if st.offline.active or st.status_offline_at is not None:
             self._back(st, v, ts, p, out)
-        dist = 0.0
+        lat, lon, speed = p.lat, p.lon, p.speed_kmh
+        cr = self.classes[v.vehicle_class]
         if st.lat is not None and st.lon is not None:
-            dist = geo.distance_m(st.lat, st.lon, p.lat, p.lon)
-            if dist * 3600 / (ts - st.fix_ts) > self.rules.drift.max_kmh and st.drift_run < 2:
+            prev = st.fix_ts
+            dt = ts - prev
+            kmh = geo.short_distance_m(st.lat, st.lon, lat, lon) * 3600 / dt
+            if kmh > self.drift_kmh and st.drift_run < 2:
                 day.drift += 1  # an impossible jump: not used for speed, distance or zones
                 st.drift_run += 1
                 st.last_ts = ts
                 self._bits(st, v, p.alarm_flags, ts, out)
                 return
             st.drift_run = 0  # (after 3 jumps that agree, the old fix was the wrong one)
+            # after a GNSS gap it drove only if it got somewhere; otherwise sample and hold:
+            # the interval takes the state of its first fix
+            if kmh >= self.moving_kmh if dt > self.gap_ms else st.stop_since is None:
+                self._drove(st, cr, prev, dt)
+            elif st.stop_since is None:
+                st.stop_since = prev
+        moving = speed >= self.moving_kmh
+        if moving:
+            if st.stop_since is not None:
+                if ts - st.stop_since >= self.rest_ms:
+                    st.cont_ms = 0  # an effective rest (≥ 20 min) resets continuous driving
+                st.stop_since = None
+        elif st.stop_since is None:
+            st.stop_since = ts
         minute = self.clock.minute_of_day(ts)
-        self._drive(st, v, p, dist, ts, minute, out)
-        self._speed(st, v, p, ts, minute, out)
-        if self.restricted:
-            self._zones(st, v, p, ts, out)
-        for r in self.routes.get(v.id, ()):
-            self._route(st, v, r, p, ts, out)
-        st.lat, st.lon, st.fix_ts, st.last_ts = p.lat, p.lon, ts, ts
+        self._driving_rules(st, v, cr, ts, minute, moving, out)
+        self._speed(st, v, cr, lat, lon, speed, ts, minute, out)
+        if cr.restricted:
+            self._zones(st, v, cr, p, ts, out)
+        routes = self.routes.get(v.id)
+        if routes:
+            for r in routes:
+                self._route(st, v, r, p, ts, out)
+        st.lat, st.lon, st.fix_ts, st.last_ts = lat, lon, ts, ts
         if p.alarm_flags or st.bits:
             self._bits(st, v, p.alarm_flags, ts, out)
 
     # -- speed ------------------------------------------------------------------------------
 
-    def _speed(self, st: VehicleState, v: Vehicle, p: PositionRecord, ts: int, minute: int,
-               out: list[WarningRecord]) -> None:
-        sp = self.rules.speed
-        limit, where = sp.limits_kmh[v.vehicle_class], "普通道路"
-        for a in self.speed_zones:
-            z_limit = a.zone.limits_kmh.get(v.vehicle_class)
-            if z_limit is not None and a.near(p.lat, p.lon) and a.signed_m(p.lat, p.lon) > 0:
-                limit, where = z_limit, a.zone.name
-        if in_window(minute, self.night):
-            limit, where = limit * sp.night_factor, where + "夜间"
-        st.speed_kmh, st.limit_kmh, st.limit_where = p.speed_kmh, limit, where
+    def _speed(self, st: VehicleState, v: Vehicle, cr: ClassRules, lat: float, lon: float,
+               speed: float, ts: int, minute: int, out: list[WarningRecord]) -> None:
+        limit, zone = cr.limit_kmh, None
+        for a, z_limit in cr.speed_zones:
+            if a.near(lat, lon) and a.signed_m(lat, lon) > 0:
+                limit, zone = z_limit, a.zone.name
+        night = self.night[minute]
+        if night:
+            limit *= self.rules.speed.night_factor
         want = None
-        if p.speed_kmh > limit:
-            over = (p.speed_kmh - limit) * 100 / limit
-            for band in sp.bands:
+        if speed > limit:
+            over = (speed - limit) * 100 / limit
+            for band in self.rules.speed.bands:
                 if over >= band.over_pct:
                     want = band.level
+        elif not st.speed.active and st.speed.pending_since is None:
+            return  # under the limit and nothing to clear: most positions
+        st.speed_kmh, st.limit_kmh = speed, limit  # for the texts, also of timer transitions
+        st.limit_where = (zone or "普通道路") + ("夜间" if night else "")
         self._episode(st.speed, self.speed_policy, want, ts,
                       lambda c, t: self._speed_warn(st, v, c, t, out))
 
@@ -180,41 +168,25 @@ class VehicleEngine:
 
     # -- driving time -----------------------------------------------------------------------
 
-    def _drive(self, st: VehicleState, v: Vehicle, p: PositionRecord, dist: float, ts: int,
-               minute: int, out: list[WarningRecord]) -> None:
-        dr, moving_kmh = self.rules.driving, self.rules.moving_kmh
-        if st.lat is not None:
-            prev, dt = st.fix_ts, ts - st.fix_ts
-            if dt > dr.gap_s * 1000:  # GNSS gap: it drove through it only if it got somewhere
-                driving = dist * 3600 / dt >= moving_kmh
-            else:  # sample and hold: the interval takes the state of its first fix
-                driving = st.stop_since is None
-            if driving:
-                if st.stop_since is not None and prev - st.stop_since >= self.rest_ms:
-                    st.cont_ms = 0
-                st.stop_since = None
-                self._add_driving(st, v, prev, dt, ts)
-            elif st.stop_since is None:
-                st.stop_since = prev
-        moving = p.speed_kmh >= moving_kmh
-        if moving and st.stop_since is not None:
-            if ts - st.stop_since >= self.rest_ms:
-                st.cont_ms = 0  # an effective rest (≥ 20 min) resets continuous driving
+    def _drove(self, st: VehicleState, cr: ClassRules, prev: int, dt: int) -> None:
+        """The vehicle drove from its previous fix at `prev` for dt ms."""
+        if st.stop_since is not None:
+            if prev - st.stop_since >= self.rest_ms:
+                st.cont_ms = 0
             st.stop_since = None
-        elif not moving and st.stop_since is None:
-            st.stop_since = ts
-        self._driving_rules(st, v, ts, minute, moving, out)
-
-    def _add_driving(self, st: VehicleState, v: Vehicle, prev: int, dt: int, ts: int) -> None:
-        limit = (self._cont_limit_ms(v, self.clock.minute_of_day(prev))
-                 if v.vehicle_class in self.night_classes else self.cont_day_ms)
+        limit = (self._cont_limit_ms(cr, self.clock.minute_of_day(prev)) if cr.night_driving
+                 else self.cont_day_ms)
         cont = st.cont_ms + dt
         if cont > limit:
             st.day.fatigue_ms += cont - max(limit, st.cont_ms)
         st.cont_ms = cont
-        b = prev // BUCKET_MS
-        st.buckets[b] = st.buckets.get(b, 0) + dt
         st.window_ms += dt
+        b, buckets = prev // BUCKET_MS, st.buckets
+        if b in buckets:
+            buckets[b] += dt
+        else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
+            buckets[b] = dt
+            self._prune(st, prev + dt)
 
     @staticmethod
     def _prune(st: VehicleState, now: int) -> None:
@@ -222,17 +194,15 @@ class VehicleEngine:
         while st.buckets and (b := next(iter(st.buckets))) < cutoff:
             st.window_ms -= st.buckets.pop(b)
 
-    def _cont_limit_ms(self, v: Vehicle, minute: int) -> int:
-        if v.vehicle_class in self.night_classes and in_window(minute, self.night):
-            return self.cont_night_ms
-        return self.cont_day_ms
+    def _cont_limit_ms(self, cr: ClassRules, minute: int) -> int:
+        return self.cont_night_ms if cr.night_driving and self.night[minute] else self.cont_day_ms
 
-    def _driving_rules(self, st: VehicleState, v: Vehicle, now: int, minute: int, moving: bool,
-                       out: list[WarningRecord]) -> None:
+    def _driving_rules(self, st: VehicleState, v: Vehicle, cr: ClassRules, now: int, minute: int,
+                       moving: bool, out: list[WarningRecord]) -> None:
         dr = self.rules.driving
         if st.stop_since is not None and now - st.stop_since >= self.rest_ms:
             st.cont_ms = 0
-        limit = self._cont_limit_ms(v, minute)
+        limit = self._cont_limit_ms(cr, minute)
         want = (dr.over_level if st.cont_ms > limit
                 else dr.prewarn_level if st.cont_ms > limit - self.pre_ms else None)
         if want is not None or st.cont.active:
@@ -243,6 +213,19 @@ class VehicleEngine:
                 + (f"{'超过' if want == dr.over_level else '接近'}{night}连续驾驶限值 "
                    f"{duration(limit)}" if want is not None else "已休息满20分钟"),
                 st.drill, out, st.cont_ms / 3_600_000, limit / 3_600_000, "h"))
+        if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:  # (a prune only lowers)
+            self._daily(st, v, now, out)
+        nb = dr.night_ban
+        banned = moving and cr.night_ban and self.ban[minute]
+        if banned or st.night_ban.active or st.night_ban.pending_since is not None:
+            self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
+                          lambda c, t: self._warn(
+                              c, t, "vehicle.night_ban", "driving", v,
+                              f"{self._who(v)} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
+                              f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
+
+    def _daily(self, st: VehicleState, v: Vehicle, now: int, out: list[WarningRecord]) -> None:
+        dr = self.rules.driving
         self._prune(st, now)
         total = st.window_ms
         want = (dr.daily_level if total > self.daily_ms
@@ -254,23 +237,14 @@ class VehicleEngine:
                 + (f"，{'超过' if want == dr.daily_level else '接近'}限值 "
                    f"{duration(self.daily_ms)}" if want is not None else ""), st.drill, out,
                 total / 3_600_000, self.daily_ms / 3_600_000, "h"))
-        nb = dr.night_ban
-        banned = (moving and v.vehicle_class in self.ban_classes
-                  and in_window(minute, self.ban))
-        self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
-                      lambda c, t: self._warn(
-                          c, t, "vehicle.night_ban", "driving", v,
-                          f"{self._who(v)} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
-                          f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
 
     # -- geofences --------------------------------------------------------------------------
 
-    def _zones(self, st: VehicleState, v: Vehicle, p: PositionRecord, ts: int,
+    def _zones(self, st: VehicleState, v: Vehicle, cr: ClassRules, p: PositionRecord, ts: int,
                out: list[WarningRecord]) -> None:
-        for a in self.restricted:
+        for a in cr.restricted:
             z = a.zone
-            zs = st.zones.get(z.id)
-            if v.vehicle_class not in z.classes or (zs is None and not a.near(p.lat, p.lon)):
+            if z.id not in st.zones and not a.near(p.lat, p.lon):
                 continue
             zs = self._crossing(st, z.id, a.signed_m(p.lat, p.lon), ts)
             if zs is not None:
@@ -408,14 +382,15 @@ class VehicleEngine:
     def on_tick(self, st: VehicleState, vehicle_id: str, now: int,
                 offline_not_before: int = 0) -> list[WarningRecord]:
         """Fire every timer of a vehicle due at or before `now`."""
-        out: list[WarningRecord] = []
         v = self.catalog.vehicles[vehicle_id]
+        if st.idle and now < st.day_ends_at and (
+                st.offline.active or not st.last_ts or self._offline_due(st, v) >= now):
+            return []  # nothing can be due: most vehicles on most ticks
+        out: list[WarningRecord] = []
         self._rollover(st, now)
         off = self.rules.offline
         if st.last_ts and not st.offline.active:
-            due = (st.status_offline_at + int(off.status_offline_persist_s * 1000)
-                   if st.status_offline_at is not None
-                   else st.last_ts + v.offline_timeout_s * 1000)
+            due = self._offline_due(st, v)
             at = max(due, offline_not_before)
             if due < now and at <= now:
                 level = off.hazmat_level if v.vehicle_class == "hazmat" else off.level
@@ -427,7 +402,8 @@ class VehicleEngine:
         if st.last_ts and ((st.stop_since is not None and st.cont_ms) or st.cont.active
                            or st.daily.active or st.night_ban.active
                            or st.night_ban.pending_since is not None):
-            self._driving_rules(st, v, now, self.clock.minute_of_day(now),
+            self._driving_rules(st, v, self.classes[v.vehicle_class], now,
+                                self.clock.minute_of_day(now),
                                 st.stop_since is None and not st.offline.active, out)
         for key, zs in list(st.zones.items()):
             z = self.zone_by_id.get(key)
@@ -444,7 +420,14 @@ class VehicleEngine:
                 c, t, "vehicle.offline_displacement", "offline", v,
                 f"{self._who(v)} 离线位移 {st.moved_m / 1000:.1f}公里", st.drill, out,
                 st.moved_m, self.rules.offline.displacement_m, "m"))
+        st.idle = _idle(st)
         return out
+
+    def _offline_due(self, st: VehicleState, v: Vehicle) -> int:
+        """After this time without a position (or since a last will) the vehicle is offline."""
+        if st.status_offline_at is not None:
+            return st.status_offline_at + int(self.rules.offline.status_offline_persist_s * 1000)
+        return st.last_ts + v.offline_timeout_s * 1000
 
     def _video_timer(self, st: VehicleState, v: Vehicle, key: str, now: int,
                      out: list[WarningRecord]) -> None:
@@ -510,3 +493,11 @@ class VehicleEngine:
             message=text + transition_suffix(change.transition, change.level, change.escalated,
                                              (ts - change.started_at) / 60000),
             evidence=[EvidenceRecord(k, u) for k, u in evidence], drill=drill))
+
+
+def _idle(st: VehicleState) -> bool:
+    """Whether only the offline timer and the day's end can be due (on_tick's short cut)."""
+    return not (st.zones or st.video or st.moved.active or st.speed.active
+                or st.speed.pending_since is not None or (st.stop_since is not None and st.cont_ms)
+                or st.cont.active or st.daily.active or st.night_ban.active
+                or st.night_ban.pending_since is not None)

@@ -16,6 +16,14 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * R_EARTH_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def short_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Distance between nearby fixes on the local plane: within 0.1 % of `distance_m` up to
+    100 km at the latitudes of China, and a third of its cost (it runs for every position)."""
+    dy = lat2 - lat1
+    dx = (lon2 - lon1) * math.cos((lat1 + lat2) * _RAD / 2)
+    return math.sqrt(dx * dx + dy * dy) * _RAD * R_EARTH_M
+
+
 def _xy(lat: float, lon: float, lat0: float, lon0: float) -> tuple[float, float]:
     return ((lon - lon0) * _RAD * R_EARTH_M * math.cos(lat0 * _RAD),
             (lat - lat0) * _RAD * R_EARTH_M)

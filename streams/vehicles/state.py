@@ -67,6 +67,7 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     day_ends_at: int = 0  # UTC ms of the next local midnight (when `day` closes)
     closed: list[DayFigures] = msgspec.field(default_factory=list)  # for the caller to emit
     drill: bool = False
+    idle: bool = False  # only the offline timer and the day's end can be due (engine._idle)
 
 
 _enc = msgspec.msgpack.Encoder()
