@@ -154,7 +154,7 @@ class MessageDecoder:
                                 f"device {s.device_id!r} is not in site {s.site_id!r}")
 
     def _time(self, value: int | str, received_at: int, path: str) -> int:
-        ts = to_epoch_ms(value, path)
+        ts = value if type(value) is int else to_epoch_ms(value, path)
         if ts > received_at + self.limits.max_future_ms:
             raise RejectedInput(Reason.TS_IN_FUTURE,
                                 f"{ts} is {(ts - received_at) / 1000:.0f} s ahead of the receive"

@@ -76,6 +76,7 @@ class Replayer:
         self.engine, self.vehicle_engine = engine, vehicles
         self.sites: dict[str, SiteState] = {}
         self.vehicles: dict[str, VehicleState] = {}
+        self._vehicle_order: list[tuple[str, VehicleState]] | None = None  # sorted, for ticks
         self.clock: int | None = None  # replay time: the latest event time seen
         self.last_tick: int | None = None
         self.summary = ReplaySummary()
@@ -122,6 +123,7 @@ class Replayer:
             vst = self.vehicles.get(vehicle_id)
             if vst is None:
                 vst = self.vehicles[vehicle_id] = VehicleState()
+                self._vehicle_order = None
             self.summary.readings += 1
             found = self.vehicle_engine.on_record(vst, rec)
         elif (site_id := getattr(rec, "site_id", None)) is not None:
@@ -143,8 +145,10 @@ class Replayer:
         out = [w for site_id in sorted(self.sites)
                for w in self.engine.on_tick(self.sites[site_id], site_id, now)]
         if self.vehicle_engine is not None:
-            out += [w for vid in sorted(self.vehicles)
-                    for w in self.vehicle_engine.on_tick(self.vehicles[vid], vid, now)]
+            if self._vehicle_order is None:
+                self._vehicle_order = sorted(self.vehicles.items())
+            on_tick = self.vehicle_engine.on_tick
+            out += [w for vid, vst in self._vehicle_order for w in on_tick(vst, vid, now)]
         self._count(out)
         return out
 

@@ -67,6 +67,8 @@ def step(policy: Policy, ep: Episode, want: int | None, now: int) -> Change | No
         if now - ep.pending_since < policy.persist_s * 1000:
             return None
         return _raise(policy, ep, want, now)
+    if want == ep.base_level and ep.normal_since is None:
+        return None  # the same condition again: nothing changes (the common case)
     if want is None:
         if ep.normal_since is None:
             ep.normal_since = now

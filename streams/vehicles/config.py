@@ -37,6 +37,8 @@ class SpeedConfig(_C, frozen=True):
     persist_s: float
     clear_delay_s: float
     bands: list[Band]
+    hysteresis_pct: Annotated[float, msgspec.Meta(ge=0)] = 5.0  # see streams/vehicles/bands.py
+    downgrade_delay_s: Annotated[float, msgspec.Meta(ge=0)] = 60.0  # a lower level must hold
 
 
 class NightBan(_C, frozen=True):

@@ -16,6 +16,7 @@ from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, subject_k
 from streams.rules.episode import Change, Episode, Policy, next_due, step, tick
 from streams.rules.messages import transition_suffix
 from streams.vehicles import geo
+from streams.vehicles.bands import speed_level
 from streams.vehicles.classes import ClassRules, class_rules, minute_table
 from streams.vehicles.clock import LocalClock
 from streams.vehicles.config import Route, VehicleRules, Zone
@@ -32,6 +33,7 @@ class VehicleEngine:
 
     def __init__(self, catalog: Catalog, rules: VehicleRules) -> None:
         self.catalog, self.rules = catalog, rules
+        self.vehicles = catalog.vehicles
         self.clock = LocalClock(rules.timezone)
         sp, dr = rules.speed, rules.driving
         self.speed_policy = Policy(sp.persist_s, sp.clear_delay_s, None)
@@ -60,7 +62,7 @@ class VehicleEngine:
         """Evaluate one position, video-AI event or status of a vehicle at its event time."""
         out: list[WarningRecord] = []
         if isinstance(rec, PositionRecord):
-            self._position(st, self.catalog.vehicles[rec.vehicle_id], rec, out)
+            self._position(st, self.vehicles[rec.vehicle_id], rec, out)
         elif isinstance(rec, VideoEventRecord) and rec.vehicle_id is not None:
             self._video(st, self.catalog.vehicles[rec.vehicle_id], rec, out)
         elif isinstance(rec, StatusRecord) and rec.vehicle_id is not None:
@@ -107,7 +109,11 @@ class VehicleEngine:
             # after a GNSS gap it drove only if it got somewhere; otherwise sample and hold:
             # the interval takes the state of its first fix
             if kmh >= self.moving_kmh if dt > self.gap_ms else st.stop_since is None:
-                self._drove(st, cr, prev, dt)
+                if st.stop_since is not None:  # it drove on from a stop
+                    if prev - st.stop_since >= self.rest_ms:
+                        st.cont_ms = 0
+                    st.stop_since = None
+                self._add_driving(st, cr, prev, dt)
             elif st.stop_since is None:
                 st.stop_since = prev
         moving = speed >= self.moving_kmh
@@ -137,19 +143,25 @@ class VehicleEngine:
                speed: float, ts: int, minute: int, out: list[WarningRecord]) -> None:
         limit, zone = cr.limit_kmh, None
         for a, z_limit in cr.speed_zones:
-            if a.near(lat, lon) and a.signed_m(lat, lon) > 0:
+            if (a.south <= lat <= a.north and a.west <= lon <= a.east
+                    and a.signed_m(lat, lon) > 0):
                 limit, zone = z_limit, a.zone.name
         night = self.night[minute]
         if night:
             limit *= self.rules.speed.night_factor
-        want = None
-        if speed > limit:
-            over = (speed - limit) * 100 / limit
-            for band in self.rules.speed.bands:
-                if over >= band.over_pct:
-                    want = band.level
-        elif not st.speed.active and st.speed.pending_since is None:
+        ep = st.speed
+        if speed <= limit and not ep.active and ep.pending_since is None:
             return  # under the limit and nothing to clear: most positions
+        sp = self.rules.speed
+        want = speed_level((speed - limit) * 100 / limit, sp.bands,
+                           ep.base_level if ep.active else None, sp.hysteresis_pct)
+        if ep.active and want is not None and want > ep.base_level:  # a lower level …
+            if st.lower_since is None:
+                st.lower_since = ts
+            if ts - st.lower_since < sp.downgrade_delay_s * 1000:
+                want = ep.base_level  # … is taken only once it has held for the delay
+        else:
+            st.lower_since = None
         st.speed_kmh, st.limit_kmh = speed, limit  # for the texts, also of timer transitions
         st.limit_where = (zone or "普通道路") + ("夜间" if night else "")
         self._episode(st.speed, self.speed_policy, want, ts,
@@ -168,14 +180,10 @@ class VehicleEngine:
 
     # -- driving time -----------------------------------------------------------------------
 
-    def _drove(self, st: VehicleState, cr: ClassRules, prev: int, dt: int) -> None:
+    def _add_driving(self, st: VehicleState, cr: ClassRules, prev: int, dt: int) -> None:
         """The vehicle drove from its previous fix at `prev` for dt ms."""
-        if st.stop_since is not None:
-            if prev - st.stop_since >= self.rest_ms:
-                st.cont_ms = 0
-            st.stop_since = None
-        limit = (self._cont_limit_ms(cr, self.clock.minute_of_day(prev)) if cr.night_driving
-                 else self.cont_day_ms)
+        limit = (self.cont_night_ms if cr.night_driving
+                 and self.night[self.clock.minute_of_day(prev)] else self.cont_day_ms)
         cont = st.cont_ms + dt
         if cont > limit:
             st.day.fatigue_ms += cont - max(limit, st.cont_ms)
@@ -194,15 +202,22 @@ class VehicleEngine:
         while st.buckets and (b := next(iter(st.buckets))) < cutoff:
             st.window_ms -= st.buckets.pop(b)
 
-    def _cont_limit_ms(self, cr: ClassRules, minute: int) -> int:
-        return self.cont_night_ms if cr.night_driving and self.night[minute] else self.cont_day_ms
-
     def _driving_rules(self, st: VehicleState, v: Vehicle, cr: ClassRules, now: int, minute: int,
                        moving: bool, out: list[WarningRecord]) -> None:
-        dr = self.rules.driving
         if st.stop_since is not None and now - st.stop_since >= self.rest_ms:
             st.cont_ms = 0
-        limit = self._cont_limit_ms(cr, minute)
+        limit = self.cont_night_ms if cr.night_driving and self.night[minute] else self.cont_day_ms
+        if st.cont_ms > limit - self.pre_ms or st.cont.active:
+            self._continuous(st, v, limit, now, out)
+        if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:  # (a prune only lowers)
+            self._daily(st, v, now, out)
+        banned = bool(moving and cr.night_ban and self.ban[minute])
+        if banned or st.night_ban.active or st.night_ban.pending_since is not None:
+            self._night_ban(st, v, banned, now, out)
+
+    def _continuous(self, st: VehicleState, v: Vehicle, limit: int, now: int,
+                    out: list[WarningRecord]) -> None:
+        dr = self.rules.driving
         want = (dr.over_level if st.cont_ms > limit
                 else dr.prewarn_level if st.cont_ms > limit - self.pre_ms else None)
         if want is not None or st.cont.active:
@@ -213,16 +228,15 @@ class VehicleEngine:
                 + (f"{'超过' if want == dr.over_level else '接近'}{night}连续驾驶限值 "
                    f"{duration(limit)}" if want is not None else "已休息满20分钟"),
                 st.drill, out, st.cont_ms / 3_600_000, limit / 3_600_000, "h"))
-        if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:  # (a prune only lowers)
-            self._daily(st, v, now, out)
-        nb = dr.night_ban
-        banned = moving and cr.night_ban and self.ban[minute]
-        if banned or st.night_ban.active or st.night_ban.pending_since is not None:
-            self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
-                          lambda c, t: self._warn(
-                              c, t, "vehicle.night_ban", "driving", v,
-                              f"{self._who(v)} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
-                              f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
+
+    def _night_ban(self, st: VehicleState, v: Vehicle, banned: bool, now: int,
+                   out: list[WarningRecord]) -> None:
+        nb = self.rules.driving.night_ban
+        self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
+                      lambda c, t: self._warn(
+                          c, t, "vehicle.night_ban", "driving", v,
+                          f"{self._who(v)} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
+                          f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
 
     def _daily(self, st: VehicleState, v: Vehicle, now: int, out: list[WarningRecord]) -> None:
         dr = self.rules.driving
@@ -384,14 +398,17 @@ class VehicleEngine:
         """Fire every timer of a vehicle due at or before `now`."""
         v = self.catalog.vehicles[vehicle_id]
         if st.idle and now < st.day_ends_at and (
-                st.offline.active or not st.last_ts or self._offline_due(st, v) >= now):
-            return []  # nothing can be due: most vehicles on most ticks
+                st.offline.active or not st.last_ts or (
+                    st.status_offline_at is None
+                    and now <= st.last_ts + v.offline_timeout_s * 1000)):
+            return []  # nothing can be due (see _offline_due): most vehicles on most ticks
         out: list[WarningRecord] = []
-        self._rollover(st, now)
+        if now >= st.day_ends_at:
+            self._rollover(st, now)
         off = self.rules.offline
         if st.last_ts and not st.offline.active:
             due = self._offline_due(st, v)
-            at = max(due, offline_not_before)
+            at = due if due >= offline_not_before else offline_not_before
             if due < now and at <= now:
                 level = off.hazmat_level if v.vehicle_class == "hazmat" else off.level
                 change = step(self.instant, st.offline, level, at)
@@ -409,10 +426,9 @@ class VehicleEngine:
             z = self.zone_by_id.get(key)
             if z is not None and zs.inside:
                 self._zone_step(st, v, z, zs, now, out)
-        if st.speed.active or st.speed.pending_since is not None:
+        if st.speed.active:  # the clear delay; a raise needs a fix that confirms it
             self._timers(st.speed, self.speed_policy, now,
-                         lambda c, t: self._speed_warn(st, v, c, t, out),
-                         keep=st.speed.pending_level)
+                         lambda c, t: self._speed_warn(st, v, c, t, out))
         for key in list(st.video):
             self._video_timer(st, v, key, now, out)
         if st.moved.active:
@@ -440,12 +456,10 @@ class VehicleEngine:
         if not vs.ep.active and not vs.recent:
             del st.video[key]
 
-    def _timers(self, ep: Episode, policy: Policy, now: int, emit: Emit,
-                keep: int | None = None) -> None:
+    def _timers(self, ep: Episode, policy: Policy, now: int, emit: Emit) -> None:
         due = next_due(policy, ep)
         if due is not None and due <= now:
-            want = keep if ep.pending_since is not None else None
-            change = tick(policy, ep, want, due)
+            change = tick(policy, ep, None, due)
             if change:
                 emit(change, due)
 
@@ -497,7 +511,7 @@ class VehicleEngine:
 
 def _idle(st: VehicleState) -> bool:
     """Whether only the offline timer and the day's end can be due (on_tick's short cut)."""
-    return not (st.zones or st.video or st.moved.active or st.speed.active
-                or st.speed.pending_since is not None or (st.stop_since is not None and st.cont_ms)
-                or st.cont.active or st.daily.active or st.night_ban.active
-                or st.night_ban.pending_since is not None)
+    return not (st.cont.active or st.speed.active or st.zones or st.video
+                or (st.stop_since is not None and st.cont_ms) or st.daily.active
+                or st.night_ban.active or st.night_ban.pending_since is not None
+                or st.moved.active)

@@ -11,6 +11,7 @@ import pytest
 from contracts.catalog import load_catalog
 from contracts.records import MediaRecord, PositionRecord, StatusRecord, VideoEventRecord
 from contracts.warnings import WarningRecord
+from streams.vehicles.bands import speed_level
 from streams.vehicles.config import load_vehicle_rules
 from streams.vehicles.engine import VehicleEngine
 from streams.vehicles.geo import distance_m, polygon_signed_m, polyline_distance_m
@@ -81,6 +82,52 @@ def test_overspeed_needs_persistence_and_a_short_spike_does_not_raise() -> None:
     for i, v in enumerate([55, 70, 55, 55, 70, 70, 70, 55]):
         t.pos(t0 + i * 5000, v)  # 70 held 5 s, then 10 s → raised at the third 70
     assert [(w.transition, (w.ts - t0) // 1000) for w in t.out] == [("raised", 30)]
+
+
+@pytest.mark.parametrize(("over", "held", "expect"), [
+    (0.0, None, None),  # at the limit
+    (5.0, None, 4), (10.0, None, 3), (19.9, None, 3), (20.0, None, 2), (50.0, None, 1),
+    (7.0, 3, 3),  # below the 10 % band, but not by 5 points: held
+    (4.9, 3, 4),  # 5.1 points below it: down one band
+    (25.0, 3, 2),  # a more severe band at once
+    (-4.0, 4, 4),  # under the limit by less than 5 %: still over
+    (-5.0, 4, None),  # 5 % under: cleared
+    (1.0, 1, 4),  # from ≥ 50 % to 1 %: the band that 6 % is in
+])
+def test_speed_level_holds_a_band_until_the_speed_is_5_points_below_it(
+        over: float, held: int | None, expect: int | None) -> None:
+    assert speed_level(over, RULES.speed.bands, held, 5.0) == expect
+
+
+def test_one_fast_fix_between_30_second_fixes_does_not_raise_two_do() -> None:
+    t = Trip(TRUCK)
+    t0 = at("10:00")
+    for i, v in enumerate([55, 70, 55, 55]):
+        t.pos(t0 + i * 30_000, v)
+    assert t.out == []  # sample and hold would call it 30 s over: one fix is not evidence
+    for i, v in enumerate([70, 70]):
+        t.pos(t0 + (4 + i) * 30_000, v)
+    assert [(w.transition, w.level, w.ts - t0, w.started_at - t0) for w in t.out] == [
+        ("raised", 3, 150_000, 120_000)]
+
+
+def test_speed_noise_at_a_band_edge_raises_once_and_clears_once() -> None:
+    t = Trip(TRUCK)
+    t0 = at("10:00")
+    for i, v in enumerate([65, 67, 64, 68, 63.5, 67, 64, 66, 63, 67]):  # around 66 = 10 % over
+        t.pos(t0 + i * 30_000, v)
+    for i in range(4):
+        t.pos(t0 + (10 + i) * 30_000, 55)  # 8 % under the limit
+    assert t.rules("vehicle.overspeed") == [("raised", 3), ("cleared", 3)]
+
+
+def test_a_lower_band_is_taken_only_after_it_held_60_seconds() -> None:
+    t = Trip(TRUCK)
+    t0 = at("10:00")
+    for i, v in enumerate([75, 75, 64, 75, 64, 64, 64, 64]):  # 25 % over, then 6.7 % over
+        t.pos(t0 + i * 30_000, v)
+    assert [(w.transition, w.level, (w.ts - t0) // 1000) for w in t.out] == [
+        ("raised", 2, 30), ("downgraded", 3, 180)]  # 64 from 120 s (75 at 90 s restarted it)
 
 
 def test_expressway_zone_raises_the_hazmat_limit_to_80_and_night_lowers_it() -> None:
