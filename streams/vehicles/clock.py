@@ -27,6 +27,11 @@ class LocalClock:
     def __init__(self, tz: str) -> None:
         self.tz = ZoneInfo(tz)
         self._offsets: dict[int, int] = {}
+        # one offset in every January and July 2000–2100: no daylight saving (Asia/Shanghai)
+        seen = {self._offset(int(datetime(y, m, 1, tzinfo=UTC).timestamp()) // 3600)
+                for y in range(2000, 2101) for m in (1, 7)}
+        self._offsets.clear()
+        self.fixed_offset_ms: int | None = seen.pop() if len(seen) == 1 else None
 
     def local_ms(self, ts: int) -> int:
         """Milliseconds since the epoch as if local time were UTC."""

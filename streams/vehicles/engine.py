@@ -7,6 +7,7 @@ dwell, clear delays) at `now`. Closed days' figures are left in `state.closed` f
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from contracts.catalog import Catalog
@@ -24,7 +25,9 @@ from streams.vehicles.messages import CLASS_ZH, FAMILY_ZH, duration
 from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState
 
 BUCKET_MS = 300_000  # driving time is kept in 5-minute buckets for the 24-hour window
-DAY_WINDOW_MS = 86_400_000
+DAY_WINDOW_MS = DAY_MS = 86_400_000
+_RAD = math.pi / 180
+_M_PER_DEG = geo.R_EARTH_M * _RAD
 Emit = Callable[[Change, int], None]
 
 
@@ -46,6 +49,9 @@ class VehicleEngine:
         self.rest_ms, self.pre_ms = int(dr.rest_min_s * 1000), int(dr.prewarn_s * 1000)
         self.gap_ms = int(dr.gap_s * 1000)
         self.moving_kmh, self.drift_kmh = rules.moving_kmh, rules.drift.max_kmh
+        self.night_factor = sp.night_factor
+        self.over_level, self.prewarn_level = dr.over_level, dr.prewarn_level
+        self.fixed_offset = self.clock.fixed_offset_ms is not None
         self.cont_day_ms, self.cont_night_ms = (int(dr.continuous_s * 1000),
                                                 int(dr.continuous_night_s * 1000))
         self.daily_ms = int(dr.daily_s * 1000)
@@ -72,11 +78,12 @@ class VehicleEngine:
                 st.status_offline_at = rec.ts
             else:
                 self._back(st, v, rec.ts, None, out)
-        st.idle = _idle(st)
         return out
 
     def _position(self, st: VehicleState, v: Vehicle, p: PositionRecord,
                   out: list[WarningRecord]) -> None:
+        """One fix. The common case (moving, under every limit) runs inline in this method;
+        every branch that can leave a timer pending clears st.idle (see on_tick)."""
         ts, last = p.ts, st.last_ts
         if ts <= last:
             return  # a late or repeated fix changes nothing (JT/T 808 0x0704 batches re-send)
@@ -95,10 +102,14 @@ class VehicleEngine:
             self._back(st, v, ts, p, out)
         lat, lon, speed = p.lat, p.lon, p.speed_kmh
         cr = self.classes[v.vehicle_class]
+        local = self.clock.local_ms(ts)
+        minute = local % DAY_MS // 60_000
+        # -- the interval since the last good fix: drift, driving time -----------------------
         if st.lat is not None and st.lon is not None:
             prev = st.fix_ts
             dt = ts - prev
-            kmh = geo.short_distance_m(st.lat, st.lon, lat, lon) * 3600 / dt
+            dy, dx = lat - st.lat, (lon - st.lon) * math.cos((lat + st.lat) * _RAD / 2)
+            kmh = math.sqrt(dx * dx + dy * dy) * _M_PER_DEG * 3600 / dt  # geo.short_distance_m
             if kmh > self.drift_kmh and st.drift_run < 2:
                 day.drift += 1  # an impossible jump: not used for speed, distance or zones
                 st.drift_run += 1
@@ -113,9 +124,23 @@ class VehicleEngine:
                     if prev - st.stop_since >= self.rest_ms:
                         st.cont_ms = 0
                     st.stop_since = None
-                self._add_driving(st, cr, prev, dt)
+                night_then = cr.night_driving and self.night[
+                    (local - dt) % DAY_MS // 60_000 if self.fixed_offset
+                    else self.clock.minute_of_day(prev)]
+                limit = self.cont_night_ms if night_then else self.cont_day_ms
+                cont = st.cont_ms + dt
+                if cont > limit:  # 疲劳驾驶时长: the time driven beyond the limit
+                    day.fatigue_ms += cont - (limit if limit > st.cont_ms else st.cont_ms)
+                st.cont_ms = cont
+                st.window_ms += dt
+                b, buckets = prev // BUCKET_MS, st.buckets
+                if b in buckets:
+                    buckets[b] += dt
+                else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
+                    buckets[b] = dt
+                    self._prune(st, ts)
             elif st.stop_since is None:
-                st.stop_since = prev
+                st.stop_since, st.idle = prev, False
         moving = speed >= self.moving_kmh
         if moving:
             if st.stop_since is not None:
@@ -123,10 +148,21 @@ class VehicleEngine:
                     st.cont_ms = 0  # an effective rest (≥ 20 min) resets continuous driving
                 st.stop_since = None
         elif st.stop_since is None:
-            st.stop_since = ts
-        minute = self.clock.minute_of_day(ts)
+            st.stop_since, st.idle = ts, False
         self._driving_rules(st, v, cr, ts, minute, moving, out)
-        self._speed(st, v, cr, lat, lon, speed, ts, minute, out)
+        # -- speed ---------------------------------------------------------------------------
+        limit_kmh, zone = cr.limit_kmh, None
+        for a, z_limit in cr.speed_zones:
+            if (a.south <= lat <= a.north and a.west <= lon <= a.east
+                    and a.signed_m(lat, lon) > 0):
+                limit_kmh, zone = z_limit, a.zone.name
+        night = self.night[minute]
+        if night:
+            limit_kmh *= self.night_factor
+        if speed > limit_kmh or st.speed.active or st.speed.pending_since is not None:
+            self._speed(st, v, speed, limit_kmh, (zone or "普通道路") + ("夜间" if night else ""),
+                        ts, out)
+        # -- places, terminal alarms ---------------------------------------------------------
         if cr.restricted:
             self._zones(st, v, cr, p, ts, out)
         routes = self.routes.get(v.id)
@@ -139,20 +175,10 @@ class VehicleEngine:
 
     # -- speed ------------------------------------------------------------------------------
 
-    def _speed(self, st: VehicleState, v: Vehicle, cr: ClassRules, lat: float, lon: float,
-               speed: float, ts: int, minute: int, out: list[WarningRecord]) -> None:
-        limit, zone = cr.limit_kmh, None
-        for a, z_limit in cr.speed_zones:
-            if (a.south <= lat <= a.north and a.west <= lon <= a.east
-                    and a.signed_m(lat, lon) > 0):
-                limit, zone = z_limit, a.zone.name
-        night = self.night[minute]
-        if night:
-            limit *= self.rules.speed.night_factor
-        ep = st.speed
-        if speed <= limit and not ep.active and ep.pending_since is None:
-            return  # under the limit and nothing to clear: most positions
-        sp = self.rules.speed
+    def _speed(self, st: VehicleState, v: Vehicle, speed: float, limit: float, where: str,
+               ts: int, out: list[WarningRecord]) -> None:
+        st.idle = False
+        ep, sp = st.speed, self.rules.speed
         want = speed_level((speed - limit) * 100 / limit, sp.bands,
                            ep.base_level if ep.active else None, sp.hysteresis_pct)
         if ep.active and want is not None and want > ep.base_level:  # a lower level …
@@ -162,8 +188,7 @@ class VehicleEngine:
                 want = ep.base_level  # … is taken only once it has held for the delay
         else:
             st.lower_since = None
-        st.speed_kmh, st.limit_kmh = speed, limit  # for the texts, also of timer transitions
-        st.limit_where = (zone or "普通道路") + ("夜间" if night else "")
+        st.speed_kmh, st.limit_kmh, st.limit_where = speed, limit, where  # for the texts
         self._episode(st.speed, self.speed_policy, want, ts,
                       lambda c, t: self._speed_warn(st, v, c, t, out))
 
@@ -180,22 +205,6 @@ class VehicleEngine:
 
     # -- driving time -----------------------------------------------------------------------
 
-    def _add_driving(self, st: VehicleState, cr: ClassRules, prev: int, dt: int) -> None:
-        """The vehicle drove from its previous fix at `prev` for dt ms."""
-        limit = (self.cont_night_ms if cr.night_driving
-                 and self.night[self.clock.minute_of_day(prev)] else self.cont_day_ms)
-        cont = st.cont_ms + dt
-        if cont > limit:
-            st.day.fatigue_ms += cont - max(limit, st.cont_ms)
-        st.cont_ms = cont
-        st.window_ms += dt
-        b, buckets = prev // BUCKET_MS, st.buckets
-        if b in buckets:
-            buckets[b] += dt
-        else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
-            buckets[b] = dt
-            self._prune(st, prev + dt)
-
     @staticmethod
     def _prune(st: VehicleState, now: int) -> None:
         cutoff = (now - DAY_WINDOW_MS) // BUCKET_MS
@@ -207,30 +216,32 @@ class VehicleEngine:
         if st.stop_since is not None and now - st.stop_since >= self.rest_ms:
             st.cont_ms = 0
         limit = self.cont_night_ms if cr.night_driving and self.night[minute] else self.cont_day_ms
-        if st.cont_ms > limit - self.pre_ms or st.cont.active:
-            self._continuous(st, v, limit, now, out)
+        cont, ep = st.cont_ms, st.cont
+        want = (self.over_level if cont > limit
+                else self.prewarn_level if cont > limit - self.pre_ms else None)
+        if (want is not None or ep.active) and (want != ep.base_level or not ep.active
+                                                or ep.normal_since is not None):
+            self._continuous(st, v, limit, want, now, out)  # (else step would change nothing)
         if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:  # (a prune only lowers)
             self._daily(st, v, now, out)
         banned = bool(moving and cr.night_ban and self.ban[minute])
         if banned or st.night_ban.active or st.night_ban.pending_since is not None:
             self._night_ban(st, v, banned, now, out)
 
-    def _continuous(self, st: VehicleState, v: Vehicle, limit: int, now: int,
+    def _continuous(self, st: VehicleState, v: Vehicle, limit: int, want: int | None, now: int,
                     out: list[WarningRecord]) -> None:
-        dr = self.rules.driving
-        want = (dr.over_level if st.cont_ms > limit
-                else dr.prewarn_level if st.cont_ms > limit - self.pre_ms else None)
-        if want is not None or st.cont.active:
-            night = "夜间" if limit < self.cont_day_ms else ""
-            self._episode(st.cont, self.instant, want, now, lambda c, t: self._warn(
-                c, t, "vehicle.driving.continuous", "driving", v,
-                f"{self._who(v)} 连续驾驶 {duration(st.cont_ms)}，"
-                + (f"{'超过' if want == dr.over_level else '接近'}{night}连续驾驶限值 "
-                   f"{duration(limit)}" if want is not None else "已休息满20分钟"),
-                st.drill, out, st.cont_ms / 3_600_000, limit / 3_600_000, "h"))
+        st.idle = False
+        night = "夜间" if limit < self.cont_day_ms else ""
+        self._episode(st.cont, self.instant, want, now, lambda c, t: self._warn(
+            c, t, "vehicle.driving.continuous", "driving", v,
+            f"{self._who(v)} 连续驾驶 {duration(st.cont_ms)}，"
+            + (f"{'超过' if want == self.over_level else '接近'}{night}连续驾驶限值 "
+               f"{duration(limit)}" if want is not None else "已休息满20分钟"),
+            st.drill, out, st.cont_ms / 3_600_000, limit / 3_600_000, "h"))
 
     def _night_ban(self, st: VehicleState, v: Vehicle, banned: bool, now: int,
                    out: list[WarningRecord]) -> None:
+        st.idle = False
         nb = self.rules.driving.night_ban
         self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
                       lambda c, t: self._warn(
@@ -239,6 +250,7 @@ class VehicleEngine:
                           f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
 
     def _daily(self, st: VehicleState, v: Vehicle, now: int, out: list[WarningRecord]) -> None:
+        st.idle = False
         dr = self.rules.driving
         self._prune(st, now)
         total = st.window_ms
@@ -262,6 +274,7 @@ class VehicleEngine:
                 continue
             zs = self._crossing(st, z.id, a.signed_m(p.lat, p.lon), ts)
             if zs is not None:
+                st.idle = False
                 self._zone_step(st, v, z, zs, ts, out)
                 self._forget_idle(st, z.id)
 
@@ -306,6 +319,7 @@ class VehicleEngine:
         zs = self._crossing(st, key, off_m, ts)  # 'inside' here: off the corridor
         if zs is None:
             return
+        st.idle = False
         self._episode(zs.ep, self.route_policies[r.id], r.level if zs.inside else None, ts,
                       lambda c, t: self._warn(
                           c, t, f"vehicle.route.{r.id}", "geofence", v,
@@ -348,6 +362,7 @@ class VehicleEngine:
         vs = st.video.get(key)
         if vs is None:
             vs = st.video[key] = VideoState()
+        st.idle = False
         st.drill = e.drill
         vs.recent = [x for x in vs.recent if e.ts - x <= vc.repeat_window_s * 1000] + [e.ts]
         level = t.level if t else vc.default_level
@@ -373,6 +388,7 @@ class VehicleEngine:
         st.status_offline_at = None
         if not st.offline.active:
             return
+        st.idle = False  # (an offline displacement is held for a while)
         off = self.rules.offline
         hazmat = v.vehicle_class == "hazmat"
         if p is not None and st.lat is not None and st.lon is not None and hazmat:
@@ -510,7 +526,10 @@ class VehicleEngine:
 
 
 def _idle(st: VehicleState) -> bool:
-    """Whether only the offline timer and the day's end can be due (on_tick's short cut)."""
+    """Whether only the offline timer and the day's end can be due (on_tick's short cut).
+
+    on_tick sets st.idle from this; on_record clears it in every branch that can leave a
+    timer pending, so st.idle implies _idle(st) (tests/unit/streams/test_vehicles.py)."""
     return not (st.cont.active or st.speed.active or st.zones or st.video
                 or (st.stop_since is not None and st.cont_ms) or st.daily.active
                 or st.night_ban.active or st.night_ban.pending_since is not None

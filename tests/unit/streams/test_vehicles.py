@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from contracts.records import MediaRecord, PositionRecord, StatusRecord, VideoEv
 from contracts.warnings import WarningRecord
 from streams.vehicles.bands import speed_level
 from streams.vehicles.config import load_vehicle_rules
-from streams.vehicles.engine import VehicleEngine
+from streams.vehicles.engine import VehicleEngine, _idle
 from streams.vehicles.geo import distance_m, polygon_signed_m, polyline_distance_m
 from streams.vehicles.state import VehicleState, dump_vehicle, load_vehicle
 
@@ -340,3 +341,32 @@ def test_geometry_helpers() -> None:
     assert polygon_signed_m(0.02, 0.005, square) == pytest.approx(-1112, rel=0.01)
     assert polyline_distance_m(0.001, 0.005, [(0.0, 0.0), (0.0, 0.01)]) == pytest.approx(
         111.2, rel=0.01)
+
+
+def test_idle_vehicles_skip_ticks_only_when_no_timer_can_be_due() -> None:
+    """st.idle (set by on_tick, cleared by on_record) must imply _idle(st) after every event,
+    and a vehicle that skips ticks must give the same warnings as one that never skips."""
+    def drive(skip: bool) -> list[tuple[str, str, int, int]]:
+        e, st = VehicleEngine(CAT, RULES), VehicleState()
+        rng, out, lat, lon = random.Random(5), [], 40.60, 111.77  # by the water source
+        ts, speed = at("21:30"), 50.0
+        for i in range(4000):  # 33 h of 30-s fixes with stops, fast runs, gaps, zone visits
+            last, ts = ts, ts + (30_000 if rng.random() > 0.003 else 1_200_000)
+            if i % 60 == 0:
+                speed = rng.choice([0.0, 40.0, 58.0, 63.0, 70.0, 80.0])
+            lon += (speed + rng.gauss(0, 3)) * 30 / 3600 / 84 * rng.choice([1, -1])
+            if not skip:
+                st.idle = False
+            for now in range(last + 5_000, ts, 5_000):
+                out += e.on_tick(st, TRUCK, now)
+                assert not st.idle or _idle(st)
+            out += e.on_record(st, PositionRecord(
+                vehicle_id=TRUCK, ts=ts, lat=lat + rng.gauss(0, 0.0002), lon=lon,
+                speed_kmh=max(0.0, speed + rng.gauss(0, 3)), heading=90, received_at=ts))
+            assert not st.idle or _idle(st)
+        return [(w.rule, w.transition, w.level, w.ts) for w in out]
+    skipping = drive(skip=True)
+    assert {r for r, *_ in skipping} >= {
+        "vehicle.overspeed", "vehicle.zone.dahei-river-water-source", "vehicle.offline",
+        "vehicle.driving.continuous"}
+    assert skipping == drive(skip=False)
