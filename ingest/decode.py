@@ -111,16 +111,14 @@ class MessageDecoder:
 
     def subject(self, topic: str) -> Subject:
         """The publisher of a topic, checked against the catalog (cached per topic)."""
-        return self._known(topic)[0]
+        return (self._subjects.get(topic) or self._learn(topic))[0]
 
-    def _known(self, topic: str) -> tuple[Subject, str, bytes]:
-        found = self._subjects.get(topic)
-        if found is None:
-            s = parse_topic(topic)
-            self._check_subject(s)
-            if len(self._subjects) >= 500_000:
-                self._subjects.clear()
-            found = self._subjects[topic] = (s, KAFKA_TOPIC_BY_KIND[s.kind].value, s.key.encode())
+    def _learn(self, topic: str) -> tuple[Subject, str, bytes]:
+        s = parse_topic(topic)
+        self._check_subject(s)
+        if len(self._subjects) >= 500_000:
+            self._subjects.clear()
+        found = self._subjects[topic] = (s, KAFKA_TOPIC_BY_KIND[s.kind].value, s.key.encode())
         return found
 
     def decode(self, topic: str, payload: bytes, received_at: int,
@@ -128,7 +126,7 @@ class MessageDecoder:
         """Decode one message received at `received_at` (epoch ms)."""
         subject: Subject | None = None
         try:
-            subject, kafka_topic, key = self._known(topic)
+            subject, kafka_topic, key = self._subjects.get(topic) or self._learn(topic)
             if len(payload) > self.limits.max_payload_bytes:
                 raise RejectedInput(Reason.PAYLOAD_TOO_LARGE,
                                     f"{len(payload)} bytes > {self.limits.max_payload_bytes}")
@@ -166,26 +164,27 @@ class MessageDecoder:
                                 f"({self.limits.max_age_ms / 86_400_000:.0f} days) - at `{path}`")
         return ts
 
-    def _payload(self, kind: Kind, payload: bytes) -> Any:
-        if kind is Kind.STATUS:
-            bare = payload.strip()
-            if bare in (b"online", b"offline"):
-                return StatusPayload(status=bare.decode())  # type: ignore[arg-type]
-            if bare in (b'"online"', b'"offline"'):
-                return StatusPayload(status=bare.strip(b'"').decode())  # type: ignore[arg-type]
-        try:
-            return _DECODERS[kind].decode(payload)
-        except msgspec.MsgspecError as exc:
-            raise classify_validation_error(exc, payload) from None
-        except UnicodeDecodeError as exc:  # msgspec raises it bare for bad bytes in a string
-            raise RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {exc}") from None
+    @staticmethod
+    def _status(payload: bytes) -> StatusPayload | None:
+        bare = payload.strip()
+        if bare in (b"online", b"offline"):
+            return StatusPayload(status=bare.decode())  # type: ignore[arg-type]
+        if bare in (b'"online"', b'"offline"'):
+            return StatusPayload(status=bare.strip(b'"').decode())  # type: ignore[arg-type]
+        return None
 
     def _record(self, s: Subject, payload: bytes, received_at: int,
                 retained: bool) -> InputRecord:
-        p = self._payload(s.kind, payload)
-        if s.kind is Kind.TELEMETRY:
-            return self._telemetry(s, p, received_at)
-        if s.kind is Kind.POSITION:
+        kind = s.kind
+        p: Any = self._status(payload) if kind is Kind.STATUS else None
+        if p is None:
+            try:
+                p = _DECODERS[kind].decode(payload)
+            except msgspec.MsgspecError as exc:
+                raise classify_validation_error(exc, payload) from None
+            except UnicodeDecodeError as exc:  # msgspec raises it bare for bad bytes in a str
+                raise RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {exc}") from None
+        if kind is Kind.POSITION:
             return PositionRecord(
                 vehicle_id=str(s.vehicle_id), ts=self._time(p.ts, received_at, "$.ts"),
                 lat=p.lat, lon=p.lon, speed_kmh=p.speed_kmh,  # finite: bounded by the schema
@@ -193,7 +192,9 @@ class MessageDecoder:
                 alarm_flags=p.alarm_flags, status_flags=p.status_flags, mileage_km=p.mileage_km,
                 seq=p.seq, drill=p.drill,
             )
-        if s.kind is Kind.VIDEO_EVENT:
+        if kind is Kind.TELEMETRY:
+            return self._telemetry(s, p, received_at)
+        if kind is Kind.VIDEO_EVENT:
             return self._video(s, p, received_at)
         ts = received_at if p.ts is None else self._time(p.ts, received_at, "$.ts")
         return StatusRecord(status=p.status, ts=ts, received_at=received_at, retained=retained,

@@ -100,7 +100,12 @@ class Replayer:
                 self._reject(n, result.reason.value, result.detail)
                 continue
             summary.accepted += 1
-            out = self._record(result.record)
+            rec = result.record
+            if self.clock is None or rec.ts > self.clock:
+                self.clock = rec.ts
+            if self.last_tick is None or self.clock - self.last_tick >= TICK_MS:
+                yield from self._ticks(self.clock)
+            out = self._record(rec)
             if out:
                 yield from out
         end = until if until is not None else self.clock
@@ -112,12 +117,7 @@ class Replayer:
         self.summary.errors.append(f"line {n}: {reason}: {detail}")
 
     def _record(self, rec: InputRecord) -> list[WarningRecord]:
-        """The warnings of one record, after the timers its event time makes due."""
-        ts = rec.ts
-        if self.clock is None or ts > self.clock:
-            self.clock = ts
-        out = (self._ticks(self.clock) if self.last_tick is None
-               or self.clock - self.last_tick >= TICK_MS else [])
+        """The warnings of one record (its timers are due first: see run)."""
         vehicle_id = getattr(rec, "vehicle_id", None)
         if vehicle_id is not None and self.vehicle_engine is not None:
             vst = self.vehicles.get(vehicle_id)
@@ -125,19 +125,18 @@ class Replayer:
                 vst = self.vehicles[vehicle_id] = VehicleState()
                 self._vehicle_order = None
             self.summary.readings += 1
-            found = self.vehicle_engine.on_record(vst, rec)
+            out = self.vehicle_engine.on_record(vst, rec)
         elif (site_id := getattr(rec, "site_id", None)) is not None:
             st = self.sites.get(site_id)
             if st is None:
                 st = self.sites[site_id] = SiteState()
             if isinstance(rec, TelemetryRecord):
                 self.summary.readings += len(rec.points)
-            found = self.engine.on_record(st, rec)
+            out = self.engine.on_record(st, rec)
         else:
-            return out
-        if found:
-            self._count(found)
-            out += found
+            return []
+        if out:
+            self._count(out)
         return out
 
     def _ticks(self, now: int) -> list[WarningRecord]:

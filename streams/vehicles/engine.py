@@ -432,21 +432,23 @@ class VehicleEngine:
                     self._warn(change, at, "vehicle.offline", "offline", v,
                                f"{self._who(v)} 离线（{duration(at - st.last_ts)}无定位数据）",
                                st.drill, out)
-        if st.last_ts and ((st.stop_since is not None and st.cont_ms) or st.cont.active
-                           or st.daily.active or st.night_ban.active
-                           or st.night_ban.pending_since is not None):
+        if st.last_ts and ((st.stop_since is not None and st.cont_ms) or st.daily.active
+                           or st.night_ban.active or st.night_ban.pending_since is not None):
+            # (while it moves, continuous driving changes with its fixes: no timer)
             self._driving_rules(st, v, self.classes[v.vehicle_class], now,
                                 self.clock.minute_of_day(now),
                                 st.stop_since is None and not st.offline.active, out)
-        for key, zs in list(st.zones.items()):
-            z = self.zone_by_id.get(key)
-            if z is not None and zs.inside:
-                self._zone_step(st, v, z, zs, now, out)
+        if st.zones:
+            for key, zs in list(st.zones.items()):
+                z = self.zone_by_id.get(key)
+                if z is not None and zs.inside:
+                    self._zone_step(st, v, z, zs, now, out)
         if st.speed.active:  # the clear delay; a raise needs a fix that confirms it
             self._timers(st.speed, self.speed_policy, now,
                          lambda c, t: self._speed_warn(st, v, c, t, out))
-        for key in list(st.video):
-            self._video_timer(st, v, key, now, out)
+        if st.video:
+            for key in list(st.video):
+                self._video_timer(st, v, key, now, out)
         if st.moved.active:
             self._timers(st.moved, self.moment, now, lambda c, t: self._warn(
                 c, t, "vehicle.offline_displacement", "offline", v,
@@ -530,7 +532,7 @@ def _idle(st: VehicleState) -> bool:
 
     on_tick sets st.idle from this; on_record clears it in every branch that can leave a
     timer pending, so st.idle implies _idle(st) (tests/unit/streams/test_vehicles.py)."""
-    return not (st.cont.active or st.speed.active or st.zones or st.video
+    return not (st.speed.active or st.zones or st.video
                 or (st.stop_since is not None and st.cont_ms) or st.daily.active
                 or st.night_ban.active or st.night_ban.pending_since is not None
                 or st.moved.active)
