@@ -34,7 +34,7 @@ class TelemetryPayload(msgspec.Struct, frozen=True):
     drill: bool = False
 
 
-class PositionPayload(msgspec.Struct, frozen=True):
+class PositionPayload(msgspec.Struct, frozen=True, gc=False):
     """A GNSS position report with JT/T 808 0x0200 alarm and status bits."""
 
     ts: Timestamp

@@ -31,8 +31,10 @@ class TelemetryRecord(msgspec.Struct, frozen=True, tag="telemetry", tag_field="k
     v: int = SCHEMA_VERSION
 
 
-class PositionRecord(msgspec.Struct, frozen=True, tag="position", tag_field="kind"):
+class PositionRecord(msgspec.Struct, frozen=True, gc=False, tag="position", tag_field="kind"):
     """One GNSS position of one vehicle (key: vehicle_id)."""
+
+    # gc=False: only scalars, so never part of a cycle; the cyclic GC need not track millions
 
     vehicle_id: str
     ts: int

@@ -51,7 +51,7 @@ class Limits:
     max_age_ms: int = 30 * 24 * 3600 * 1000
 
 
-class Accepted(msgspec.Struct, frozen=True):
+class Accepted(msgspec.Struct, frozen=True, gc=False):
     """A valid message: the normalised record, its Kafka topic and key."""
 
     topic: str

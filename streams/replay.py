@@ -33,7 +33,7 @@ class ReplaySummary:
     errors: list[str] = field(default_factory=list)  # "line N: reason: detail"
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, gc=False):
     topic: str
     payload: msgspec.Raw
     received_at: int | None = None

@@ -7,7 +7,6 @@ dwell, clear delays) at `now`. Closed days' figures are left in `state.closed` f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from contracts.catalog import Catalog
@@ -26,8 +25,6 @@ from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneSta
 
 BUCKET_MS = 300_000  # driving time is kept in 5-minute buckets for the 24-hour window
 DAY_WINDOW_MS = DAY_MS = 86_400_000
-_RAD = math.pi / 180
-_M_PER_DEG = geo.R_EARTH_M * _RAD
 Emit = Callable[[Change, int], None]
 
 
@@ -51,7 +48,7 @@ class VehicleEngine:
         self.moving_kmh, self.drift_kmh = rules.moving_kmh, rules.drift.max_kmh
         self.night_factor = sp.night_factor
         self.over_level, self.prewarn_level = dr.over_level, dr.prewarn_level
-        self.fixed_offset = self.clock.fixed_offset_ms is not None
+        self.fixed_offset = self.clock.fixed_offset_ms  # no daylight saving: local = ts + this
         self.cont_day_ms, self.cont_night_ms = (int(dr.continuous_s * 1000),
                                                 int(dr.continuous_night_s * 1000))
         self.daily_ms = int(dr.daily_s * 1000)
@@ -102,14 +99,13 @@ class VehicleEngine:
             self._back(st, v, ts, p, out)
         lat, lon, speed = p.lat, p.lon, p.speed_kmh
         cr = self.classes[v.vehicle_class]
-        local = self.clock.local_ms(ts)
+        local = ts + self.fixed_offset if self.fixed_offset is not None else self.clock.local_ms(ts)
         minute = local % DAY_MS // 60_000
         # -- the interval since the last good fix: drift, driving time -----------------------
         if st.lat is not None and st.lon is not None:
             prev = st.fix_ts
             dt = ts - prev
-            dy, dx = lat - st.lat, (lon - st.lon) * math.cos((lat + st.lat) * _RAD / 2)
-            kmh = math.sqrt(dx * dx + dy * dy) * _M_PER_DEG * 3600 / dt  # geo.short_distance_m
+            kmh = geo.short_distance_m(st.lat, st.lon, lat, lon) * 3600 / dt
             if kmh > self.drift_kmh and st.drift_run < 2:
                 day.drift += 1  # an impossible jump: not used for speed, distance or zones
                 st.drift_run += 1
@@ -125,7 +121,7 @@ class VehicleEngine:
                         st.cont_ms = 0
                     st.stop_since = None
                 night_then = cr.night_driving and self.night[
-                    (local - dt) % DAY_MS // 60_000 if self.fixed_offset
+                    (local - dt) % DAY_MS // 60_000 if self.fixed_offset is not None
                     else self.clock.minute_of_day(prev)]
                 limit = self.cont_night_ms if night_then else self.cont_day_ms
                 cont = st.cont_ms + dt

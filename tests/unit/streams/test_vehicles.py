@@ -13,9 +13,15 @@ from contracts.catalog import load_catalog
 from contracts.records import MediaRecord, PositionRecord, StatusRecord, VideoEventRecord
 from contracts.warnings import WarningRecord
 from streams.vehicles.bands import speed_level
+from streams.vehicles.clock import LocalClock
 from streams.vehicles.config import load_vehicle_rules
 from streams.vehicles.engine import VehicleEngine, _idle
-from streams.vehicles.geo import distance_m, polygon_signed_m, polyline_distance_m
+from streams.vehicles.geo import (
+    distance_m,
+    polygon_signed_m,
+    polyline_distance_m,
+    short_distance_m,
+)
 from streams.vehicles.state import VehicleState, dump_vehicle, load_vehicle
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
@@ -341,6 +347,20 @@ def test_geometry_helpers() -> None:
     assert polygon_signed_m(0.02, 0.005, square) == pytest.approx(-1112, rel=0.01)
     assert polyline_distance_m(0.001, 0.005, [(0.0, 0.0), (0.0, 0.01)]) == pytest.approx(
         111.2, rel=0.01)
+    rng = random.Random(3)
+    for _ in range(2000):  # the plane distance between fixes, all over China, up to ~100 km
+        lat, lon = rng.uniform(18, 54), rng.uniform(73, 135)
+        lat2, lon2 = lat + rng.uniform(-0.6, 0.6), lon + rng.uniform(-0.6, 0.6)
+        assert short_distance_m(lat, lon, lat2, lon2) == pytest.approx(
+            distance_m(lat, lon, lat2, lon2), rel=1e-3, abs=0.01)
+
+
+def test_local_clock_uses_a_fixed_offset_only_without_daylight_saving() -> None:
+    assert LocalClock("Asia/Shanghai").fixed_offset_ms == 8 * 3_600_000
+    berlin = LocalClock("Europe/Berlin")
+    assert berlin.fixed_offset_ms is None
+    summer, winter = at("12:00", 1) + 180 * 86_400_000, at("12:00", 1)
+    assert berlin.minute_of_day(summer) - berlin.minute_of_day(winter) == 60  # CEST vs CET
 
 
 def test_idle_vehicles_skip_ticks_only_when_no_timer_can_be_due() -> None:
