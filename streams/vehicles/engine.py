@@ -18,13 +18,13 @@ from streams.rules.messages import transition_suffix
 from streams.vehicles import geo
 from streams.vehicles.bands import speed_level
 from streams.vehicles.classes import ClassRules, class_rules, minute_table
-from streams.vehicles.clock import LocalClock
+from streams.vehicles.clock import DAY_MS, LocalClock
 from streams.vehicles.config import Route, VehicleRules, Zone
 from streams.vehicles.messages import CLASS_ZH, FAMILY_ZH, duration
 from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState
 
 BUCKET_MS = 300_000  # driving time is kept in 5-minute buckets for the 24-hour window
-DAY_WINDOW_MS = DAY_MS = 86_400_000
+DAY_WINDOW_MS = DAY_MS  # the driving-time window: 24 h
 Emit = Callable[[Change, int], None]
 
 
@@ -48,7 +48,7 @@ class VehicleEngine:
         self.moving_kmh, self.drift_kmh = rules.moving_kmh, rules.drift.max_kmh
         self.night_factor = sp.night_factor
         self.over_level, self.prewarn_level = dr.over_level, dr.prewarn_level
-        self.fixed_offset = self.clock.fixed_offset_ms  # no daylight saving: local = ts + this
+        self.fixed_offset_ms = self.clock.fixed_offset_ms  # no daylight saving: local = ts + this
         self.cont_day_ms, self.cont_night_ms = (int(dr.continuous_s * 1000),
                                                 int(dr.continuous_night_s * 1000))
         self.daily_ms = int(dr.daily_s * 1000)
@@ -67,9 +67,9 @@ class VehicleEngine:
         if isinstance(rec, PositionRecord):
             self._position(st, self.vehicles[rec.vehicle_id], rec, out)
         elif isinstance(rec, VideoEventRecord) and rec.vehicle_id is not None:
-            self._video(st, self.catalog.vehicles[rec.vehicle_id], rec, out)
+            self._video(st, self.vehicles[rec.vehicle_id], rec, out)
         elif isinstance(rec, StatusRecord) and rec.vehicle_id is not None:
-            v = self.catalog.vehicles[rec.vehicle_id]
+            v = self.vehicles[rec.vehicle_id]
             st.drill = rec.drill
             if rec.status == "offline":
                 st.status_offline_at = rec.ts
@@ -99,7 +99,8 @@ class VehicleEngine:
             self._back(st, v, ts, p, out)
         lat, lon, speed = p.lat, p.lon, p.speed_kmh
         cr = self.classes[v.vehicle_class]
-        local = ts + self.fixed_offset if self.fixed_offset is not None else self.clock.local_ms(ts)
+        off = self.fixed_offset_ms
+        local = ts + off if off is not None else self.clock.local_ms(ts)
         minute = local % DAY_MS // 60_000
         # -- the interval since the last good fix: drift, driving time -----------------------
         if st.lat is not None and st.lon is not None:
@@ -121,7 +122,7 @@ class VehicleEngine:
                         st.cont_ms = 0
                     st.stop_since = None
                 night_then = cr.night_driving and self.night[
-                    (local - dt) % DAY_MS // 60_000 if self.fixed_offset is not None
+                    (local - dt) % DAY_MS // 60_000 if off is not None
                     else self.clock.minute_of_day(prev)]
                 limit = self.cont_night_ms if night_then else self.cont_day_ms
                 cont = st.cont_ms + dt
@@ -408,7 +409,7 @@ class VehicleEngine:
     def on_tick(self, st: VehicleState, vehicle_id: str, now: int,
                 offline_not_before: int = 0) -> list[WarningRecord]:
         """Fire every timer of a vehicle due at or before `now`."""
-        v = self.catalog.vehicles[vehicle_id]
+        v = self.vehicles[vehicle_id]
         if st.idle and now < st.day_ends_at and (
                 st.offline.active or not st.last_ts or (
                     st.status_offline_at is None
