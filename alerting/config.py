@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
-import yaml
+
+from contracts.yamlfile import load_yaml
 
 DEFAULT_ALERTING = Path(__file__).resolve().parents[1] / "deploy" / "alerting" / "alerting.yaml"
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -118,10 +119,7 @@ class AlertingConfig(_C, frozen=True):
 def load_alerting(path: str | Path = DEFAULT_ALERTING) -> AlertingConfig:
     """Load and validate; raise ValueError naming every problem (unknown receivers first)."""
     p = Path(path)
-    try:
-        cfg = msgspec.convert(yaml.safe_load(p.read_text(encoding="utf-8")), AlertingConfig)
-    except (msgspec.ValidationError, yaml.YAMLError, OSError) as exc:
-        raise ValueError(f"{p}: {exc}") from None
+    cfg = load_yaml(p, AlertingConfig)
     people = {x.id for x in cfg.people}
     receivers = {r.id: r for r in cfg.receivers}
     problems = [f"receiver {r.id}: unknown person {x!r}" for r in cfg.receivers

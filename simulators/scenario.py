@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
-import yaml
 
 from contracts.catalog import Catalog
+from contracts.yamlfile import load_yaml
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "deploy" / "scenarios"
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -93,10 +93,7 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
     p = Path(path)
     if not p.exists() and (SCENARIOS / f"{path}.yaml").exists():
         p = SCENARIOS / f"{path}.yaml"
-    try:
-        sc = msgspec.convert(yaml.safe_load(p.read_text(encoding="utf-8")), Scenario)
-    except (msgspec.ValidationError, yaml.YAMLError, OSError) as exc:
-        raise ValueError(f"{p}: {exc}") from None
+    sc = load_yaml(p, Scenario)
     problems = [f"{p}: incident {i.id}: {msg}" for i in sc.incidents for msg in _check(i, catalog)]
     problems += [f"{p}: incident {i.id}: starts after the drill ends ({sc.duration_min} min)"
                  for i in sc.incidents if i.at_min >= sc.duration_min]

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Literal
 
 import msgspec
-import yaml
 
+from contracts.yamlfile import load_yaml
 from streams.rules.episode import Policy
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "deploy" / "rules" / "default.yaml"
@@ -140,10 +140,7 @@ REQUIRED_POLICIES = ("threshold", "coal_ch4", "rate", "fault", "offline", "combi
 def load_rules(path: str | Path = DEFAULT_RULES) -> RulesConfig:
     """Load and validate; raise ValueError naming the file and the problem."""
     path = Path(path)
-    try:
-        cfg = msgspec.convert(yaml.safe_load(path.read_text(encoding="utf-8")), RulesConfig)
-    except (msgspec.ValidationError, yaml.YAMLError, OSError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    cfg = load_yaml(path, RulesConfig)
     problems = [f"policies: missing {k!r}" for k in REQUIRED_POLICIES if k not in cfg.policies]
     levels = [*(getattr(cfg.grading, f) for f in ("h", "hh", "l", "ll", "alarm", "cut", "blue",
                                                    "yellow", "orange", "red")),

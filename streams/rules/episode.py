@@ -52,11 +52,21 @@ class Change:
     escalated: bool = False
 
 
+def settled(ep: Episode, want: int | None) -> bool:
+    """Whether `step` with this wanted level would change nothing: no condition and nothing
+    pending, or an open episode asked for its own level again (most calls; callers may skip)."""
+    if not ep.active:
+        return want is None and ep.pending_since is None
+    return want == ep.base_level and ep.normal_since is None
+
+
 def step(policy: Policy, ep: Episode, want: int | None, now: int) -> Change | None:
     """Advance ep to `now` given the level the condition wants (None: condition absent).
 
     Mutates ep (state in, state out) and returns the transition, if any. Times are epoch ms.
     """
+    if settled(ep, want):
+        return None
     if not ep.active:
         if want is None:
             ep.pending_since = None
@@ -67,8 +77,6 @@ def step(policy: Policy, ep: Episode, want: int | None, now: int) -> Change | No
         if now - ep.pending_since < policy.persist_s * 1000:
             return None
         return _raise(policy, ep, want, now)
-    if want == ep.base_level and ep.normal_since is None:
-        return None  # the same condition again: nothing changes (the common case)
     if want is None:
         if ep.normal_since is None:
             ep.normal_since = now

@@ -28,9 +28,8 @@ class LocalClock:
         self.tz = ZoneInfo(tz)
         self._offsets: dict[int, int] = {}
         # one offset in every January and July 2000–2100: no daylight saving (Asia/Shanghai)
-        seen = {self._offset(int(datetime(y, m, 1, tzinfo=UTC).timestamp()) // 3600)
+        seen = {self._utc_offset_ms(datetime(y, m, 1, tzinfo=UTC).timestamp())
                 for y in range(2000, 2101) for m in (1, 7)}
-        self._offsets.clear()
         self.fixed_offset_ms: int | None = seen.pop() if len(seen) == 1 else None
 
     def local_ms(self, ts: int) -> int:
@@ -40,13 +39,15 @@ class LocalClock:
 
     def minute_of_day(self, ts: int) -> int:
         """Local minute of the day, 0..1439."""
-        off = self._offsets.get(ts // HOUR_MS)
-        return (ts + (self._offset(ts // HOUR_MS) if off is None else off)) % DAY_MS // 60_000
+        return self.local_ms(ts) % DAY_MS // 60_000
 
     def _offset(self, hour: int) -> int:
-        delta = datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
-        off = self._offsets[hour] = int(delta.total_seconds() * 1000) if delta else 0
+        off = self._offsets[hour] = self._utc_offset_ms(hour * 3600)
         return off
+
+    def _utc_offset_ms(self, seconds: float) -> int:
+        delta = datetime.fromtimestamp(seconds, self.tz).utcoffset()
+        return int(delta.total_seconds() * 1000) if delta else 0
 
     def day(self, ts: int) -> int:
         """Local day number (days since 1970-01-01 in local time)."""

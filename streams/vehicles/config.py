@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
-import yaml
+
+from contracts.yamlfile import load_yaml
 
 DEFAULT_VEHICLE_RULES = (Path(__file__).resolve().parents[2] / "deploy" / "rules"
                          / "vehicles.yaml")
@@ -162,11 +163,7 @@ class VehicleRules(_C, frozen=True):
 def load_vehicle_rules(path: str | Path = DEFAULT_VEHICLE_RULES) -> VehicleRules:
     """Load and validate; raise ValueError naming the file and the problem."""
     path = Path(path)
-    try:
-        cfg = msgspec.convert(yaml.safe_load(path.read_text(encoding="utf-8")), VehicleRules,
-                              strict=False)
-    except (msgspec.ValidationError, yaml.YAMLError, OSError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    cfg = load_yaml(path, VehicleRules, strict=False)
     problems = []
     for z in cfg.zones:
         if (z.polygon is None) == (z.circle is None):

@@ -13,7 +13,7 @@ from contracts.catalog import Catalog
 from contracts.catalog.model import Vehicle
 from contracts.records import InputRecord, PositionRecord, StatusRecord, VideoEventRecord
 from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, subject_key, warning_id
-from streams.rules.episode import Change, Episode, Policy, next_due, step, tick
+from streams.rules.episode import Change, Episode, Policy, next_due, settled, step, tick
 from streams.rules.messages import transition_suffix
 from streams.vehicles import geo
 from streams.vehicles.bands import speed_level
@@ -216,9 +216,8 @@ class VehicleEngine:
         cont, ep = st.cont_ms, st.cont
         want = (self.over_level if cont > limit
                 else self.prewarn_level if cont > limit - self.pre_ms else None)
-        if (want is not None or ep.active) and (want != ep.base_level or not ep.active
-                                                or ep.normal_since is not None):
-            self._continuous(st, v, limit, want, now, out)  # (else step would change nothing)
+        if not settled(ep, want):
+            self._continuous(st, v, limit, want, now, out)
         if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:  # (a prune only lowers)
             self._daily(st, v, now, out)
         banned = bool(moving and cr.night_ban and self.ban[minute])
@@ -492,7 +491,7 @@ class VehicleEngine:
 
     @staticmethod
     def _episode(ep: Episode, policy: Policy, want: int | None, now: int, emit: Emit) -> None:
-        if want is None and not ep.active and ep.pending_since is None:
+        if settled(ep, want):
             return
         change = step(policy, ep, want, now)
         if change:
