@@ -178,13 +178,21 @@ class VehicleEngine:
         ep, sp = st.speed, self.rules.speed
         want = speed_level((speed - limit) * 100 / limit, sp.bands,
                            ep.base_level if ep.active else None, sp.hysteresis_pct)
-        if ep.active and want is not None and want > ep.base_level:  # a lower level …
-            if st.lower_since is None:
-                st.lower_since = ts
-            if ts - st.lower_since < sp.downgrade_delay_s * 1000:
-                want = ep.base_level  # … is taken only once it has held for the delay
+        if ep.active and want is not None and want != ep.base_level:  # another level …
+            if want < ep.base_level:  # more severe: it must hold like a raise (persist_s)
+                st.lower_since, since = None, st.higher_since
+                if since is None:
+                    since = st.higher_since = ts
+                hold_s = sp.persist_s
+            else:
+                st.higher_since, since = None, st.lower_since
+                if since is None:
+                    since = st.lower_since = ts
+                hold_s = sp.downgrade_delay_s
+            if ts - since < hold_s * 1000:
+                want = ep.base_level  # … is taken only once it has held, seen by a later fix
         else:
-            st.lower_since = None
+            st.lower_since = st.higher_since = None
         st.speed_kmh, st.limit_kmh, st.limit_where = speed, limit, where  # for the texts
         self._episode(st.speed, self.speed_policy, want, ts,
                       lambda c, t: self._speed_warn(st, v, c, t, out))

@@ -47,6 +47,7 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     limit_kmh: float = 0.0
     limit_where: str = ""
     lower_since: int | None = None  # an overspeed episode wants a lower level since
+    higher_since: int | None = None  # … or a more severe level since
     speed: Episode = msgspec.field(default_factory=Episode)
     cont_ms: int = 0  # continuous driving since the last effective rest
     stop_since: int | None = None  # stopped since (None: moving)

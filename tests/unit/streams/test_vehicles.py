@@ -137,6 +137,15 @@ def test_a_lower_band_is_taken_only_after_it_held_60_seconds() -> None:
         ("raised", 2, 30), ("downgraded", 3, 180)]  # 64 from 120 s (75 at 90 s restarted it)
 
 
+def test_a_more_severe_band_is_taken_only_when_a_later_fix_confirms_it() -> None:
+    t = Trip(TRUCK)
+    t0 = at("10:00")
+    for i, v in enumerate([64, 64, 73, 64, 73, 73, 73]):  # 6.7 % over, 21.7 % over
+        t.pos(t0 + i * 30_000, v)
+    assert [(w.transition, w.level, (w.ts - t0) // 1000) for w in t.out] == [
+        ("raised", 4, 30), ("upgraded", 2, 150)]  # one fast fix at 60 s is not evidence
+
+
 def test_expressway_zone_raises_the_hazmat_limit_to_80_and_night_lowers_it() -> None:
     day = Trip(TRUCK, lat=40.80, lon=111.60)  # inside the ring-expressway polygon
     day.run(at("10:00"), 2, 78, step_s=5)
