@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -72,7 +73,7 @@ class Subject:
 def _check_id(what: str, value: str) -> str:
     if not _ID.fullmatch(value):
         raise RejectedInput(Reason.BAD_TOPIC, f"{what} {value!r} does not match {ID_PATTERN}")
-    return value
+    return sys.intern(value)  # one object per id: lookups by it compare identity
 
 
 def parse_topic(topic: str) -> Subject:

@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from contracts.catalog import Catalog
-from contracts.catalog.model import Vehicle
 from contracts.records import InputRecord, PositionRecord, StatusRecord, VideoEventRecord
-from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, subject_key, warning_id
+from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, warning_id
 from streams.rules.episode import Change, Episode, Policy, next_due, settled, step, tick
 from streams.rules.messages import transition_suffix
 from streams.vehicles import geo
 from streams.vehicles.bands import speed_level
-from streams.vehicles.classes import ClassRules, class_rules, minute_table
+from streams.vehicles.classes import CompiledVehicle, compile_vehicles, minute_table
 from streams.vehicles.clock import DAY_MS, LocalClock
 from streams.vehicles.config import Route, VehicleRules, Zone
-from streams.vehicles.messages import CLASS_ZH, FAMILY_ZH, duration
+from streams.vehicles.messages import FAMILY_ZH, duration
 from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState
 
 BUCKET_MS = 300_000  # driving time is kept in 5-minute buckets for the 24-hour window
@@ -33,7 +32,6 @@ class VehicleEngine:
 
     def __init__(self, catalog: Catalog, rules: VehicleRules) -> None:
         self.catalog, self.rules = catalog, rules
-        self.vehicles = catalog.vehicles
         self.clock = LocalClock(rules.timezone)
         sp, dr = rules.speed, rules.driving
         self.speed_policy = Policy(sp.persist_s, sp.clear_delay_s, None)
@@ -41,7 +39,7 @@ class VehicleEngine:
         self.ban_policy = Policy(dr.night_ban.persist_s, 60, None)
         self.video_policy = Policy(0, rules.video.clear_delay_s, None)
         self.moment = Policy(0, 300, None)
-        self.classes: dict[str, ClassRules] = class_rules(rules)
+        self.compiled = compile_vehicles(catalog, rules)
         self.night, self.ban = minute_table(sp.night), minute_table(dr.night_ban.window)
         self.rest_ms, self.pre_ms = int(dr.rest_min_s * 1000), int(dr.prewarn_s * 1000)
         self.gap_ms = int(dr.gap_s * 1000)
@@ -53,10 +51,6 @@ class VehicleEngine:
                                                 int(dr.continuous_night_s * 1000))
         self.daily_ms = int(dr.daily_s * 1000)
         self.zone_by_id = {z.id: z for z in rules.zones}
-        self.routes: dict[str, list[Route]] = {}
-        for r in rules.routes:
-            for vid in r.vehicles:
-                self.routes.setdefault(vid, []).append(r)
         self.route_policies = {r.id: Policy(r.persist_s, 30, None) for r in rules.routes}
 
     # -- input ------------------------------------------------------------------------------
@@ -65,19 +59,19 @@ class VehicleEngine:
         """Evaluate one position, video-AI event or status of a vehicle at its event time."""
         out: list[WarningRecord] = []
         if isinstance(rec, PositionRecord):
-            self._position(st, self.vehicles[rec.vehicle_id], rec, out)
+            self._position(st, self.compiled[rec.vehicle_id], rec, out)
         elif isinstance(rec, VideoEventRecord) and rec.vehicle_id is not None:
-            self._video(st, self.vehicles[rec.vehicle_id], rec, out)
+            self._video(st, self.compiled[rec.vehicle_id], rec, out)
         elif isinstance(rec, StatusRecord) and rec.vehicle_id is not None:
-            v = self.vehicles[rec.vehicle_id]
+            c = self.compiled[rec.vehicle_id]
             st.drill = rec.drill
             if rec.status == "offline":
                 st.status_offline_at = rec.ts
             else:
-                self._back(st, v, rec.ts, None, out)
+                self._back(st, c, rec.ts, None, out)
         return out
 
-    def _position(self, st: VehicleState, v: Vehicle, p: PositionRecord,
+    def _position(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord,
                   out: list[WarningRecord]) -> None:
         """One fix. The common case (moving, under every limit) runs inline in this method;
         every branch that can leave a timer pending clears st.idle (see on_tick)."""
@@ -93,12 +87,12 @@ class VehicleEngine:
             gap = ts - last
             if gap > self.gap_ms:
                 day.gaps += 1
-            if gap <= v.offline_timeout_s * 1000:
+            if gap <= c.offline_ms:
                 day.online_ms += gap
         if st.offline.active or st.status_offline_at is not None:
-            self._back(st, v, ts, p, out)
+            self._back(st, c, ts, p, out)
         lat, lon, speed = p.lat, p.lon, p.speed_kmh
-        cr = self.classes[v.vehicle_class]
+        cr = c.rules
         off = self.fixed_offset_ms
         local = ts + off if off is not None else self.clock.local_ms(ts)
         minute = local % DAY_MS // 60_000
@@ -111,7 +105,7 @@ class VehicleEngine:
                 day.drift += 1  # an impossible jump: not used for speed, distance or zones
                 st.drift_run += 1
                 st.last_ts = ts
-                self._bits(st, v, p.alarm_flags, ts, out)
+                self._bits(st, c, p.alarm_flags, ts, out)
                 return
             st.drift_run = 0  # (after 3 jumps that agree, the old fix was the wrong one)
             # after a GNSS gap it drove only if it got somewhere; otherwise sample and hold:
@@ -130,11 +124,11 @@ class VehicleEngine:
                     day.fatigue_ms += cont - (limit if limit > st.cont_ms else st.cont_ms)
                 st.cont_ms = cont
                 st.window_ms += dt
-                b, buckets = prev // BUCKET_MS, st.buckets
-                if b in buckets:
-                    buckets[b] += dt
+                b = prev // BUCKET_MS
+                if b == st.bucket_at:
+                    st.bucket_ms += dt
                 else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
-                    buckets[b] = dt
+                    self._open_bucket(st, b, dt)
                     self._prune(st, ts)
             elif st.stop_since is None:
                 st.stop_since, st.idle = prev, False
@@ -146,7 +140,7 @@ class VehicleEngine:
                 st.stop_since = None
         elif st.stop_since is None:
             st.stop_since, st.idle = ts, False
-        self._driving_rules(st, v, cr, ts, minute, moving, out)
+        self._driving_rules(st, c, ts, minute, moving, out)
         # -- speed ---------------------------------------------------------------------------
         limit_kmh, zone = cr.limit_kmh, None
         for a, z_limit in cr.speed_zones:
@@ -157,22 +151,20 @@ class VehicleEngine:
         if night:
             limit_kmh *= self.night_factor
         if speed > limit_kmh or st.speed.active or st.speed.pending_since is not None:
-            self._speed(st, v, speed, limit_kmh, (zone or "普通道路") + ("夜间" if night else ""),
+            self._speed(st, c, speed, limit_kmh, (zone or "普通道路") + ("夜间" if night else ""),
                         ts, out)
         # -- places, terminal alarms ---------------------------------------------------------
         if cr.restricted:
-            self._zones(st, v, cr, p, ts, out)
-        routes = self.routes.get(v.id)
-        if routes:
-            for r in routes:
-                self._route(st, v, r, p, ts, out)
+            self._zones(st, c, p, ts, out)
+        for r in c.routes:
+            self._route(st, c, r, p, ts, out)
         st.lat, st.lon, st.fix_ts, st.last_ts = lat, lon, ts, ts
         if p.alarm_flags or st.bits:
-            self._bits(st, v, p.alarm_flags, ts, out)
+            self._bits(st, c, p.alarm_flags, ts, out)
 
     # -- speed ------------------------------------------------------------------------------
 
-    def _speed(self, st: VehicleState, v: Vehicle, speed: float, limit: float, where: str,
+    def _speed(self, st: VehicleState, c: CompiledVehicle, speed: float, limit: float, where: str,
                ts: int, out: list[WarningRecord]) -> None:
         st.idle = False
         ep, sp = st.speed, self.rules.speed
@@ -195,29 +187,41 @@ class VehicleEngine:
             st.lower_since = st.higher_since = None
         st.speed_kmh, st.limit_kmh, st.limit_where = speed, limit, where  # for the texts
         self._episode(st.speed, self.speed_policy, want, ts,
-                      lambda c, t: self._speed_warn(st, v, c, t, out))
+                      lambda ch, t: self._speed_warn(st, c, ch, t, out))
 
-    def _speed_warn(self, st: VehicleState, v: Vehicle, change: Change, ts: int,
+    def _speed_warn(self, st: VehicleState, c: CompiledVehicle, change: Change, ts: int,
                     out: list[WarningRecord]) -> None:
         if change.transition == "raised":
             st.day.overspeed += 1  # (also when raised by a timer after the persistence)
         speed, limit = st.speed_kmh, st.limit_kmh
         over = (speed - limit) * 100 / limit
-        text = (f"{self._who(v)} 车速 {speed:.0f}km/h，{st.limit_where}限速 {limit:.0f}km/h"
+        text = (f"{c.who} 车速 {speed:.0f}km/h，{st.limit_where}限速 {limit:.0f}km/h"
                 + (f"，超速 {over:.0f}%" if over > 0 else ""))
-        self._warn(change, ts, "vehicle.overspeed", "overspeed", v, text, st.drill, out,
+        self._warn(change, ts, "vehicle.overspeed", "overspeed", c, text, st.drill, out,
                    speed, limit, "km/h")
 
     # -- driving time -----------------------------------------------------------------------
 
     @staticmethod
+    def _open_bucket(st: VehicleState, b: int, ms: int) -> None:
+        """Close the open bucket (in st.buckets) and open bucket b with ms of driving."""
+        if st.bucket_ms:
+            st.buckets[st.bucket_at] = st.buckets.get(st.bucket_at, 0) + st.bucket_ms
+        st.bucket_at, st.bucket_ms = b, ms
+
+    @staticmethod
     def _prune(st: VehicleState, now: int) -> None:
+        """Drop the buckets that have left the 24-hour window."""
         cutoff = (now - DAY_WINDOW_MS) // BUCKET_MS
         while st.buckets and (b := next(iter(st.buckets))) < cutoff:
             st.window_ms -= st.buckets.pop(b)
+        if st.bucket_at < cutoff:  # (after a gap of a day; the next interval opens it again)
+            st.window_ms -= st.bucket_ms
+            st.bucket_at, st.bucket_ms = -1, 0
 
-    def _driving_rules(self, st: VehicleState, v: Vehicle, cr: ClassRules, now: int, minute: int,
+    def _driving_rules(self, st: VehicleState, c: CompiledVehicle, now: int, minute: int,
                        moving: bool, out: list[WarningRecord]) -> None:
+        cr = c.rules
         if st.stop_since is not None and now - st.stop_since >= self.rest_ms:
             st.cont_ms = 0
         limit = self.cont_night_ms if cr.night_driving and self.night[minute] else self.cont_day_ms
@@ -225,35 +229,36 @@ class VehicleEngine:
         want = (self.over_level if cont > limit
                 else self.prewarn_level if cont > limit - self.pre_ms else None)
         if not settled(ep, want):
-            self._continuous(st, v, limit, want, now, out)
+            self._continuous(st, c, limit, want, now, out)
         if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:  # (a prune only lowers)
-            self._daily(st, v, now, out)
+            self._daily(st, c, now, out)
         banned = bool(moving and cr.night_ban and self.ban[minute])
         if banned or st.night_ban.active or st.night_ban.pending_since is not None:
-            self._night_ban(st, v, banned, now, out)
+            self._night_ban(st, c, banned, now, out)
 
-    def _continuous(self, st: VehicleState, v: Vehicle, limit: int, want: int | None, now: int,
-                    out: list[WarningRecord]) -> None:
+    def _continuous(self, st: VehicleState, c: CompiledVehicle, limit: int, want: int | None,
+                    now: int, out: list[WarningRecord]) -> None:
         st.idle = False
         night = "夜间" if limit < self.cont_day_ms else ""
-        self._episode(st.cont, self.instant, want, now, lambda c, t: self._warn(
-            c, t, "vehicle.driving.continuous", "driving", v,
-            f"{self._who(v)} 连续驾驶 {duration(st.cont_ms)}，"
+        self._episode(st.cont, self.instant, want, now, lambda ch, t: self._warn(
+            ch, t, "vehicle.driving.continuous", "driving", c,
+            f"{c.who} 连续驾驶 {duration(st.cont_ms)}，"
             + (f"{'超过' if want == self.over_level else '接近'}{night}连续驾驶限值 "
                f"{duration(limit)}" if want is not None else "已休息满20分钟"),
             st.drill, out, st.cont_ms / 3_600_000, limit / 3_600_000, "h"))
 
-    def _night_ban(self, st: VehicleState, v: Vehicle, banned: bool, now: int,
+    def _night_ban(self, st: VehicleState, c: CompiledVehicle, banned: bool, now: int,
                    out: list[WarningRecord]) -> None:
         st.idle = False
         nb = self.rules.driving.night_ban
         self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
-                      lambda c, t: self._warn(
-                          c, t, "vehicle.night_ban", "driving", v,
-                          f"{self._who(v)} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
+                      lambda ch, t: self._warn(
+                          ch, t, "vehicle.night_ban", "driving", c,
+                          f"{c.who} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
                           f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
 
-    def _daily(self, st: VehicleState, v: Vehicle, now: int, out: list[WarningRecord]) -> None:
+    def _daily(self, st: VehicleState, c: CompiledVehicle, now: int,
+               out: list[WarningRecord]) -> None:
         st.idle = False
         dr = self.rules.driving
         self._prune(st, now)
@@ -261,25 +266,25 @@ class VehicleEngine:
         want = (dr.daily_level if total > self.daily_ms
                 else dr.prewarn_level if total > self.daily_ms - self.pre_ms else None)
         if want is not None or st.daily.active:
-            self._episode(st.daily, self.instant, want, now, lambda c, t: self._warn(
-                c, t, "vehicle.driving.daily", "driving", v,
-                f"{self._who(v)} 24小时内累计驾驶 {duration(total)}"
+            self._episode(st.daily, self.instant, want, now, lambda ch, t: self._warn(
+                ch, t, "vehicle.driving.daily", "driving", c,
+                f"{c.who} 24小时内累计驾驶 {duration(total)}"
                 + (f"，{'超过' if want == dr.daily_level else '接近'}限值 "
                    f"{duration(self.daily_ms)}" if want is not None else ""), st.drill, out,
                 total / 3_600_000, self.daily_ms / 3_600_000, "h"))
 
     # -- geofences --------------------------------------------------------------------------
 
-    def _zones(self, st: VehicleState, v: Vehicle, cr: ClassRules, p: PositionRecord, ts: int,
+    def _zones(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord, ts: int,
                out: list[WarningRecord]) -> None:
-        for a in cr.restricted:
+        for a in c.rules.restricted:
             z = a.zone
             if z.id not in st.zones and not a.near(p.lat, p.lon):
                 continue
             zs = self._crossing(st, z.id, a.signed_m(p.lat, p.lon), ts)
             if zs is not None:
                 st.idle = False
-                self._zone_step(st, v, z, zs, ts, out)
+                self._zone_step(st, c, z, zs, ts, out)
                 self._forget_idle(st, z.id)
 
     def _crossing(self, st: VehicleState, key: str, beyond_m: float,
@@ -304,19 +309,19 @@ class VehicleEngine:
         if not zs.inside and not zs.ep.active and zs.ep.pending_since is None:
             del st.zones[key]
 
-    def _zone_step(self, st: VehicleState, v: Vehicle, z: Zone, zs: ZoneState, now: int,
+    def _zone_step(self, st: VehicleState, c: CompiledVehicle, z: Zone, zs: ZoneState, now: int,
                    out: list[WarningRecord]) -> None:
         want = None
         if zs.inside:
             dwelling = z.dwell_s is not None and now - zs.since >= z.dwell_s * 1000
             want = max(1, z.level - 1) if dwelling else z.level
-        self._episode(zs.ep, self.instant, want, now, lambda c, t: self._warn(
-            c, t, f"vehicle.zone.{z.id}", "geofence", v,
-            f"{self._who(v)} " + (f"已驶离{z.name}" if want is None else
+        self._episode(zs.ep, self.instant, want, now, lambda ch, t: self._warn(
+            ch, t, f"vehicle.zone.{z.id}", "geofence", c,
+            f"{c.who} " + (f"已驶离{z.name}" if want is None else
                                   f"在{z.name}内停留超过{duration((z.dwell_s or 0) * 1000)}"
                                   if want < z.level else f"驶入{z.name}"), st.drill, out))
 
-    def _route(self, st: VehicleState, v: Vehicle, r: Route, p: PositionRecord, ts: int,
+    def _route(self, st: VehicleState, c: CompiledVehicle, r: Route, p: PositionRecord, ts: int,
                out: list[WarningRecord]) -> None:
         off_m = geo.polyline_distance_m(p.lat, p.lon, r.line) - r.width_m
         key = f"route:{r.id}"
@@ -325,16 +330,16 @@ class VehicleEngine:
             return
         st.idle = False
         self._episode(zs.ep, self.route_policies[r.id], r.level if zs.inside else None, ts,
-                      lambda c, t: self._warn(
-                          c, t, f"vehicle.route.{r.id}", "geofence", v,
-                          f"{self._who(v)} " + (f"偏离核定线路「{r.name}」{off_m + r.width_m:.0f}米"
+                      lambda ch, t: self._warn(
+                          ch, t, f"vehicle.route.{r.id}", "geofence", c,
+                          f"{c.who} " + (f"偏离核定线路「{r.name}」{off_m + r.width_m:.0f}米"
                                                 if zs.inside else f"已回到核定线路「{r.name}」"),
                           st.drill, out, off_m + r.width_m, r.width_m, "m"))
         self._forget_idle(st, key)
 
     # -- JT/T 808 alarm bits ----------------------------------------------------------------
 
-    def _bits(self, st: VehicleState, v: Vehicle, flags: int, ts: int,
+    def _bits(self, st: VehicleState, c: CompiledVehicle, flags: int, ts: int,
               out: list[WarningRecord]) -> None:
         if not flags and not st.bits:
             return
@@ -346,19 +351,19 @@ class VehicleEngine:
                 continue
             if ep is None:
                 ep = st.bits[bit] = Episode()
-            hazmat = v.vehicle_class == "hazmat" and cfg.hazmat_level
+            hazmat = c.hazmat and cfg.hazmat_level
             level = cfg.hazmat_level if hazmat else cfg.level
-            text = f"{self._who(v)} 终端报警" + (f"：{cfg.name}" if on else f"「{cfg.name}」")
+            text = f"{c.who} 终端报警" + (f"：{cfg.name}" if on else f"「{cfg.name}」")
             change = step(self.instant, ep, level if on else None, ts)
             if change:
-                self._warn(change, ts, f"vehicle.jt808.{bit}", "terminal_alarm", v, text,
+                self._warn(change, ts, f"vehicle.jt808.{bit}", "terminal_alarm", c, text,
                            st.drill, out, float(bit))
             if not ep.active:
                 del st.bits[bit]
 
     # -- video AI ---------------------------------------------------------------------------
 
-    def _video(self, st: VehicleState, v: Vehicle, e: VideoEventRecord,
+    def _video(self, st: VehicleState, c: CompiledVehicle, e: VideoEventRecord,
                out: list[WarningRecord]) -> None:
         vc = self.rules.video
         t = vc.types.get(e.family, {}).get(e.type)
@@ -381,20 +386,20 @@ class VehicleEngine:
             speed = f"，车速{e.speed_kmh:.0f}km/h" if e.speed_kmh is not None else ""
             times = (f"，{vc.repeat_window_s / 60:.0f}分钟内第{len(vs.recent)}次"
                      if len(vs.recent) > 1 else "")
-            self._warn(change, e.ts, f"vehicle.video.{key}", "video", v,
-                       f"{self._who(v)} {self._video_name(key)}{speed}{times}", st.drill, out,
+            self._warn(change, e.ts, f"vehicle.video.{key}", "video", c,
+                       f"{c.who} {self._video_name(key)}{speed}{times}", st.drill, out,
                        e.speed_kmh, None, "km/h", tuple(vs.evidence))
 
     # -- offline ----------------------------------------------------------------------------
 
-    def _back(self, st: VehicleState, v: Vehicle, ts: int, p: PositionRecord | None,
+    def _back(self, st: VehicleState, c: CompiledVehicle, ts: int, p: PositionRecord | None,
               out: list[WarningRecord]) -> None:
         st.status_offline_at = None
         if not st.offline.active:
             return
         st.idle = False  # (an offline displacement is held for a while)
         off = self.rules.offline
-        hazmat = v.vehicle_class == "hazmat"
+        hazmat = c.hazmat
         if p is not None and st.lat is not None and st.lon is not None and hazmat:
             moved = geo.distance_m(st.lat, st.lon, p.lat, p.lon)
             if moved >= off.displacement_m:
@@ -402,76 +407,76 @@ class VehicleEngine:
                 change = step(self.moment, st.moved, off.displacement_level, ts)
                 st.moved.normal_since = ts
                 if change:
-                    self._warn(change, ts, "vehicle.offline_displacement", "offline", v,
-                               f"{self._who(v)} 离线位移：离线期间移动 {moved / 1000:.1f}公里",
+                    self._warn(change, ts, "vehicle.offline_displacement", "offline", c,
+                               f"{c.who} 离线位移：离线期间移动 {moved / 1000:.1f}公里",
                                st.drill, out, moved, off.displacement_m, "m")
         silent = (ts - st.last_ts) / 1000 if st.last_ts else 0
         change = step(self.instant, st.offline, None, ts)
         if change:
-            self._warn(change, ts, "vehicle.offline", "offline", v,
-                       f"{self._who(v)} 已恢复在线（离线{duration(silent * 1000)}）", st.drill, out)
+            self._warn(change, ts, "vehicle.offline", "offline", c,
+                       f"{c.who} 已恢复在线（离线{duration(silent * 1000)}）", st.drill, out)
 
     # -- timers -----------------------------------------------------------------------------
 
     def on_tick(self, st: VehicleState, vehicle_id: str, now: int,
                 offline_not_before: int = 0) -> list[WarningRecord]:
         """Fire every timer of a vehicle due at or before `now`."""
-        v = self.vehicles[vehicle_id]
+        c = self.compiled[vehicle_id]
         if st.idle and now < st.day_ends_at and (
                 st.offline.active or not st.last_ts or (
                     st.status_offline_at is None
-                    and now <= st.last_ts + v.offline_timeout_s * 1000)):
+                    and now <= st.last_ts + c.offline_ms)):
             return []  # nothing can be due (see _offline_due): most vehicles on most ticks
         out: list[WarningRecord] = []
         if now >= st.day_ends_at:
             self._rollover(st, now)
         off = self.rules.offline
         if st.last_ts and not st.offline.active:
-            due = self._offline_due(st, v)
+            due = self._offline_due(st, c)
             at = due if due >= offline_not_before else offline_not_before
             if due < now and at <= now:
-                level = off.hazmat_level if v.vehicle_class == "hazmat" else off.level
+                level = off.hazmat_level if c.hazmat else off.level
                 change = step(self.instant, st.offline, level, at)
                 if change:
-                    self._warn(change, at, "vehicle.offline", "offline", v,
-                               f"{self._who(v)} 离线（{duration(at - st.last_ts)}无定位数据）",
+                    self._warn(change, at, "vehicle.offline", "offline", c,
+                               f"{c.who} 离线（{duration(at - st.last_ts)}无定位数据）",
                                st.drill, out)
         if st.last_ts and ((st.stop_since is not None and st.cont_ms) or st.daily.active
                            or st.night_ban.active or st.night_ban.pending_since is not None):
             # (while it moves, continuous driving changes with its fixes: no timer)
-            self._driving_rules(st, v, self.classes[v.vehicle_class], now,
+            self._driving_rules(st, c, now,
                                 self.clock.minute_of_day(now),
                                 st.stop_since is None and not st.offline.active, out)
         if st.zones:
             for key, zs in list(st.zones.items()):
                 z = self.zone_by_id.get(key)
                 if z is not None and zs.inside:
-                    self._zone_step(st, v, z, zs, now, out)
+                    self._zone_step(st, c, z, zs, now, out)
         if st.speed.active:  # the clear delay; a raise needs a fix that confirms it
             self._timers(st.speed, self.speed_policy, now,
-                         lambda c, t: self._speed_warn(st, v, c, t, out))
+                         lambda ch, t: self._speed_warn(st, c, ch, t, out))
         if st.video:
             for key in list(st.video):
-                self._video_timer(st, v, key, now, out)
+                self._video_timer(st, c, key, now, out)
         if st.moved.active:
-            self._timers(st.moved, self.moment, now, lambda c, t: self._warn(
-                c, t, "vehicle.offline_displacement", "offline", v,
-                f"{self._who(v)} 离线位移 {st.moved_m / 1000:.1f}公里", st.drill, out,
+            self._timers(st.moved, self.moment, now, lambda ch, t: self._warn(
+                ch, t, "vehicle.offline_displacement", "offline", c,
+                f"{c.who} 离线位移 {st.moved_m / 1000:.1f}公里", st.drill, out,
                 st.moved_m, self.rules.offline.displacement_m, "m"))
         st.idle = _idle(st)
         return out
 
-    def _offline_due(self, st: VehicleState, v: Vehicle) -> int:
+    def _offline_due(self, st: VehicleState, c: CompiledVehicle) -> int:
         """After this time without a position (or since a last will) the vehicle is offline."""
         if st.status_offline_at is not None:
             return st.status_offline_at + int(self.rules.offline.status_offline_persist_s * 1000)
-        return st.last_ts + v.offline_timeout_s * 1000
+        return st.last_ts + c.offline_ms
 
-    def _video_timer(self, st: VehicleState, v: Vehicle, key: str, now: int,
+    def _video_timer(self, st: VehicleState, c: CompiledVehicle, key: str, now: int,
                      out: list[WarningRecord]) -> None:
         vs = st.video[key]
-        self._timers(vs.ep, self.video_policy, now, lambda c, t: self._warn(
-            c, t, f"vehicle.video.{key}", "video", v, f"{self._who(v)} {self._video_name(key)}",
+        self._timers(vs.ep, self.video_policy, now, lambda ch, t: self._warn(
+            ch, t, f"vehicle.video.{key}", "video", c, f"{c.who} {self._video_name(key)}",
             st.drill, out, None, None, None, tuple(vs.evidence)))
         window = self.rules.video.repeat_window_s * 1000
         vs.recent = [x for x in vs.recent if now - x <= window]
@@ -511,20 +516,15 @@ class VehicleEngine:
         return f"{FAMILY_ZH.get(family, family)}报警：{t.name if t else typ}"
 
     @staticmethod
-    def _who(v: Vehicle) -> str:
-        return f"{CLASS_ZH[v.vehicle_class]} {v.plate}"
-
-    @staticmethod
-    def _warn(change: Change, ts: int, rule: str, kind: str, v: Vehicle, text: str, drill: bool,
-              out: list[WarningRecord], value: float | None = None,
+    def _warn(change: Change, ts: int, rule: str, kind: str, c: CompiledVehicle, text: str,
+              drill: bool, out: list[WarningRecord], value: float | None = None,
               threshold: float | None = None, unit: str | None = None,
               evidence: tuple[tuple[str, str], ...] = ()) -> None:
-        subject = subject_key(None, None, None, v.id)
         out.append(WarningRecord(
-            warning_id=warning_id(rule, subject, change.started_at),
+            warning_id=warning_id(rule, c.subject, change.started_at),
             transition=change.transition, ts=ts, level=change.level,
             colour=COLOURS[change.level], rule=rule, kind=kind, site_id=None, device_id=None,
-            sensor=None, vehicle_id=v.id, value=value, threshold=threshold, unit=unit,
+            sensor=None, vehicle_id=c.id, value=value, threshold=threshold, unit=unit,
             started_at=change.started_at,
             message=text + transition_suffix(change.transition, change.level, change.escalated,
                                              (ts - change.started_at) / 60000),

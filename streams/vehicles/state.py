@@ -10,13 +10,13 @@ from streams.rules.episode import Episode
 class DayFigures(msgspec.Struct, omit_defaults=True):
     """Counters of one local day (联网联控 figures, standards.md §5.1)."""
 
-    day: int = 0  # local day number (clock.LocalClock.day)
     positions: int = 0
-    drift: int = 0
-    gaps: int = 0  # GNSS gaps longer than driving.gap_s (track incomplete)
-    overspeed: int = 0  # overspeed warnings raised
-    fatigue_ms: int = 0  # time driven beyond the continuous-driving limit
     online_ms: int = 0
+    fatigue_ms: int = 0  # time driven beyond the continuous-driving limit
+    gaps: int = 0  # GNSS gaps longer than driving.gap_s (track incomplete)
+    drift: int = 0
+    overspeed: int = 0  # overspeed warnings raised
+    day: int = 0  # local day number (clock.LocalClock.day)
 
 
 class ZoneState(msgspec.Struct, omit_defaults=True):
@@ -37,39 +37,44 @@ class VideoState(msgspec.Struct, omit_defaults=True):
 
 
 class VehicleState(msgspec.Struct, omit_defaults=True):
-    """Everything the engine remembers about one vehicle."""
+    """Everything the engine remembers about one vehicle.
+
+    Fields that every position reads come first, so they share cache lines (the order is
+    free: the state is encoded as a map)."""
 
     last_ts: int = 0  # last position (any) event time
-    lat: float | None = None  # last good (non-drift) fix
+    fix_ts: int = 0  # last good (non-drift) fix: time and place
+    lat: float | None = None
     lon: float | None = None
-    fix_ts: int = 0
+    day_ends_at: int = 0  # UTC ms of the next local midnight (when `day` closes)
+    day: DayFigures = msgspec.field(default_factory=DayFigures)
+    drill: bool = False
+    idle: bool = False  # only the offline timer and the day's end can be due (engine._idle)
+    offline: Episode = msgspec.field(default_factory=Episode)
+    status_offline_at: int | None = None
+    drift_run: int = 0  # consecutive impossible jumps (3 in a row: the old fix was wrong)
+    stop_since: int | None = None  # stopped since (None: moving)
+    cont_ms: int = 0  # continuous driving since the last effective rest
+    window_ms: int = 0  # driving in the last 24 h: the closed buckets and the open one
+    bucket_at: int = -1  # the open 5-minute bucket (index) …
+    bucket_ms: int = 0  # … and its driving ms
+    buckets: dict[int, int] = msgspec.field(default_factory=dict)  # closed bucket → driving ms
+    cont: Episode = msgspec.field(default_factory=Episode)
+    daily: Episode = msgspec.field(default_factory=Episode)
+    night_ban: Episode = msgspec.field(default_factory=Episode)
+    speed: Episode = msgspec.field(default_factory=Episode)
+    bits: dict[int, Episode] = msgspec.field(default_factory=dict)
+    zones: dict[str, ZoneState] = msgspec.field(default_factory=dict)
     speed_kmh: float = 0.0
     limit_kmh: float = 0.0
     limit_where: str = ""
     lower_since: int | None = None  # an overspeed episode wants a lower level since
     higher_since: int | None = None  # … or a more severe level since
-    speed: Episode = msgspec.field(default_factory=Episode)
-    cont_ms: int = 0  # continuous driving since the last effective rest
-    stop_since: int | None = None  # stopped since (None: moving)
-    buckets: dict[int, int] = msgspec.field(default_factory=dict)  # 5-min bucket → driving ms
-    window_ms: int = 0  # the sum of buckets (driving in the last 24 h)
-    cont: Episode = msgspec.field(default_factory=Episode)
-    daily: Episode = msgspec.field(default_factory=Episode)
-    night_ban: Episode = msgspec.field(default_factory=Episode)
-    zones: dict[str, ZoneState] = msgspec.field(default_factory=dict)
-    bits: dict[int, Episode] = msgspec.field(default_factory=dict)
     flags: int = 0
     video: dict[str, VideoState] = msgspec.field(default_factory=dict)
-    offline: Episode = msgspec.field(default_factory=Episode)
-    status_offline_at: int | None = None
     moved: Episode = msgspec.field(default_factory=Episode)  # 离线位移 (a moment)
     moved_m: float = 0.0
-    drift_run: int = 0  # consecutive impossible jumps (3 in a row: the old fix was wrong)
-    day: DayFigures = msgspec.field(default_factory=DayFigures)
-    day_ends_at: int = 0  # UTC ms of the next local midnight (when `day` closes)
     closed: list[DayFigures] = msgspec.field(default_factory=list)  # for the caller to emit
-    drill: bool = False
-    idle: bool = False  # only the offline timer and the day's end can be due (engine._idle)
 
 
 _enc = msgspec.msgpack.Encoder()
