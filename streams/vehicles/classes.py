@@ -57,6 +57,7 @@ class ClassRules:
     limit_kmh: float  # outside any speed zone, by day
     speed_zones: tuple[tuple[Area, float], ...]  # zones with their own limit for this class
     restricted: tuple[Area, ...]  # restricted zones that apply to this class
+    restricted_box: tuple[float, float, float, float] | None  # (S, N, W, E) around them all
     night_driving: bool  # the shorter night continuous-driving limit applies
     night_ban: bool  # must not move in the night-ban window
 
@@ -67,12 +68,22 @@ def class_rules(rules: VehicleRules) -> dict[str, ClassRules]:
     speed = [(area_of(z, m), z) for z in rules.zones if z.kind == "speed"]
     restricted = [(area_of(z, m), z) for z in rules.zones if z.kind == "restricted"]
     dr = rules.driving
-    return {c: ClassRules(
-        limit_kmh=limit,
-        speed_zones=tuple((a, z.limits_kmh[c]) for a, z in speed if c in z.limits_kmh),
-        restricted=tuple(a for a, z in restricted if c in z.classes),
-        night_driving=c in dr.night_classes, night_ban=c in dr.night_ban.classes,
-    ) for c, limit in rules.speed.limits_kmh.items()}
+    out = {}
+    for c, limit in rules.speed.limits_kmh.items():
+        mine = tuple(a for a, z in restricted if c in z.classes)
+        out[c] = ClassRules(
+            limit_kmh=limit,
+            speed_zones=tuple((a, z.limits_kmh[c]) for a, z in speed if c in z.limits_kmh),
+            restricted=mine, restricted_box=_around(mine),
+            night_driving=c in dr.night_classes, night_ban=c in dr.night_ban.classes)
+    return out
+
+
+def _around(areas: tuple[Area, ...]) -> tuple[float, float, float, float] | None:
+    if not areas:
+        return None
+    return (min(a.south for a in areas), max(a.north for a in areas),
+            min(a.west for a in areas), max(a.east for a in areas))
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,8 @@ class VehicleEngine:
             self._speed(st, c, speed, limit_kmh, (zone or "普通道路") + ("夜间" if night else ""),
                         ts, out)
         # -- places, terminal alarms ---------------------------------------------------------
-        if cr.restricted:
+        box = cr.restricted_box  # (far from every restricted zone: nothing to do)
+        if box and (st.zones or (box[0] <= lat <= box[1] and box[2] <= lon <= box[3])):
             self._zones(st, c, p, ts, out)
         for r in c.routes:
             self._route(st, c, r, p, ts, out)
@@ -186,8 +187,10 @@ class VehicleEngine:
         else:
             st.lower_since = st.higher_since = None
         st.speed_kmh, st.limit_kmh, st.limit_where = speed, limit, where  # for the texts
-        self._episode(st.speed, self.speed_policy, want, ts,
-                      lambda ch, t: self._speed_warn(st, c, ch, t, out))
+        if not settled(ep, want):  # (an open overspeed at its level: most calls)
+            change = step(self.speed_policy, ep, want, ts)
+            if change:
+                self._speed_warn(st, c, change, ts, out)
 
     def _speed_warn(self, st: VehicleState, c: CompiledVehicle, change: Change, ts: int,
                     out: list[WarningRecord]) -> None:
