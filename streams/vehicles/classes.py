@@ -68,7 +68,7 @@ def class_rules(rules: VehicleRules) -> dict[str, ClassRules]:
     speed = [(area_of(z, m), z) for z in rules.zones if z.kind == "speed"]
     restricted = [(area_of(z, m), z) for z in rules.zones if z.kind == "restricted"]
     dr = rules.driving
-    out = {}
+    out: dict[str, ClassRules] = {}
     for c, limit in rules.speed.limits_kmh.items():
         mine = tuple(a for a, z in restricted if c in z.classes)
         out[c] = ClassRules(
