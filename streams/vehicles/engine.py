@@ -89,7 +89,7 @@ class VehicleEngine:
                 day.gaps += 1
             if gap <= c.offline_ms:
                 day.online_ms += gap
-        if st.offline.active or st.status_offline_at is not None:
+        if st.status_offline_at is not None or (not st.quiet and st.offline.active):
             self._back(st, c, ts, p, out)
         lat, lon, speed = p.lat, p.lon, p.speed_kmh
         cr = c.rules
@@ -130,6 +130,8 @@ class VehicleEngine:
                 else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
                     self._open_bucket(st, b, dt)
                     self._prune(st, ts)
+                    if not st.quiet:  # (the state is looked at in full once in 5 minutes)
+                        st.quiet = _quiet(st)
             elif st.stop_since is None:
                 st.stop_since, st.idle = prev, False
         moving = speed >= self.moving_kmh
@@ -150,7 +152,8 @@ class VehicleEngine:
         night = self.night[minute]
         if night:
             limit_kmh *= self.night_factor
-        if speed > limit_kmh or st.speed.active or st.speed.pending_since is not None:
+        if speed > limit_kmh or (not st.quiet and (st.speed.active
+                                                   or st.speed.pending_since is not None)):
             self._speed(st, c, speed, limit_kmh, (zone or "普通道路") + ("夜间" if night else ""),
                         ts, out)
         # -- places, terminal alarms ---------------------------------------------------------
@@ -160,14 +163,14 @@ class VehicleEngine:
         for r in c.routes:
             self._route(st, c, r, p, ts, out)
         st.lat, st.lon, st.fix_ts, st.last_ts = lat, lon, ts, ts
-        if p.alarm_flags or st.bits:
+        if p.alarm_flags or (not st.quiet and st.bits):
             self._bits(st, c, p.alarm_flags, ts, out)
 
     # -- speed ------------------------------------------------------------------------------
 
     def _speed(self, st: VehicleState, c: CompiledVehicle, speed: float, limit: float, where: str,
                ts: int, out: list[WarningRecord]) -> None:
-        st.idle = False
+        st.idle = st.quiet = False
         ep, sp = st.speed, self.rules.speed
         want = speed_level((speed - limit) * 100 / limit, sp.bands,
                            ep.base_level if ep.active else None, sp.hysteresis_pct)
@@ -228,20 +231,21 @@ class VehicleEngine:
         if st.stop_since is not None and now - st.stop_since >= self.rest_ms:
             st.cont_ms = 0
         limit = self.cont_night_ms if cr.night_driving and self.night[minute] else self.cont_day_ms
-        cont, ep = st.cont_ms, st.cont
+        cont, quiet = st.cont_ms, st.quiet  # (quiet: no episode here is open or pending)
         want = (self.over_level if cont > limit
                 else self.prewarn_level if cont > limit - self.pre_ms else None)
-        if not settled(ep, want):
+        if want is not None if quiet else not settled(st.cont, want):
             self._continuous(st, c, limit, want, now, out)
-        if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:  # (a prune only lowers)
-            self._daily(st, c, now, out)
+        if st.window_ms > self.daily_ms - self.pre_ms or (not quiet and st.daily.active):
+            self._daily(st, c, now, out)  # (a prune only lowers the window)
         banned = bool(moving and cr.night_ban and self.ban[minute])
-        if banned or st.night_ban.active or st.night_ban.pending_since is not None:
+        if banned or (not quiet and (st.night_ban.active
+                                     or st.night_ban.pending_since is not None)):
             self._night_ban(st, c, banned, now, out)
 
     def _continuous(self, st: VehicleState, c: CompiledVehicle, limit: int, want: int | None,
                     now: int, out: list[WarningRecord]) -> None:
-        st.idle = False
+        st.idle = st.quiet = False
         night = "夜间" if limit < self.cont_day_ms else ""
         self._episode(st.cont, self.instant, want, now, lambda ch, t: self._warn(
             ch, t, "vehicle.driving.continuous", "driving", c,
@@ -252,7 +256,7 @@ class VehicleEngine:
 
     def _night_ban(self, st: VehicleState, c: CompiledVehicle, banned: bool, now: int,
                    out: list[WarningRecord]) -> None:
-        st.idle = False
+        st.idle = st.quiet = False
         nb = self.rules.driving.night_ban
         self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
                       lambda ch, t: self._warn(
@@ -262,7 +266,7 @@ class VehicleEngine:
 
     def _daily(self, st: VehicleState, c: CompiledVehicle, now: int,
                out: list[WarningRecord]) -> None:
-        st.idle = False
+        st.idle = st.quiet = False
         dr = self.rules.driving
         self._prune(st, now)
         total = st.window_ms
@@ -346,7 +350,7 @@ class VehicleEngine:
               out: list[WarningRecord]) -> None:
         if not flags and not st.bits:
             return
-        st.flags = flags
+        st.flags, st.quiet = flags, False
         for bit, cfg in self.rules.jt808_bits.items():
             on = flags >> bit & 1
             ep = st.bits.get(bit)
@@ -439,6 +443,7 @@ class VehicleEngine:
             at = due if due >= offline_not_before else offline_not_before
             if due < now and at <= now:
                 level = off.hazmat_level if c.hazmat else off.level
+                st.quiet = False
                 change = step(self.instant, st.offline, level, at)
                 if change:
                     self._warn(change, at, "vehicle.offline", "offline", c,
@@ -543,3 +548,14 @@ def _idle(st: VehicleState) -> bool:
                 or (st.stop_since is not None and st.cont_ms) or st.daily.active
                 or st.night_ban.active or st.night_ban.pending_since is not None
                 or st.moved.active)
+
+
+def _quiet(st: VehicleState) -> bool:
+    """Whether no speed, driving-time or offline episode is open or pending and no JT/T 808
+    alarm bit is held (a position's short cut past them).
+
+    _position sets st.quiet from this on a new 5-minute bucket; every branch that can open one
+    clears it, so st.quiet implies _quiet(st) (tests/unit/streams/test_vehicles.py)."""
+    return not (st.bits or st.offline.active or any(
+        ep.active or ep.pending_since is not None
+        for ep in (st.speed, st.cont, st.daily, st.night_ban)))

@@ -50,6 +50,7 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     day: DayFigures = msgspec.field(default_factory=DayFigures)
     drill: bool = False
     idle: bool = False  # only the offline timer and the day's end can be due (engine._idle)
+    quiet: bool = False  # no speed, driving-time or offline episode, no alarm bit (engine._quiet)
     offline: Episode = msgspec.field(default_factory=Episode)
     status_offline_at: int | None = None
     drift_run: int = 0  # consecutive impossible jumps (3 in a row: the old fix was wrong)
