@@ -8,7 +8,6 @@ import sys
 from dataclasses import dataclass
 
 from contracts.catalog import Catalog
-from contracts.catalog.model import Vehicle
 from contracts.warnings import subject_key
 from streams.vehicles import geo
 from streams.vehicles.clock import in_window, minutes
@@ -90,7 +89,6 @@ def _around(areas: tuple[Area, ...]) -> tuple[float, float, float, float] | None
 class CompiledVehicle:
     """One catalog vehicle with everything the rules need of it."""
 
-    vehicle: Vehicle
     id: str
     who: str  # '危货车 蒙A12345' for the texts
     subject: str  # the warning subject key
@@ -104,7 +102,7 @@ def compile_vehicles(catalog: Catalog, rules: VehicleRules) -> dict[str, Compile
     """CompiledVehicle for every catalog vehicle, by (interned) id."""
     classes = class_rules(rules)
     return {sys.intern(vid): CompiledVehicle(
-        vehicle=v, id=v.id, who=f"{CLASS_ZH[v.vehicle_class]} {v.plate}",
+        id=v.id, who=f"{CLASS_ZH[v.vehicle_class]} {v.plate}",
         subject=subject_key(None, None, None, v.id), hazmat=v.vehicle_class == "hazmat",
         offline_ms=v.offline_timeout_s * 1000, rules=classes[v.vehicle_class],
         routes=tuple(r for r in rules.routes if vid in r.vehicles),
