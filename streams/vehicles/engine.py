@@ -175,17 +175,10 @@ class VehicleEngine:
         want = speed_level((speed - limit) * 100 / limit, sp.bands,
                            ep.base_level if ep.active else None, sp.hysteresis_pct)
         if ep.active and want is not None and want != ep.base_level:  # another level …
-            if want < ep.base_level:  # more severe: it must hold like a raise (persist_s)
-                st.lower_since, since = None, st.higher_since
-                if since is None:
-                    since = st.higher_since = ts
-                hold_s = sp.persist_s
-            else:
-                st.higher_since, since = None, st.lower_since
-                if since is None:
-                    since = st.lower_since = ts
-                hold_s = sp.downgrade_delay_s
-            if ts - since < hold_s * 1000:
+            severer = want < ep.base_level  # (it must hold like a raise: persist_s)
+            since = (st.higher_since if severer else st.lower_since) or ts
+            st.higher_since, st.lower_since = (since, None) if severer else (None, since)
+            if ts - since < (sp.persist_s if severer else sp.downgrade_delay_s) * 1000:
                 want = ep.base_level  # … is taken only once it has held, seen by a later fix
         else:
             st.lower_since = st.higher_since = None
