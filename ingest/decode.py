@@ -185,13 +185,7 @@ class MessageDecoder:
             except UnicodeDecodeError as exc:  # msgspec raises it bare for bad bytes in a str
                 raise RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {exc}") from None
         if kind is Kind.POSITION:
-            return PositionRecord(
-                vehicle_id=str(s.vehicle_id), ts=self._time(p.ts, received_at, "$.ts"),
-                lat=p.lat, lon=p.lon, speed_kmh=p.speed_kmh,  # finite: bounded by the schema
-                heading=p.heading, received_at=received_at, alt_m=p.alt_m,
-                alarm_flags=p.alarm_flags, status_flags=p.status_flags, mileage_km=p.mileage_km,
-                seq=p.seq, drill=p.drill,
-            )
+            return self._position(s, p, received_at)
         if kind is Kind.TELEMETRY:
             return self._telemetry(s, p, received_at)
         if kind is Kind.VIDEO_EVENT:
@@ -200,6 +194,22 @@ class MessageDecoder:
         return StatusRecord(status=p.status, ts=ts, received_at=received_at, retained=retained,
                             site_id=s.site_id, device_id=s.device_id, vehicle_id=s.vehicle_id,
                             drill=p.drill)
+
+    def position(self, topic: str, p: PositionPayload, received_at: int) -> PositionRecord | None:
+        """The record `decode` would make of a position payload the caller has already decoded
+        (replay reads a line in one pass); None when `decode` must decide: the topic is not a
+        vehicle's position topic, or the message is rejected (decode gives the reason)."""
+        try:
+            s = self.subject(topic)
+            return self._position(s, p, received_at) if s.kind is Kind.POSITION else None
+        except RejectedInput:
+            return None
+
+    def _position(self, s: Subject, p: PositionPayload, received_at: int) -> PositionRecord:
+        return PositionRecord(  # (positional: the fields in PositionRecord's order)
+            str(s.vehicle_id), self._time(p.ts, received_at, "$.ts"),
+            p.lat, p.lon, p.speed_kmh, p.heading,  # finite: bounded by the schema
+            received_at, p.alt_m, p.alarm_flags, p.status_flags, p.mileage_km, p.seq, p.drill)
 
     def _telemetry(self, s: Subject, p: TelemetryPayload, received_at: int) -> TelemetryRecord:
         if not p.points:

@@ -7,6 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from contracts.catalog import load_catalog
+from ingest.decode import Accepted, Limits, MessageDecoder
+from streams.replay import Replayer, parse_line
+from streams.rules.config import load_rules
+from streams.rules.engine import Engine
+from tests.fixtures.bad_inputs import VEH, bad_inputs
+
 FIXTURE = Path("tests/fixtures/replay/tank_leak.jsonl")
 
 
@@ -61,3 +70,40 @@ def test_bad_lines_are_reported_not_fatal() -> None:
     out = replay("-", stdin='not json\n{"topic": 1}\n')
     assert out.returncode == 0
     assert out.stderr.count(": bad_line: ") == 2 and "2 rejected (bad_line 2)" in out.stderr
+
+
+NOW = 1_795_000_000_000
+FIX = {"ts": NOW, "lat": 40.1, "lon": 111.6, "speed_kmh": 61.5, "heading": 90}
+POSITION_LINES = [  # (topic, payload): valid positions, read in one pass
+    (f"{VEH}/position", FIX),
+    (f"{VEH}/position", {**FIX, "alt_m": 1010.5, "alarm_flags": 3, "status_flags": 2,
+                         "mileage_km": 12.5, "seq": 7, "drill": True, "extra": [1, {"a": 2}]}),
+    (f"{VEH}/position", {**FIX, "ts": "2026-11-18T08:13:20+08:00"}),
+]
+OTHER_LINES = [  # lines the one-pass read must leave to the general path (str: payload's text)
+    (f"{VEH}/video-event", {**FIX, "event_id": "e1", "family": "dsm", "type": "fatigue"}),
+    ("hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/telemetry", FIX),
+    (f"{VEH}/position", json.dumps(json.dumps(FIX))),  # the payload as a JSON string
+    (f"{VEH}/position", {**FIX, "pad": "x" * 5_000}),  # over a 4 kB payload limit
+    (f"{VEH}/position", {**FIX, "ts": NOW + 600_000}),
+    (f"{VEH}/position", {**FIX, "ts": "yesterday"}),
+    ("hw/v1/vehicles/no-such-truck/position", FIX),
+    (f"{VEH}/position", {**FIX, "speed_kmh": 401}),
+] + [(topic, raw.decode()) for _, topic, raw in bad_inputs(NOW) if raw.isascii()]
+
+
+@pytest.mark.parametrize(("topic", "payload"), POSITION_LINES + OTHER_LINES)
+def test_one_pass_position_read_gives_what_the_general_path_gives(topic: str,
+                                                                  payload: object) -> None:
+    catalog = load_catalog("deploy/catalog/demo.yaml")
+    decoder = MessageDecoder(catalog, Limits(max_payload_bytes=4_000))
+    replayer = Replayer(decoder, Engine(catalog, load_rules()))
+    text = payload if isinstance(payload, str) else json.dumps(payload)  # (str: as it stands)
+    line = f'{{"topic": {json.dumps(topic)}, "payload": {text}, "received_at": {NOW}}}'
+    one_pass = replayer._position(line)
+    if (topic, payload) in POSITION_LINES:
+        general = decoder.decode(*parse_line(line)[:2], NOW)
+        assert one_pass is not None and isinstance(general, Accepted)
+        assert one_pass == general.record
+    else:
+        assert one_pass is None
