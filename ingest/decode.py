@@ -185,7 +185,7 @@ class MessageDecoder:
             except UnicodeDecodeError as exc:  # msgspec raises it bare for bad bytes in a str
                 raise RejectedInput(Reason.NOT_UTF8, f"payload is not UTF-8: {exc}") from None
         if kind is Kind.POSITION:
-            return self._position(s, p, received_at)
+            return _position_record(s, self._time(p.ts, received_at, "$.ts"), p, received_at)
         if kind is Kind.TELEMETRY:
             return self._telemetry(s, p, received_at)
         if kind is Kind.VIDEO_EVENT:
@@ -197,19 +197,15 @@ class MessageDecoder:
 
     def position(self, topic: str, p: PositionPayload, received_at: int) -> PositionRecord | None:
         """The record `decode` would make of a position payload the caller has already decoded
-        (replay reads a line in one pass); None when `decode` must decide: the topic is not a
-        vehicle's position topic, or the message is rejected (decode gives the reason)."""
-        try:
-            s = self.subject(topic)
-            return self._position(s, p, received_at) if s.kind is Kind.POSITION else None
-        except RejectedInput:
+        (replay reads a line in one pass); None when `decode` must decide: a topic not seen
+        valid yet, not a position topic, a time given as text or out of bounds (rejected)."""
+        found = self._subjects.get(topic)
+        ts = p.ts
+        if (found is None or found[0].kind is not Kind.POSITION or type(ts) is not int
+                or ts > received_at + self.limits.max_future_ms
+                or ts < MIN_TS_MS or ts < received_at - self.limits.max_age_ms):
             return None
-
-    def _position(self, s: Subject, p: PositionPayload, received_at: int) -> PositionRecord:
-        return PositionRecord(  # (positional: the fields in PositionRecord's order)
-            str(s.vehicle_id), self._time(p.ts, received_at, "$.ts"),
-            p.lat, p.lon, p.speed_kmh, p.heading,  # finite: bounded by the schema
-            received_at, p.alt_m, p.alarm_flags, p.status_flags, p.mileage_km, p.seq, p.drill)
+        return _position_record(found[0], ts, p, received_at)
 
     def _telemetry(self, s: Subject, p: TelemetryPayload, received_at: int) -> TelemetryRecord:
         if not p.points:
@@ -264,6 +260,12 @@ class MessageDecoder:
             lat=p.lat, lon=p.lon, media=[MediaRecord(m.kind, m.uri) for m in p.media],
             drill=p.drill,
         )
+
+
+def _position_record(s: Subject, ts: int, p: PositionPayload, received_at: int) -> PositionRecord:
+    return PositionRecord(  # (positional: in PositionRecord's order)
+        str(s.vehicle_id), ts, p.lat, p.lon, p.speed_kmh, p.heading,  # finite: schema bounds
+        received_at, p.alt_m, p.alarm_flags, p.status_flags, p.mileage_km, p.seq, p.drill)
 
 
 def _finite(value: float, path: str) -> float:
