@@ -153,14 +153,14 @@ class Replayer:
                 vst = self.vehicles[vehicle_id] = VehicleState()
                 self._vehicle_order = None
             self.summary.readings += 1
-            out = self.vehicle_engine.on_record(vst, rec)
+            out = self.vehicle_engine.on_record(vst, rec, self.last_tick)
         elif (site_id := getattr(rec, "site_id", None)) is not None:
             st = self.sites.get(site_id)
             if st is None:
                 st = self.sites[site_id] = SiteState()
             if isinstance(rec, TelemetryRecord):
                 self.summary.readings += len(rec.points)
-            out = self.engine.on_record(st, rec)
+            out = self.engine.on_record(st, rec, self.last_tick)
         else:
             return []
         if out:

@@ -112,12 +112,18 @@ class Engine:
 
     # -- input ------------------------------------------------------------------------------
 
-    def on_record(self, st: SiteState, rec: InputRecord) -> list[WarningRecord]:
-        """Evaluate one normalised record of a fixed site at its event time."""
+    def on_record(self, st: SiteState, rec: InputRecord,
+                  now: int | None = None) -> list[WarningRecord]:
+        """Evaluate one normalised record of a fixed site at its event time.
+
+        now: the latest tick the caller has run (None: not known). Data older than a device's
+        offline timeout before it is a buffered upload (断点续传): it does not end the
+        device's offline warning, or the next tick would raise it again (flapping).
+        """
         out: list[WarningRecord] = []
         if isinstance(rec, TelemetryRecord):
             site = self.catalog.sites[rec.site_id]
-            self._seen(st, site, rec.device_id, rec.ts, rec.drill, out)
+            self._seen(st, site, rec.device_id, rec.ts, rec.drill, out, now)
             rules, states, reading, drill = (self.site_sensors[rec.site_id], st.sensors,
                                              self._reading, rec.drill)
             for p in rec.points:
@@ -129,7 +135,7 @@ class Engine:
             site = self.catalog.sites[rec.site_id]
             assert rec.device_id is not None
             if rec.status == "online":
-                self._seen(st, site, rec.device_id, rec.ts, rec.drill, out)
+                self._seen(st, site, rec.device_id, rec.ts, rec.drill, out, now)
             else:
                 dev = st.devices.setdefault(rec.device_id, DeviceState(last_seen=rec.ts))
                 dev.status_offline_at, dev.drill = rec.ts, rec.drill
@@ -138,11 +144,14 @@ class Engine:
         return out
 
     def _seen(self, st: SiteState, site: Site, device_id: str, ts: int, drill: bool,
-              out: list[WarningRecord]) -> None:
+              out: list[WarningRecord], now: int | None) -> None:
         dev = st.devices.get(device_id)
         if dev is None:
             dev = st.devices[device_id] = DeviceState()
         dev.last_seen, dev.status_offline_at, dev.drill = max(dev.last_seen, ts), None, drill
+        if dev.offline.active and now is not None and ts + self.catalog.devices[
+                (site.id, device_id)].offline_timeout_s * 1000 < now:
+            return  # a buffered upload: still offline by event time until data is current
         if dev.offline.active or dev.offline.pending_since is not None:
             self._offline_change(site, device_id, dev,
                                  step(self.offline_policy, dev.offline, None, ts), ts, out)

@@ -55,11 +55,17 @@ class VehicleEngine:
 
     # -- input ------------------------------------------------------------------------------
 
-    def on_record(self, st: VehicleState, rec: InputRecord) -> list[WarningRecord]:
-        """Evaluate one position, video-AI event or status of a vehicle at its event time."""
+    def on_record(self, st: VehicleState, rec: InputRecord,
+                  now: int | None = None) -> list[WarningRecord]:
+        """Evaluate one position, video-AI event or status of a vehicle at its event time.
+
+        now: the latest tick the caller has run (None: not known). A fix older than the
+        offline timeout before it is a blind-area upload (盲区补传, JT/T 808 0x0704): it does
+        not end the offline warning, or the next tick would raise it again (flapping).
+        """
         out: list[WarningRecord] = []
         if isinstance(rec, PositionRecord):
-            self._position(st, self.compiled[rec.vehicle_id], rec, out)
+            self._position(st, self.compiled[rec.vehicle_id], rec, out, now)
         elif isinstance(rec, VideoEventRecord) and rec.vehicle_id is not None:
             self._video(st, self.compiled[rec.vehicle_id], rec, out)
         elif isinstance(rec, StatusRecord) and rec.vehicle_id is not None:
@@ -68,11 +74,11 @@ class VehicleEngine:
             if rec.status == "offline":
                 st.status_offline_at = rec.ts
             else:
-                self._back(st, c, rec.ts, None, out)
+                self._back(st, c, rec.ts, None, out, now)
         return out
 
     def _position(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord,
-                  out: list[WarningRecord]) -> None:
+                  out: list[WarningRecord], now: int | None) -> None:
         """One fix. The common case (moving, under every limit) runs inline in this method;
         every branch that can leave a timer pending clears st.idle (see on_tick)."""
         ts, last = p.ts, st.last_ts
@@ -90,7 +96,7 @@ class VehicleEngine:
             if gap <= c.offline_ms:
                 day.online_ms += gap
         if st.status_offline_at is not None or (not st.quiet and st.offline.active):
-            self._back(st, c, ts, p, out)
+            self._back(st, c, ts, p, out, now)
         lat, lon, speed = p.lat, p.lon, p.speed_kmh
         cr = c.rules
         off = self.fixed_offset_ms
@@ -393,10 +399,10 @@ class VehicleEngine:
     # -- offline ----------------------------------------------------------------------------
 
     def _back(self, st: VehicleState, c: CompiledVehicle, ts: int, p: PositionRecord | None,
-              out: list[WarningRecord]) -> None:
+              out: list[WarningRecord], now: int | None) -> None:
         st.status_offline_at = None
-        if not st.offline.active:
-            return
+        if not st.offline.active or (now is not None and ts + c.offline_ms < now):
+            return  # (a blind-area upload: still offline by event time; its track is known)
         st.idle = False  # (an offline displacement is held for a while)
         off = self.rules.offline
         hazmat = c.hazmat
@@ -410,7 +416,8 @@ class VehicleEngine:
                     self._warn(change, ts, "vehicle.offline_displacement", "offline", c,
                                f"{c.who} 离线位移：离线期间移动 {moved / 1000:.1f}公里",
                                st.drill, out, moved, off.displacement_m, "m")
-        silent = (ts - st.last_ts) / 1000 if st.last_ts else 0
+        # (after a blind-area upload the last fix is recent: the warning's own time counts)
+        silent = max(ts - st.last_ts if st.last_ts else 0, ts - st.offline.started_at) / 1000
         change = step(self.instant, st.offline, None, ts)
         if change:
             self._warn(change, ts, "vehicle.offline", "offline", c,

@@ -96,6 +96,7 @@ class WorkerCore:
         self.started_at, self.grace_ms = started_at, grace_ms
         self.offline_not_before = started_at + grace_ms  # no offline storm after a restart
         self.first_tick: int | None = None
+        self.now: int | None = None  # the latest tick: tells buffered uploads from live data
 
     def handle(self, state: bytes | None, topic: str, value: bytes) -> Result:
         """Evaluate one event (input record or tick) against the prior state bytes."""
@@ -104,6 +105,8 @@ class WorkerCore:
             if self.first_tick is None:  # the grace runs on the tick clock (a drill's is past)
                 self.first_tick = tick.now
                 self.offline_not_before = min(self.started_at, tick.now) + self.grace_ms
+            if self.now is None or tick.now > self.now:
+                self.now = tick.now
             if tick.vehicle_id is not None:
                 return self._vehicle(state, tick.vehicle_id, tick.now, None)
             st = load_state(state) if state else SiteState()
@@ -116,7 +119,7 @@ class WorkerCore:
         if vehicle_id is not None:
             return self._vehicle(state, vehicle_id, 0, rec)
         st = load_state(state) if state else SiteState()
-        out = self.engine.on_record(st, rec)
+        out = self.engine.on_record(st, rec, self.now)
         return Result(dump_state(st), out)
 
     def _vehicle(self, state: bytes | None, vehicle_id: str, now: int,
@@ -124,7 +127,7 @@ class WorkerCore:
         vst = load_vehicle(state) if state else VehicleState()
         if vehicle_id not in self.vehicles.catalog.vehicles:
             return Result(dump_vehicle(vst))
-        out = (self.vehicles.on_record(vst, rec) if rec is not None
+        out = (self.vehicles.on_record(vst, rec, self.now) if rec is not None
                else self.vehicles.on_tick(vst, vehicle_id, now, self.offline_not_before))
         days = [self._day(vehicle_id, d, vst.drill) for d in vst.closed]
         vst.closed = []

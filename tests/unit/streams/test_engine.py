@@ -144,6 +144,23 @@ def test_offline_by_timeout_status_and_back_online_with_grace() -> None:
     assert brief(w4) == [(30, "raised", 3, "device.offline")]  # coal: 三级
 
 
+def test_a_buffered_upload_does_not_make_offline_flap() -> None:
+    # 断点续传: gds-01 (timeout 60 s) is back at +600 s and uploads what it stored since +5 s,
+    # five readings between ticks. The offline warning ends once, by the first reading within
+    # the timeout of the latest tick, instead of flapping with every upload and tick.
+    e, st = engine(), SiteState()
+    e.on_record(st, tel("tf-hohhot-01", "gds-01", T0, T101_GAS1=3))
+    out = e.on_tick(st, "tf-hohhot-01", T0 + 200 * S)
+    now = T0 + 600 * S
+    for i, ts in enumerate(range(T0 + 5 * S, T0 + 620 * S, 5 * S)):
+        if i % 5 == 0:
+            now = max(now + S, ts)
+            out += e.on_tick(st, "tf-hohhot-01", now)
+        out += e.on_record(st, tel("tf-hohhot-01", "gds-01", ts, T101_GAS1=3), now)
+    assert brief(out) == [(60, "raised", 4, "device.offline"),
+                          (565, "cleared", 4, "device.offline")]  # (the tick: +623 s)
+
+
 def test_combination_in_one_unit_raises_red() -> None:
     e, st = engine(), SiteState()
     out = e.on_record(st, tel("tf-hohhot-01", "gds-01", T0, T101_GAS1=55))

@@ -320,6 +320,34 @@ def test_offline_then_reappearing_far_away_raises_offline_displacement() -> None
     assert "离线位移" in next(w.message for w in back if "displacement" in w.rule)
 
 
+def test_a_blind_area_upload_does_not_make_offline_flap_and_the_live_fix_clears_it() -> None:
+    # 盲区补传: back in coverage at 11:30, the terminal uploads the fixes it stored since 10:05
+    # (ten a second, ticks every second in between), then reports live. The offline warning
+    # must end once, when the data are current again, not flap with every upload and tick.
+    t = Trip(TRUCK)
+    t0, back = at("10:00"), at("11:30")
+    t.run(t0, 5, 40)
+    timeout = CAT.vehicles[TRUCK].offline_timeout_s * 1000
+    assert [w.transition for w in t.e.on_tick(t.st, TRUCK, t0 + 5 * MIN + timeout)] == ["raised"]
+    out: list[WarningRecord] = []
+    fixes = [t0 + 5 * MIN + i * 30_000 for i in range(180)]  # 10:05 … 11:34:30, every 30 s
+    now = back
+    for i, ts in enumerate(fixes):
+        if i % 10 == 0:
+            now = max(now + 1000, ts)
+            out += t.e.on_tick(t.st, TRUCK, now)
+        t.lon += 40 * 30 / 3600 / (111.32 * math.cos(math.radians(t.lat)))  # a continuous track
+        out += t.e.on_record(t.st, PositionRecord(
+            vehicle_id=TRUCK, ts=ts, lat=t.lat, lon=t.lon, speed_kmh=40, heading=90,
+            received_at=now), now)
+    offline = [w for w in out if w.rule.startswith("vehicle.offline")]
+    assert [(w.rule, w.transition) for w in offline] == [("vehicle.offline", "cleared")]
+    assert offline[0].ts + timeout >= back  # (cleared by a fix within the timeout of "now")
+    # the text tells the time it was flagged offline (10:19:30 → 11:15:30), not the 30 s since
+    # the uploaded fix before
+    assert "已恢复在线（离线56分钟）" in offline[0].message
+
+
 def test_last_will_offline_raises_after_30_seconds_unless_back() -> None:
     e, st, t0 = VehicleEngine(CAT, RULES), VehicleState(), at("10:00")
     e.on_record(st, PositionRecord(vehicle_id=COACH, ts=t0, lat=41.0, lon=112.0, speed_kmh=0,

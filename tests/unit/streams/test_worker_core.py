@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from contracts.catalog import load_catalog
 from contracts.records import PointRecord, PositionRecord, TelemetryRecord, encode
 from streams.rules.config import load_rules
@@ -68,3 +70,19 @@ def test_a_tick_that_fires_nothing_leaves_the_state_bytes_unchanged() -> None:
     state = c.handle(None, "hw.telemetry", encode(rec)).state
     after = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 1000)))
     assert after.state == state and after.warnings == []
+
+
+def test_the_latest_tick_tells_an_upload_of_stored_fixes_from_live_ones() -> None:
+    c = core()
+    fix = PositionRecord(vehicle_id="hz-0001", ts=T0, lat=40.8, lon=111.6, speed_kmh=0,
+                         heading=0, received_at=T0)
+    r = c.handle(None, "hw.vehicle.positions", encode(fix))
+    later = T0 + 3_600_000
+    r = c.handle(r.state, "p.hw.ticks", encode_tick(Tick(None, later, "hz-0001")))
+    assert [w.transition for w in r.warnings] == ["raised"]
+    stored = msgspec.structs.replace(fix, ts=T0 + 60_000, received_at=later)  # 盲区补传
+    r = c.handle(r.state, "hw.vehicle.positions", encode(stored))
+    assert r.warnings == []  # still offline: the next tick would raise it again
+    live = msgspec.structs.replace(fix, ts=later, received_at=later)
+    r = c.handle(r.state, "hw.vehicle.positions", encode(live))
+    assert [w.transition for w in r.warnings] == ["cleared"]
