@@ -198,14 +198,15 @@ class MessageDecoder:
     def position(self, topic: str, p: PositionPayload, received_at: int) -> PositionRecord | None:
         """The record `decode` would make of a position payload the caller has already decoded
         (replay reads a line in one pass); None when `decode` must decide: a topic not seen
-        valid yet, not a position topic, a time given as text or out of bounds (rejected)."""
+        valid yet, not a position topic, or a time out of bounds (rejected)."""
         found = self._subjects.get(topic)
-        ts = p.ts
-        if (found is None or found[0].kind is not Kind.POSITION or type(ts) is not int
-                or ts > received_at + self.limits.max_future_ms
-                or ts < MIN_TS_MS or ts < received_at - self.limits.max_age_ms):
+        if found is None or found[0].kind is not Kind.POSITION:
             return None
-        return _position_record(found[0], ts, p, received_at)
+        try:
+            return _position_record(found[0], self._time(p.ts, received_at, "$.ts"), p,
+                                    received_at)
+        except RejectedInput:
+            return None
 
     def _telemetry(self, s: Subject, p: TelemetryPayload, received_at: int) -> TelemetryRecord:
         if not p.points:

@@ -78,6 +78,7 @@ POSITION_LINES = [  # (topic, payload): valid positions, read in one pass
     (f"{VEH}/position", FIX),
     (f"{VEH}/position", {**FIX, "alt_m": 1010.5, "alarm_flags": 3, "status_flags": 2,
                          "mileage_km": 12.5, "seq": 7, "drill": True, "extra": [1, {"a": 2}]}),
+    (f"{VEH}/position", {**FIX, "ts": "2026-11-18T08:13:20+08:00"}),
     (f"{VEH}/position", {**FIX, "ts": NOW + 300_000}),  # (at the time limits)
     (f"{VEH}/position", {**FIX, "ts": NOW - 30 * 86_400_000}),
 ]
@@ -86,7 +87,6 @@ OTHER_LINES = [  # lines the one-pass read must leave to the general path (str: 
     ("hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/telemetry", FIX),
     (f"{VEH}/position", json.dumps(json.dumps(FIX))),  # the payload as a JSON string
     (f"{VEH}/position", {**FIX, "pad": "x" * 5_000}),  # over a 4 kB payload limit
-    (f"{VEH}/position", {**FIX, "ts": "2026-11-18T08:13:20+08:00"}),
     (f"{VEH}/position", {**FIX, "ts": NOW + 300_001}),  # (the time limits, by 1 ms)
     (f"{VEH}/position", {**FIX, "ts": NOW - 30 * 86_400_000 - 1}),
     (f"{VEH}/position", {**FIX, "ts": "yesterday"}),
