@@ -405,8 +405,7 @@ class VehicleEngine:
             return  # (a blind-area upload: still offline by event time; its track is known)
         st.idle = False  # (an offline displacement is held for a while)
         off = self.rules.offline
-        hazmat = c.hazmat
-        if p is not None and st.lat is not None and st.lon is not None and hazmat:
+        if p is not None and st.lat is not None and st.lon is not None and c.hazmat:
             moved = geo.distance_m(st.lat, st.lon, p.lat, p.lon)
             if moved >= off.displacement_m:
                 st.moved_m = moved
