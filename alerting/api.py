@@ -12,9 +12,9 @@ from typing import Any
 
 import msgspec
 
-from alerting.links import verify
-from alerting.service import AlertingService
-from alerting.state import Silence
+from hazardwatch.alerting.links import verify
+from hazardwatch.alerting.service import AlertingService
+from hazardwatch.alerting.state import Silence
 
 
 def _now() -> int:

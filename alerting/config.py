@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts.yamlfile import load_yaml
+from hazardwatch.contracts.yamlfile import load_yaml
+from hazardwatch.resources import packaged
 
-DEFAULT_ALERTING = Path(__file__).resolve().parents[1] / "deploy" / "alerting" / "alerting.yaml"
+DEFAULT_ALERTING = packaged("alerting", "alerting.yaml")
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 ChannelType = Literal["webhook", "dingtalk", "wecom", "feishu", "email", "sms"]
 Role = Literal["principal", "technical", "operator"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alerting.state import Alert, Silence
+from hazardwatch.alerting.state import Alert, Silence
 
 
 def suppressed(a: Alert, others: Iterable[Alert], silences: Iterable[Silence],

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 
-from alerting.config import AlertingConfig
+from hazardwatch.alerting.config import AlertingConfig
 
 VALID_MS = 86_400_000
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from alerting.routing import RouteSettings
-from alerting.state import Alert
+from hazardwatch.alerting.routing import RouteSettings
+from hazardwatch.alerting.state import Alert
 
 Kind = Literal["alert", "upgrade", "repeat", "reminder", "resolved"]
 

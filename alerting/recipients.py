@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from alerting.config import AlertingConfig, Channel, Receiver
-from contracts.catalog import Catalog
-from contracts.warnings import WarningRecord
-from streams.vehicles.clock import LocalClock, in_window, minutes
+from hazardwatch.alerting.config import AlertingConfig, Channel, Receiver
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.warnings import WarningRecord
+from hazardwatch.streams.vehicles.clock import LocalClock, in_window, minutes
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alerting.config import Match, Route, Step
-from contracts.catalog import Catalog
-from contracts.warnings import WarningRecord
+from hazardwatch.alerting.config import Match, Route, Step
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.warnings import WarningRecord
 
 
 @dataclass(frozen=True, slots=True)

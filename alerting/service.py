@@ -15,18 +15,18 @@ from typing import Any
 
 import msgspec
 
-from alerting.channels.base import Message, Permanent, Retryable
-from alerting.config import AlertingConfig, Channel, Step
-from alerting.inhibit import suppressed
-from alerting.links import ack_link
-from alerting.plan import Kind, Planned, finished, plan, record
-from alerting.recipients import Directory, Recipient
-from alerting.routing import RouteSettings, facts, route_for
-from alerting.state import Alert, Silence, acknowledge, apply_warning, handle
-from alerting.store import Store
-from alerting.texts import body, title
-from contracts.catalog import Catalog
-from contracts.warnings import WarningRecord
+from hazardwatch.alerting.channels.base import Message, Permanent, Retryable
+from hazardwatch.alerting.config import AlertingConfig, Channel, Step
+from hazardwatch.alerting.inhibit import suppressed
+from hazardwatch.alerting.links import ack_link
+from hazardwatch.alerting.plan import Kind, Planned, finished, plan, record
+from hazardwatch.alerting.recipients import Directory, Recipient
+from hazardwatch.alerting.routing import RouteSettings, facts, route_for
+from hazardwatch.alerting.state import Alert, Silence, acknowledge, apply_warning, handle
+from hazardwatch.alerting.store import Store
+from hazardwatch.alerting.texts import body, title
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.warnings import WarningRecord
 
 log = logging.getLogger("hazardwatch.alerting")
 Send = Callable[[Channel, Message], None]

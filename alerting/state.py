@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from contracts.warnings import WarningRecord
+from hazardwatch.contracts.warnings import WarningRecord
 
 
 class Alert(msgspec.Struct):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 
-from alerting.state import Alert, Silence
+from hazardwatch.alerting.state import Alert, Silence
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, body BLOB NOT NULL);

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerting.plan import Kind
-from alerting.state import Alert
-from contracts.warnings import LEVEL_NAMES_ZH
+from hazardwatch.alerting.plan import Kind
+from hazardwatch.alerting.state import Alert
+from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 
 COLOUR_HEX = {1: "#FF0000", 2: "#FF8C00", 3: "#E6B800", 4: "#1E90FF"}
 HEAD = {"alert": "预警通知", "upgrade": "预警升级", "repeat": "未确认·再次通知",

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from confluent_kafka import Producer
 
 from bench.common import machine, running_stack
-from contracts.warnings import WarningRecord, encode_warning, warning_id
 from hazardwatch import kafka_tail
+from hazardwatch.contracts.warnings import WarningRecord, encode_warning, warning_id
 from hazardwatch.stack.process import free_port
 
 SITES = ["tf-hohhot-01", "cm-ordos-01", "td-baotou-01"]

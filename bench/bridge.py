@@ -30,8 +30,8 @@ from bench.common import (
     running_stack,
     telemetry_payloads,
 )
-from ingest.metrics_probe import scrape, wait_subscribed
-from ingest.session import retire_session
+from hazardwatch.ingest.metrics_probe import scrape, wait_subscribed
+from hazardwatch.ingest.session import retire_session
 
 TOPIC = "hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/telemetry"
 

@@ -86,13 +86,13 @@ def publish_all(port: int, user: str, password: str, topic: str, payloads: list[
 def best_replay(catalog_path: Any, lines: list[str], runs: int) -> tuple[float, int, Any]:
     """Replay the lines `runs` times (validation + site and vehicle engines + timers) on the
     current core; (best records/s, warning records, summary of that run)."""
-    from contracts.catalog import load_catalog
-    from ingest.decode import MessageDecoder
-    from streams.replay import Replayer
-    from streams.rules.config import load_rules
-    from streams.rules.engine import Engine
-    from streams.vehicles.config import load_vehicle_rules
-    from streams.vehicles.engine import VehicleEngine
+    from hazardwatch.contracts.catalog import load_catalog
+    from hazardwatch.ingest.decode import MessageDecoder
+    from hazardwatch.streams.replay import Replayer
+    from hazardwatch.streams.rules.config import load_rules
+    from hazardwatch.streams.rules.engine import Engine
+    from hazardwatch.streams.vehicles.config import load_vehicle_rules
+    from hazardwatch.streams.vehicles.engine import VehicleEngine
 
     catalog = load_catalog(catalog_path)
     best: tuple[float, int, Any] = (0.0, 0, None)

@@ -33,16 +33,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import credentials, free_port, machine, running_stack
-from contracts.topics import KafkaTopic
 from hazardwatch import kafka_tail
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.ingest.metrics_probe import wait_subscribed
+from hazardwatch.ingest.session import retire_session
+from hazardwatch.simulators.fleet import fleet_catalog, fleet_lines
 from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.process import spawn_command, wait_for_log
-from ingest.metrics_probe import wait_subscribed
-from ingest.session import retire_session
-from simulators.fleet import fleet_catalog, fleet_lines
-from streams.worker.app import INPUTS
-from streams.worker.core import TICK_TOPIC
+from hazardwatch.streams.worker.app import INPUTS
+from hazardwatch.streams.worker.core import TICK_TOPIC
 
 POINTS = 40  # per gateway message (10 tanks × level, temperature, pressure, gas)
 PROBE_MINES = 200

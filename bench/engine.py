@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import best_replay, machine
-from simulators.fleet import fleet_catalog, fleet_lines
+from hazardwatch.simulators.fleet import fleet_catalog, fleet_lines
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import machine, telemetry_payloads
-from contracts.payloads import TelemetryPayload
+from hazardwatch.contracts.payloads import TelemetryPayload
 
 
 class PydPoint(BaseModel):

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import best_replay, machine
-from simulators.fleet import vehicle_catalog, vehicle_lines
+from hazardwatch.simulators.fleet import vehicle_catalog, vehicle_lines
 
 
 def main() -> None:

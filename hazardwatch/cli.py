@@ -6,7 +6,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from contracts.catalog import CatalogError
 from hazardwatch.commands import (
     alerting,
     bridge,
@@ -19,6 +18,7 @@ from hazardwatch.commands import (
     stack,
     worker,
 )
+from hazardwatch.contracts.catalog import CatalogError
 from hazardwatch.stack.errors import StackError
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from contracts.catalog import Catalog
-from contracts.topics import MQTT_ROOT
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.topics import MQTT_ROOT
 
 
 def device_username(site_id: str, device_id: str) -> str:

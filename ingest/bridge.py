@@ -18,10 +18,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from contracts.records import RejectedRecord, encode
-from contracts.topics import KafkaTopic
-from ingest.counters import BridgeCounters
-from ingest.decode import Accepted, MessageDecoder, Rejected
+from hazardwatch.contracts.records import RejectedRecord, encode
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.ingest.counters import BridgeCounters
+from hazardwatch.ingest.decode import Accepted, MessageDecoder, Rejected
 
 log = logging.getLogger("hazardwatch.bridge")
 Headers = list[tuple[str, str | bytes | None]] | None

@@ -9,8 +9,8 @@ from typing import Any
 
 import msgspec
 
-from contracts.catalog import Catalog
-from contracts.payloads import (
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.payloads import (
     CAMERA_FAMILIES,
     MAX_POINTS,
     VEHICLE_FAMILIES,
@@ -19,8 +19,8 @@ from contracts.payloads import (
     TelemetryPayload,
     VideoEventPayload,
 )
-from contracts.reasons import Reason, RejectedInput
-from contracts.records import (
+from hazardwatch.contracts.reasons import Reason, RejectedInput
+from hazardwatch.contracts.records import (
     InputRecord,
     MediaRecord,
     PointRecord,
@@ -30,8 +30,8 @@ from contracts.records import (
     VideoEventRecord,
     encode,
 )
-from contracts.timestamps import MIN_TS_MS, to_epoch_ms
-from contracts.topics import KAFKA_TOPIC_BY_KIND, Kind, Subject, parse_topic
+from hazardwatch.contracts.timestamps import MIN_TS_MS, to_epoch_ms
+from hazardwatch.contracts.topics import KAFKA_TOPIC_BY_KIND, Kind, Subject, parse_topic
 
 _DECODERS: dict[Kind, msgspec.json.Decoder[Any]] = {
     Kind.TELEMETRY: msgspec.json.Decoder(TelemetryPayload),

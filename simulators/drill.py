@@ -31,22 +31,22 @@ import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 from paho.mqtt.enums import CallbackAPIVersion
 
-from alerting.channels.webhook import signature
-from contracts.catalog import Catalog
-from contracts.topics import KafkaTopic
-from contracts.warnings import WarningRecord, decode_warning
 from hazardwatch import kafka_tail
+from hazardwatch.alerting.channels.webhook import signature
 from hazardwatch.commands.bridge import mqtt_login
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.contracts.warnings import WarningRecord, decode_warning
+from hazardwatch.ingest.metrics_probe import scrape, wait_subscribed
+from hazardwatch.ingest.session import retire_session
+from hazardwatch.simulators.evaluate import Evaluation, evaluate
+from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, start_ms
+from hazardwatch.simulators.scenario import Scenario
 from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
 from hazardwatch.stack.settings import StackSettings
-from ingest.metrics_probe import scrape, wait_subscribed
-from ingest.session import retire_session
-from simulators.evaluate import Evaluation, evaluate
-from simulators.player import Outgoing, ScenarioPlayer, start_ms
-from simulators.scenario import Scenario
-from streams.rules.config import RulesConfig
-from streams.vehicles.config import VehicleRules
-from streams.worker.core import TICK_TOPIC, Tick, encode_tick
+from hazardwatch.streams.rules.config import RulesConfig
+from hazardwatch.streams.vehicles.config import VehicleRules
+from hazardwatch.streams.worker.core import TICK_TOPIC, Tick, encode_tick
 
 INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.POSITIONS, KafkaTopic.VIDEO_EVENTS,
           KafkaTopic.DEVICE_STATUS, KafkaTopic.REJECTED)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from contracts.warnings import WarningRecord
-from simulators.scenario import Scenario, subject_of
+from hazardwatch.contracts.warnings import WarningRecord
+from hazardwatch.simulators.scenario import Scenario, subject_of
 
 
 @dataclass(frozen=True)

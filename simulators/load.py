@@ -10,8 +10,8 @@ import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from contracts.topics import MQTT_ROOT
-from simulators.fleet import TANK_SENSORS, fleet_catalog
+from hazardwatch.contracts.topics import MQTT_ROOT
+from hazardwatch.simulators.fleet import TANK_SENSORS, fleet_catalog
 
 
 def load_catalog_text(devices: int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from streams.vehicles.geo import distance_m
+from hazardwatch.streams.vehicles.geo import distance_m
 
 LatLon = tuple[float, float]
 # default roads for vehicles without an approved route: G6 Hohhot → Baotou, and a road west

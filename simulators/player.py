@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from contracts.catalog import Catalog
-from contracts.topics import MQTT_ROOT
-from ingest.acl import device_username, vehicle_username
-from simulators.motion import ROADS, Route, VehicleMotion
-from simulators.scenario import Incident, Scenario
-from simulators.signals import SensorSignal, normal_band
-from streams.rules.config import RulesConfig
-from streams.vehicles.clock import LocalClock, in_window, minutes
-from streams.vehicles.config import VehicleRules
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.topics import MQTT_ROOT
+from hazardwatch.ingest.acl import device_username, vehicle_username
+from hazardwatch.simulators.motion import ROADS, Route, VehicleMotion
+from hazardwatch.simulators.scenario import Incident, Scenario
+from hazardwatch.simulators.signals import SensorSignal, normal_band
+from hazardwatch.streams.rules.config import RulesConfig
+from hazardwatch.streams.vehicles.clock import LocalClock, in_window, minutes
+from hazardwatch.streams.vehicles.config import VehicleRules
 
 MEDIA = "https://media.drill.invalid"  # drill evidence never points at real storage
 NIGHT_PARK = ("01:45", "05:15")  # long-distance coaches stop around the 02:00–05:00 ban

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from contracts.catalog import Catalog
-from contracts.warnings import LEVEL_NAMES_ZH
-from simulators.drill import DrillRun
-from simulators.player import incident_end_min
-from simulators.scenario import Scenario, subject_of
-from streams.rules.config import RulesConfig
-from streams.rules.setpoints import resolve
-from streams.vehicles.config import VehicleRules
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
+from hazardwatch.simulators.drill import DrillRun
+from hazardwatch.simulators.player import incident_end_min
+from hazardwatch.simulators.scenario import Scenario, subject_of
+from hazardwatch.streams.rules.config import RulesConfig
+from hazardwatch.streams.rules.setpoints import resolve
+from hazardwatch.streams.vehicles.config import VehicleRules
 
 COLOUR = {1: "#d62728", 2: "#ff7f0e", 3: "#e6b800", 4: "#1f77b4"}
 W, H, ML, MR, MT, MB = 760, 230, 60, 20, 30, 35

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from contracts.catalog import Catalog
-from contracts.topics import MQTT_ROOT
-from ingest.acl import device_username, vehicle_username
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.topics import MQTT_ROOT
+from hazardwatch.ingest.acl import device_username, vehicle_username
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts.catalog import Catalog
-from contracts.yamlfile import load_yaml
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.yamlfile import load_yaml
+from hazardwatch.resources import packaged
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "deploy" / "scenarios"
+SCENARIOS = packaged("scenarios")
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Minutes = Annotated[float, msgspec.Meta(ge=0)]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contracts.catalog.model import Sensor, Site
-from streams.rules.config import RulesConfig
-from streams.rules.setpoints import resolve
+from hazardwatch.contracts.catalog.model import Sensor, Site
+from hazardwatch.streams.rules.config import RulesConfig
+from hazardwatch.streams.rules.setpoints import resolve
 
 LOW_FRACTION = {"gas_combustible": 0.08, "gas_toxic": 0.15, "ch4": 0.3, "co": 0.2,
                 "displacement": 0.3, "seepage": 0.3, "dust": 0.2, "co2": 0.2}

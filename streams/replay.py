@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from contracts.payloads import PositionPayload
-from contracts.records import InputRecord, PositionRecord, TelemetryRecord
-from contracts.timestamps import to_epoch_ms
-from contracts.warnings import WarningRecord
-from ingest.decode import MessageDecoder, Rejected
-from streams.rules.engine import Engine
-from streams.rules.state import SiteState
-from streams.vehicles.engine import VehicleEngine
-from streams.vehicles.state import VehicleState
+from hazardwatch.contracts.payloads import PositionPayload
+from hazardwatch.contracts.records import InputRecord, PositionRecord, TelemetryRecord
+from hazardwatch.contracts.timestamps import to_epoch_ms
+from hazardwatch.contracts.warnings import WarningRecord
+from hazardwatch.ingest.decode import MessageDecoder, Rejected
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.rules.state import SiteState
+from hazardwatch.streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.vehicles.state import VehicleState
 
 TICK_MS = 1000
 

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import requests
 
-from alerting.config import Channel
+from hazardwatch.alerting.config import Channel
 
 
 class Retryable(Exception):

@@ -7,8 +7,8 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from alerting.channels.base import Message, Permanent, Retryable, post_json
-from alerting.config import Channel, Gateways
+from hazardwatch.alerting.channels.base import Message, Permanent, Retryable, post_json
+from hazardwatch.alerting.config import Channel, Gateways
 
 
 def send_email(gw: Gateways, ch: Channel, m: Message) -> None:

@@ -9,8 +9,8 @@ import json
 import time
 import urllib.parse
 
-from alerting.channels.base import Message, Permanent, Retryable, post_json
-from alerting.config import Channel
+from hazardwatch.alerting.channels.base import Message, Permanent, Retryable, post_json
+from hazardwatch.alerting.config import Channel
 
 DINGTALK_RATE_LIMITED = {130101}  # 发送速度太快而限流
 WECOM_RATE_LIMITED = {45009}

@@ -7,8 +7,8 @@ import hmac
 import json
 import time
 
-from alerting.channels.base import Message, post_json
-from alerting.config import Channel
+from hazardwatch.alerting.channels.base import Message, post_json
+from hazardwatch.alerting.config import Channel
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

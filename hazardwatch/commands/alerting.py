@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from contracts.catalog import load_catalog
-from contracts.topics import KafkaTopic
 from hazardwatch.commands import stop_on_signals
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.stack.settings import StackSettings, default_catalog
 
 log = logging.getLogger("hazardwatch.alerting")
@@ -20,7 +20,7 @@ log = logging.getLogger("hazardwatch.alerting")
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the subcommand."""
-    from alerting.config import DEFAULT_ALERTING
+    from hazardwatch.alerting.config import DEFAULT_ALERTING
 
     p = sub.add_parser("alerting", help="notify, escalate until acknowledged, serve the API")
     p.add_argument("--config", type=Path, default=DEFAULT_ALERTING)
@@ -36,15 +36,15 @@ def run(args: argparse.Namespace) -> int:
     """Validate, then consume and notify until SIGTERM."""
     from confluent_kafka import Consumer, Producer, TopicPartition
 
-    from alerting.api import serve
-    from alerting.channels.mail import send_email, send_sms
-    from alerting.channels.robots import send_dingtalk, send_feishu, send_wecom
-    from alerting.channels.webhook import send_webhook
-    from alerting.config import load_alerting
-    from alerting.service import AlertingService, Send
-    from alerting.store import Store
-    from contracts.warnings import decode_warning
     from hazardwatch import kafka_tail
+    from hazardwatch.alerting.api import serve
+    from hazardwatch.alerting.channels.mail import send_email, send_sms
+    from hazardwatch.alerting.channels.robots import send_dingtalk, send_feishu, send_wecom
+    from hazardwatch.alerting.channels.webhook import send_webhook
+    from hazardwatch.alerting.config import load_alerting
+    from hazardwatch.alerting.service import AlertingService, Send
+    from hazardwatch.alerting.store import Store
+    from hazardwatch.contracts.warnings import decode_warning
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg, catalog = load_alerting(args.config), load_catalog(args.catalog)

@@ -8,12 +8,12 @@ import logging
 import os
 from pathlib import Path
 
-from contracts.catalog import load_catalog
 from hazardwatch.commands import stop_on_signals
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.ingest.bridge import Bridge, BridgeConfig
+from hazardwatch.ingest.decode import MessageDecoder
+from hazardwatch.ingest.session import retire_session
 from hazardwatch.stack.settings import StackSettings, default_catalog
-from ingest.bridge import Bridge, BridgeConfig
-from ingest.decode import MessageDecoder
-from ingest.session import retire_session
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from contracts.catalog import CatalogError, load_catalog
+from hazardwatch.contracts.catalog import CatalogError, load_catalog
 from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.mosquitto import MosquittoService
 from hazardwatch.stack.settings import StackSettings, default_catalog

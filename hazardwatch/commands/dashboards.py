@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-GRAFANA_DIR = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards"
+from hazardwatch.resources import packaged
+
+GRAFANA_DIR = packaged("grafana", "dashboards")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +30,7 @@ def dashboard_json() -> list[dict[str, Any]]:
     """Every dashboard as Grafana JSON."""
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
-    from dashboards.build import all_dashboards
+    from hazardwatch.dashboards.build import all_dashboards
 
     enc = JSONEncoder(sort_keys=True)
     return [json.loads(enc.encode(d.build())) for d in all_dashboards()]
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from grafana_client.api import GrafanaApi
 
-    from dashboards.push import push
+    from hazardwatch.dashboards.push import push
 
     api = GrafanaApi.from_url(args.url, credential=args.token)
     for line in push(api, boards, args.influx_url, args.db):

@@ -6,11 +6,11 @@ import argparse
 import time
 from pathlib import Path
 
-from contracts.catalog import load_catalog
+from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.settings import StackSettings, default_catalog
-from streams.rules.config import DEFAULT_RULES, load_rules
-from streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
+from hazardwatch.streams.rules.config import DEFAULT_RULES, load_rules
+from hazardwatch.streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,9 +30,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Validate, bring up the stack, play, report; exit 1 when an expectation failed."""
-    from simulators.drill import DrillRunner
-    from simulators.report import write_report
-    from simulators.scenario import load_scenario
+    from hazardwatch.simulators.drill import DrillRunner
+    from hazardwatch.simulators.report import write_report
+    from hazardwatch.simulators.scenario import load_scenario
 
     catalog = load_catalog(args.catalog)
     rules, vrules = load_rules(args.rules), load_vehicle_rules(args.vehicle_rules)
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     settings = StackSettings.from_env()
     Stack(settings).up()  # reuses what is running
     out = args.out or settings.run_dir / "drills" / f"{sc.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    from alerting.config import DEFAULT_ALERTING, load_alerting
+    from hazardwatch.alerting.config import DEFAULT_ALERTING, load_alerting
 
     alerting_cfg = args.alerting_config or DEFAULT_ALERTING
     load_alerting(alerting_cfg)  # a bad routing config stops the drill before it starts

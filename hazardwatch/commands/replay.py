@@ -6,15 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from contracts.catalog import load_catalog
-from contracts.timestamps import to_epoch_ms
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.timestamps import to_epoch_ms
+from hazardwatch.ingest.decode import MessageDecoder
 from hazardwatch.stack.settings import default_catalog
-from ingest.decode import MessageDecoder
-from streams.replay import Replayer, encode_jsonl, summary_lines
-from streams.rules.config import DEFAULT_RULES, load_rules
-from streams.rules.engine import Engine
-from streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
-from streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.replay import Replayer, encode_jsonl, summary_lines
+from hazardwatch.streams.rules.config import DEFAULT_RULES, load_rules
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
+from hazardwatch.streams.vehicles.engine import VehicleEngine
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

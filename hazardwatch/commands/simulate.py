@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Write the catalog, or publish and report the achieved rate (JSON on the last line)."""
-    from simulators.load import load_catalog_text, run_load
+    from hazardwatch.simulators.load import load_catalog_text, run_load
 
     if args.catalog_out is not None:
         args.catalog_out.write_text(load_catalog_text(args.devices), encoding="utf-8")

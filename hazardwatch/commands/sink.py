@@ -6,12 +6,12 @@ import argparse
 import logging
 from pathlib import Path
 
-from contracts.catalog import load_catalog
-from contracts.topics import KafkaTopic
 from hazardwatch.commands import stop_on_signals
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.stack.settings import StackSettings, default_catalog
-from streams.sinks.influx import InfluxSink, InfluxTarget
-from streams.sinks.runner import SinkRunner, SinkSettings
+from hazardwatch.streams.sinks.influx import InfluxSink, InfluxTarget
+from hazardwatch.streams.sinks.runner import SinkRunner, SinkSettings
 
 TOPICS = (KafkaTopic.TELEMETRY, KafkaTopic.WARNINGS, KafkaTopic.VIDEO_EVENTS,
           KafkaTopic.DEVICE_STATUS, KafkaTopic.POSITIONS, KafkaTopic.VEHICLE_DAILY,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from contracts.catalog import load_catalog
+from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.stack.settings import StackSettings, default_catalog
-from streams.rules.config import DEFAULT_RULES, load_rules
-from streams.rules.engine import Engine
-from streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
-from streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.rules.config import DEFAULT_RULES, load_rules
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.vehicles.config import DEFAULT_VEHICLE_RULES, load_vehicle_rules
+from hazardwatch.streams.vehicles.engine import VehicleEngine
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the app from validated config and run it until SIGTERM."""
     from faust import Worker
 
-    from streams.worker.app import WorkerSettings, create_app
+    from hazardwatch.streams.worker.app import WorkerSettings, create_app
 
     catalog = load_catalog(args.catalog)
     rules = load_rules(args.rules)

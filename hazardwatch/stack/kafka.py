@@ -11,11 +11,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from hazardwatch.resources import packaged
 from hazardwatch.stack.errors import StackError
 from hazardwatch.stack.service import Service
 from hazardwatch.stack.settings import HOST
 
-DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
+DEPLOY_DIR = packaged("kafka")
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 

@@ -75,8 +75,8 @@ class MosquittoService(Service):
 
     def apply_catalog(self, catalog_path: Path) -> int:
         """Generate device accounts from a catalog into devices.json; returns how many."""
-        from contracts.catalog import load_catalog
-        from ingest.acl import device_accounts
+        from hazardwatch.contracts.catalog import load_catalog
+        from hazardwatch.ingest.acl import device_accounts
 
         existing = json.loads(self.devices_file.read_text()) if self.devices_file.exists() else {}
         accounts = device_accounts(load_catalog(catalog_path), existing)

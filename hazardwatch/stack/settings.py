@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from hazardwatch.resources import packaged
+
 HOST = "127.0.0.1"
 
 
@@ -22,7 +24,7 @@ def default_run_dir() -> Path:
 
 def default_catalog() -> Path:
     """`HW_CATALOG` if set (drills and benchmarks pass theirs to every process), else the demo."""
-    return Path(os.environ.get("HW_CATALOG") or CHECKOUT / "deploy" / "catalog" / "demo.yaml")
+    return Path(os.environ.get("HW_CATALOG") or packaged("catalog", "demo.yaml"))
 
 
 @dataclass(frozen=True, kw_only=True)

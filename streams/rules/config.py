@@ -7,10 +7,11 @@ from typing import Literal
 
 import msgspec
 
-from contracts.yamlfile import load_yaml
-from streams.rules.episode import Policy
+from hazardwatch.contracts.yamlfile import load_yaml
+from hazardwatch.resources import packaged
+from hazardwatch.streams.rules.episode import Policy
 
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "deploy" / "rules" / "default.yaml"
+DEFAULT_RULES = packaged("rules", "default.yaml")
 Level = int
 
 

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.catalog import Catalog
-from contracts.catalog.model import Device, Sensor, Site
-from contracts.records import (
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.catalog.model import Device, Sensor, Site
+from hazardwatch.contracts.records import (
     InputRecord,
     StatusRecord,
     TelemetryRecord,
     VideoEventRecord,
 )
-from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, subject_key, warning_id
-from streams.rules import messages as zh
-from streams.rules.config import Combination, RulesConfig
-from streams.rules.episode import Change, Episode, Policy, next_due, step, tick
-from streams.rules.setpoints import SetPoints, resolve
-from streams.rules.state import DeviceState, GroupState, SensorState, SiteState
+from hazardwatch.contracts.warnings import (
+    COLOURS,
+    EvidenceRecord,
+    WarningRecord,
+    subject_key,
+    warning_id,
+)
+from hazardwatch.streams.rules import messages as zh
+from hazardwatch.streams.rules.config import Combination, RulesConfig
+from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, step, tick
+from hazardwatch.streams.rules.setpoints import SetPoints, resolve
+from hazardwatch.streams.rules.state import DeviceState, GroupState, SensorState, SiteState
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from contracts.warnings import Transition
+from hazardwatch.contracts.warnings import Transition
 
 
 @dataclass(frozen=True, slots=True)

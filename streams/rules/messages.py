@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.warnings import LEVEL_NAMES_ZH
+from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 
 METRIC_ZH = {
     "level": "液位", "temperature": "温度", "pressure": "压力", "flow": "流量",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.catalog.model import Sensor, Site
-from streams.rules.config import RulesConfig
+from hazardwatch.contracts.catalog.model import Sensor, Site
+from hazardwatch.streams.rules.config import RulesConfig
 
 DEFAULT_DEADBAND = 0.05  # restore 5 % inside a set-point unless a restore value is given
 

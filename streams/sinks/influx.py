@@ -16,9 +16,9 @@ from typing import Literal
 import msgspec
 import requests
 
-from contracts.catalog import Catalog
-from contracts.daily import decode_day
-from contracts.records import (
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.daily import decode_day
+from hazardwatch.contracts.records import (
     PositionRecord,
     RejectedRecord,
     StatusRecord,
@@ -26,9 +26,9 @@ from contracts.records import (
     VideoEventRecord,
     decode_input,
 )
-from contracts.topics import KafkaTopic
-from contracts.warnings import decode_warning
-from streams.sinks import line_protocol as lp
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.contracts.warnings import decode_warning
+from hazardwatch.streams.sinks import line_protocol as lp
 
 
 class InfluxUnavailable(RuntimeError):

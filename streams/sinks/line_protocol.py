@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from contracts.catalog import Catalog
-from contracts.daily import VehicleDayRecord
-from contracts.records import PositionRecord, RejectedRecord, TelemetryRecord, VideoEventRecord
-from contracts.warnings import WarningRecord
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.daily import VehicleDayRecord
+from hazardwatch.contracts.records import (
+    PositionRecord,
+    RejectedRecord,
+    TelemetryRecord,
+    VideoEventRecord,
+)
+from hazardwatch.contracts.warnings import WarningRecord
 
 #: retention policy by site kind (see hazardwatch/stack/influx.py for the sources)
 RP_BY_SITE_KIND = {"tank_farm": "chem_30d", "coal_mine": "coal_93d", "tailings_dam": "coal_93d"}

@@ -15,8 +15,13 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from streams.sinks import line_protocol as lp
-from streams.sinks.influx import InfluxRejected, InfluxSink, InfluxUnavailable, decode_error
+from hazardwatch.streams.sinks import line_protocol as lp
+from hazardwatch.streams.sinks.influx import (
+    InfluxRejected,
+    InfluxSink,
+    InfluxUnavailable,
+    decode_error,
+)
 
 log = logging.getLogger("hazardwatch.sink")
 

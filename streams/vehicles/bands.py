@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streams.vehicles.config import Band
+from hazardwatch.streams.vehicles.config import Band
 
 
 def band_level(over_pct: float, bands: Sequence[Band]) -> int | None:

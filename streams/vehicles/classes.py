@@ -7,12 +7,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from contracts.catalog import Catalog
-from contracts.warnings import subject_key
-from streams.vehicles import geo
-from streams.vehicles.clock import in_window, minutes
-from streams.vehicles.config import Route, VehicleRules, Zone
-from streams.vehicles.messages import CLASS_ZH
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.warnings import subject_key
+from hazardwatch.streams.vehicles import geo
+from hazardwatch.streams.vehicles.clock import in_window, minutes
+from hazardwatch.streams.vehicles.config import Route, VehicleRules, Zone
+from hazardwatch.streams.vehicles.messages import CLASS_ZH
 
 
 @dataclass(frozen=True, slots=True)

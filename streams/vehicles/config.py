@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts.yamlfile import load_yaml
+from hazardwatch.contracts.yamlfile import load_yaml
+from hazardwatch.resources import packaged
 
-DEFAULT_VEHICLE_RULES = (Path(__file__).resolve().parents[2] / "deploy" / "rules"
-                         / "vehicles.yaml")
+DEFAULT_VEHICLE_RULES = packaged("rules", "vehicles.yaml")
 Level = Annotated[int, msgspec.Meta(ge=1, le=4)]
 Class = Literal["hazmat", "coach", "tour_bus"]
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from contracts.catalog import Catalog
-from contracts.records import InputRecord, PositionRecord, StatusRecord, VideoEventRecord
-from contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, warning_id
-from streams.rules.episode import Change, Episode, Policy, next_due, settled, step, tick
-from streams.rules.messages import transition_suffix
-from streams.vehicles import geo
-from streams.vehicles.bands import speed_level
-from streams.vehicles.classes import CompiledVehicle, compile_vehicles, minute_table
-from streams.vehicles.clock import DAY_MS, LocalClock
-from streams.vehicles.config import Route, VehicleRules, Zone
-from streams.vehicles.messages import FAMILY_ZH, duration
-from streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.records import (
+    InputRecord,
+    PositionRecord,
+    StatusRecord,
+    VideoEventRecord,
+)
+from hazardwatch.contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, warning_id
+from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, settled, step, tick
+from hazardwatch.streams.rules.messages import transition_suffix
+from hazardwatch.streams.vehicles import geo
+from hazardwatch.streams.vehicles.bands import speed_level
+from hazardwatch.streams.vehicles.classes import CompiledVehicle, compile_vehicles, minute_table
+from hazardwatch.streams.vehicles.clock import DAY_MS, LocalClock
+from hazardwatch.streams.vehicles.config import Route, VehicleRules, Zone
+from hazardwatch.streams.vehicles.messages import FAMILY_ZH, duration
+from hazardwatch.streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState
 
 BUCKET_MS = 300_000  # driving time is kept in 5-minute buckets for the 24-hour window
 DAY_WINDOW_MS = DAY_MS  # the driving-time window: 24 h

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from streams.rules.episode import Episode
+from hazardwatch.streams.rules.episode import Episode
 
 
 class DayFigures(msgspec.Struct, omit_defaults=True):

@@ -15,13 +15,13 @@ from typing import Any
 
 import faust
 
-from contracts.daily import encode_day
-from contracts.topics import KafkaTopic
-from contracts.warnings import encode_warning
-from streams.rules.engine import Engine
-from streams.vehicles.engine import VehicleEngine
-from streams.worker.core import TICK_TOPIC, Tick, TickFanOut, WorkerCore, encode_tick
-from streams.worker.handover import HandoverConsumer, HandoverTransactionManager
+from hazardwatch.contracts.daily import encode_day
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.contracts.warnings import encode_warning
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.worker.core import TICK_TOPIC, Tick, TickFanOut, WorkerCore, encode_tick
+from hazardwatch.streams.worker.handover import HandoverConsumer, HandoverTransactionManager
 
 log = logging.getLogger("hazardwatch.worker")
 INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.DEVICE_STATUS, KafkaTopic.VIDEO_EVENTS,

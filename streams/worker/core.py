@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from contracts.daily import VehicleDayRecord
-from contracts.records import InputRecord, decode_input
-from contracts.warnings import WarningRecord
-from streams.rules.engine import Engine
-from streams.rules.state import SiteState, dump_state, load_state
-from streams.vehicles.clock import DAY_MS, day_text
-from streams.vehicles.engine import VehicleEngine
-from streams.vehicles.state import DayFigures, VehicleState, dump_vehicle, load_vehicle
+from hazardwatch.contracts.daily import VehicleDayRecord
+from hazardwatch.contracts.records import InputRecord, decode_input
+from hazardwatch.contracts.warnings import WarningRecord
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.rules.state import SiteState, dump_state, load_state
+from hazardwatch.streams.vehicles.clock import DAY_MS, day_text
+from hazardwatch.streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.vehicles.state import DayFigures, VehicleState, dump_vehicle, load_vehicle
 
 TICK_TOPIC = "hw.ticks"
 

@@ -18,10 +18,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hazardwatch import kafka_tail
+from hazardwatch.ingest.metrics_probe import scrape, wait_subscribed
+from hazardwatch.ingest.session import retire_session
 from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
-from ingest.metrics_probe import scrape, wait_subscribed
-from ingest.session import retire_session
 from tests.helpers import free_port
 
 

@@ -16,9 +16,9 @@ import pytest
 import requests
 from confluent_kafka import Producer
 
-from contracts.warnings import WarningRecord, encode_warning, warning_id
 from hazardwatch import kafka_tail
 from hazardwatch.commands.sink import TOPICS as SINK_TOPICS
+from hazardwatch.contracts.warnings import WarningRecord, encode_warning, warning_id
 from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.process import free_port

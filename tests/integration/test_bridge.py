@@ -13,11 +13,11 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.catalog import load_catalog
-from contracts.topics import KafkaTopic
 from hazardwatch import kafka_tail
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.simulators.samples import samples
 from hazardwatch.stack.manager import Stack
-from simulators.samples import samples
 from tests.fixtures.bad_inputs import bad_inputs
 from tests.helpers import MqttProbe, wait_for
 from tests.integration.conftest import BridgeProcess

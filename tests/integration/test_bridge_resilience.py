@@ -8,8 +8,8 @@ from typing import Any
 
 import msgspec
 
-from contracts.topics import KafkaTopic
 from hazardwatch import kafka_tail
+from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.stack import process
 from hazardwatch.stack.manager import Stack
 from tests.helpers import wait_for

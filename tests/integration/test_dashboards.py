@@ -17,26 +17,26 @@ import msgspec
 import pytest
 import requests
 
-from contracts.catalog import load_catalog
-from contracts.records import (
+from hazardwatch.commands.dashboards import dashboard_json
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.records import (
     PositionRecord,
     RejectedRecord,
     TelemetryRecord,
     VideoEventRecord,
 )
-from hazardwatch.commands.dashboards import dashboard_json
+from hazardwatch.ingest.decode import Accepted, MessageDecoder
+from hazardwatch.simulators.player import ScenarioPlayer, start_ms
+from hazardwatch.simulators.scenario import load_scenario
 from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.process import free_port
-from ingest.decode import Accepted, MessageDecoder
-from simulators.player import ScenarioPlayer, start_ms
-from simulators.scenario import load_scenario
-from streams.replay import Replayer
-from streams.rules.config import load_rules
-from streams.rules.engine import Engine
-from streams.sinks import line_protocol as lp
-from streams.vehicles.config import load_vehicle_rules
-from streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.replay import Replayer
+from hazardwatch.streams.rules.config import load_rules
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.sinks import line_protocol as lp
+from hazardwatch.streams.vehicles.config import load_vehicle_rules
+from hazardwatch.streams.vehicles.engine import VehicleEngine
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 VARS = {"site": "tf-hohhot-01", "unit": "T101", "sensor": "(T101-GAS1|T101-TT)",

@@ -1,8 +1,8 @@
 """Device accounts from the catalog, and the bridge's counters."""
 
-from contracts.catalog import load_catalog
-from ingest.acl import device_accounts
-from ingest.counters import BridgeCounters
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.ingest.acl import device_accounts
+from hazardwatch.ingest.counters import BridgeCounters
 
 
 def test_each_device_may_publish_only_under_its_own_topics() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.catalog import CatalogError, load_catalog
+from hazardwatch.contracts.catalog import CatalogError, load_catalog
 
 BAD = """\
 version: 1

@@ -9,8 +9,8 @@ from pathlib import Path
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from dashboards.influxql import InfluxQLQuery, register
 from hazardwatch.commands.dashboards import GRAFANA_DIR, dashboard_json
+from hazardwatch.dashboards.influxql import InfluxQLQuery, register
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.catalog import load_catalog
-from contracts.reasons import Reason
-from contracts.records import decode_input
-from ingest.decode import Accepted, MessageDecoder, Rejected
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.reasons import Reason
+from hazardwatch.contracts.records import decode_input
+from hazardwatch.ingest.decode import Accepted, MessageDecoder, Rejected
 from tests.fixtures.bad_inputs import bad_inputs
 
 NOW = 1_795_000_000_000

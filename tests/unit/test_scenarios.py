@@ -8,17 +8,17 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from contracts.catalog import load_catalog
-from contracts.warnings import WarningRecord
-from ingest.decode import MessageDecoder
-from simulators.evaluate import evaluate
-from simulators.player import ScenarioPlayer, start_ms
-from simulators.scenario import SCENARIOS, Scenario, load_scenario
-from streams.replay import Replayer
-from streams.rules.config import load_rules
-from streams.rules.engine import Engine
-from streams.vehicles.config import load_vehicle_rules
-from streams.vehicles.engine import VehicleEngine
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.warnings import WarningRecord
+from hazardwatch.ingest.decode import MessageDecoder
+from hazardwatch.simulators.evaluate import evaluate
+from hazardwatch.simulators.player import ScenarioPlayer, start_ms
+from hazardwatch.simulators.scenario import SCENARIOS, Scenario, load_scenario
+from hazardwatch.streams.replay import Replayer
+from hazardwatch.streams.rules.config import load_rules
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.vehicles.config import load_vehicle_rules
+from hazardwatch.streams.vehicles.engine import VehicleEngine
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 RULES, VRULES = load_rules(), load_vehicle_rules()

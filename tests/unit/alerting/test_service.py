@@ -8,14 +8,14 @@ from typing import Any
 import msgspec
 import pytest
 
-from alerting.channels.base import Message, Permanent, Retryable
-from alerting.config import AlertingConfig, Channel, load_alerting
-from alerting.links import make_token, verify
-from alerting.service import AlertingService
-from alerting.state import Silence
-from alerting.store import Store
-from contracts.catalog import load_catalog
-from contracts.warnings import WarningRecord, warning_id
+from hazardwatch.alerting.channels.base import Message, Permanent, Retryable
+from hazardwatch.alerting.config import AlertingConfig, Channel, load_alerting
+from hazardwatch.alerting.links import make_token, verify
+from hazardwatch.alerting.service import AlertingService
+from hazardwatch.alerting.state import Silence
+from hazardwatch.alerting.store import Store
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.warnings import WarningRecord, warning_id
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 CFG = load_alerting()

@@ -8,18 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.catalog import Catalog, load_catalog
-from contracts.records import (
+from hazardwatch.contracts.catalog import Catalog, load_catalog
+from hazardwatch.contracts.records import (
     MediaRecord,
     PointRecord,
     StatusRecord,
     TelemetryRecord,
     VideoEventRecord,
 )
-from contracts.warnings import WarningRecord
-from streams.rules.config import load_rules
-from streams.rules.engine import Engine
-from streams.rules.state import SiteState, dump_state, load_state
+from hazardwatch.contracts.warnings import WarningRecord
+from hazardwatch.streams.rules.config import load_rules
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.rules.state import SiteState, dump_state, load_state
 
 T0 = 1_795_000_000_000
 S = 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.rules.episode import Episode, Policy, next_due, step, tick
+from hazardwatch.streams.rules.episode import Episode, Policy, next_due, step, tick
 
 S = 1000  # ms
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contracts.daily import VehicleDayRecord, decode_day, encode_day
-from streams.sinks.line_protocol import alert_action, vehicle_day
+from hazardwatch.contracts.daily import VehicleDayRecord, decode_day, encode_day
+from hazardwatch.streams.sinks.line_protocol import alert_action, vehicle_day
 
 
 def test_vehicle_day_is_tagged_by_company_and_day_with_integer_counters() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from contracts.catalog import load_catalog
-from ingest.decode import Accepted, Limits, MessageDecoder
-from streams.replay import Replayer, parse_line
-from streams.rules.config import load_rules
-from streams.rules.engine import Engine
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.ingest.decode import Accepted, Limits, MessageDecoder
+from hazardwatch.streams.replay import Replayer, parse_line
+from hazardwatch.streams.rules.config import load_rules
+from hazardwatch.streams.rules.engine import Engine
 from tests.fixtures.bad_inputs import VEH, bad_inputs
 
 FIXTURE = Path("tests/fixtures/replay/tank_leak.jsonl")

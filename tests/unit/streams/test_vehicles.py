@@ -9,20 +9,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contracts.catalog import load_catalog
-from contracts.records import MediaRecord, PositionRecord, StatusRecord, VideoEventRecord
-from contracts.warnings import WarningRecord
-from streams.vehicles.bands import speed_level
-from streams.vehicles.clock import LocalClock
-from streams.vehicles.config import load_vehicle_rules
-from streams.vehicles.engine import VehicleEngine, _idle, _quiet
-from streams.vehicles.geo import (
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.records import (
+    MediaRecord,
+    PositionRecord,
+    StatusRecord,
+    VideoEventRecord,
+)
+from hazardwatch.contracts.warnings import WarningRecord
+from hazardwatch.streams.vehicles.bands import speed_level
+from hazardwatch.streams.vehicles.clock import LocalClock
+from hazardwatch.streams.vehicles.config import load_vehicle_rules
+from hazardwatch.streams.vehicles.engine import VehicleEngine, _idle, _quiet
+from hazardwatch.streams.vehicles.geo import (
     distance_m,
     polygon_signed_m,
     polyline_distance_m,
     short_distance_m,
 )
-from streams.vehicles.state import VehicleState, dump_vehicle, load_vehicle
+from hazardwatch.streams.vehicles.state import VehicleState, dump_vehicle, load_vehicle
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 RULES = load_vehicle_rules()

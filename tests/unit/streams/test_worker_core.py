@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import msgspec
 
-from contracts.catalog import load_catalog
-from contracts.records import PointRecord, PositionRecord, TelemetryRecord, encode
-from streams.rules.config import load_rules
-from streams.rules.engine import Engine
-from streams.vehicles.config import load_vehicle_rules
-from streams.vehicles.engine import VehicleEngine
-from streams.worker.core import Tick, TickFanOut, WorkerCore, decode_tick, encode_tick
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.records import PointRecord, PositionRecord, TelemetryRecord, encode
+from hazardwatch.streams.rules.config import load_rules
+from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.vehicles.config import load_vehicle_rules
+from hazardwatch.streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.worker.core import Tick, TickFanOut, WorkerCore, decode_tick, encode_tick
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 T0 = 1_795_000_000_000

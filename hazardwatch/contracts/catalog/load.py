@@ -9,9 +9,9 @@ from typing import Any
 import msgspec
 import yaml
 
-from contracts.catalog.index import Catalog
-from contracts.catalog.model import Company, Site, Vehicle
-from contracts.yamlfile import Loader
+from hazardwatch.contracts.catalog.index import Catalog
+from hazardwatch.contracts.catalog.model import Company, Site, Vehicle
+from hazardwatch.contracts.yamlfile import Loader
 
 SECTIONS: dict[str, type[msgspec.Struct]] = {"companies": Company, "sites": Site,
                                               "vehicles": Vehicle}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from contracts.reasons import Reason, RejectedInput
+from hazardwatch.contracts.reasons import Reason, RejectedInput
 
 MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z: anything earlier is a reset clock
 

@@ -13,7 +13,7 @@ from grafana_foundation_sdk.cog import builder
 from grafana_foundation_sdk.models import common as mc
 from grafana_foundation_sdk.models import dashboard as md
 
-from dashboards.influxql import InfluxQL
+from hazardwatch.dashboards.influxql import InfluxQL
 
 DATASOURCE_UID = "hazardwatch-influxdb"
 DS = md.DataSourceRef(type_val="influxdb", uid=DATASOURCE_UID)

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts.reasons import Reason, RejectedInput
+from hazardwatch.contracts.reasons import Reason, RejectedInput
 
 MQTT_ROOT = "hw/v1"
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"

@@ -1,6 +1,6 @@
 """The catalog of sites, devices, sensors and vehicles (DESIGN.md §3), shared by every service."""
 
-from contracts.catalog.index import Catalog
-from contracts.catalog.load import CatalogError, load_catalog
+from hazardwatch.contracts.catalog.index import Catalog
+from hazardwatch.contracts.catalog.load import CatalogError, load_catalog
 
 __all__ = ["Catalog", "CatalogError", "load_catalog"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from contracts.catalog.model import Company, Device, Sensor, Site, Vehicle
+from hazardwatch.contracts.catalog.model import Company, Device, Sensor, Site, Vehicle
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts.topics import ID_PATTERN
+from hazardwatch.contracts.topics import ID_PATTERN
 
 Id = Annotated[str, msgspec.Meta(pattern=f"^{ID_PATTERN}$")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

@@ -7,7 +7,7 @@ from typing import Any
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
-from dashboards.build import DATASOURCE_UID
+from hazardwatch.dashboards.build import DATASOURCE_UID
 
 FOLDER_UID, FOLDER_TITLE = "hazardwatch", "重大危险源监测预警"
 
