@@ -44,22 +44,19 @@ def plan(a: Alert, r: RouteSettings, now: int) -> list[Planned]:
         if now >= since + r.reminder_s * 1000:
             n = last[0] + 1 if last else 1
             out.append(Planned(f"{wid}:reminder:{n}", "reminder", n, "reminder",
-                               tuple(a.notified)))
-    if not a.active and not a.done and a.notified and "resolved" not in a.sent:
-        out.append(Planned(f"{wid}:resolved:0", "resolved", 0, "resolved", tuple(a.notified)))
+                               a.told_receivers))
+    if not a.active and not a.done and a.told and "resolved" not in a.sent:
+        out.append(Planned(f"{wid}:resolved:0", "resolved", 0, "resolved", a.told_receivers))
     return out
 
 
 def record(a: Alert, p: Planned, now: int) -> None:
-    """The planned notification went out (or was deliberately not sent): advance its series."""
+    """The planned notification is final (sent, failed or deliberately not): advance its series."""
     a.sent[p.key] = [p.n, now]
-    for x in p.receivers:
-        if x not in a.notified:
-            a.notified.append(x)
     if p.kind == "resolved":
         a.done = True
 
 
 def finished(a: Alert) -> bool:
     """Nothing more will ever be due: cleared and the resolved notice is out (or not needed)."""
-    return not a.active and (a.done or not a.notified)
+    return not a.active and (a.done or not a.told)

@@ -1,6 +1,7 @@
-"""The alerting pipeline: warnings in; plan → inhibit/silence → group → rate-limit → send/retry.
+"""The alerting service: warnings in; plan → group → at flush (and before every retry) the
+send-time stages of pipeline.py → rate limit → send/retry.
 
-Every decision takes `now`; the loop in `run` only feeds it. Deliveries have ids derived from
+Every decision takes `now`; the runner's loop only feeds it. Deliveries have ids derived from
 the warning, the series and the person-channel, and each is recorded in the store when final,
 so a restart neither repeats nor skips one (see docs/alerting.md for the one gap: a crash in
 the middle of an HTTP request).
@@ -17,12 +18,14 @@ import msgspec
 
 from hazardwatch.alerting.channels.base import Message, Permanent, Retryable
 from hazardwatch.alerting.config import AlertingConfig, Channel, Step
-from hazardwatch.alerting.inhibit import suppressed
 from hazardwatch.alerting.links import ack_link
+from hazardwatch.alerting.pipeline import View, decide
 from hazardwatch.alerting.plan import Kind, Planned, finished, plan, record
 from hazardwatch.alerting.recipients import Directory, Recipient
 from hazardwatch.alerting.routing import RouteSettings, facts, route_for
-from hazardwatch.alerting.state import Alert, Silence, acknowledge, apply_warning, handle
+from hazardwatch.alerting.stages.ratelimit import Bucket, take
+from hazardwatch.alerting.stages.reason import Reason
+from hazardwatch.alerting.state import Alert, Silence, Told, acknowledge, apply_warning, handle
 from hazardwatch.alerting.store import Store
 from hazardwatch.alerting.texts import body, title
 from hazardwatch.contracts.catalog import Catalog
@@ -58,7 +61,7 @@ class AlertingService:
         self.silences = store.silences()  # changed only through silence(): no read per step
         self.pending: dict[tuple[str, str, str], Pending] = {}
         self.open: dict[str, tuple[str, Planned, set[str]]] = {}  # nid → (wid, plan, left)
-        self.tokens: dict[str, tuple[float, int]] = {}  # recipient → (tokens, at)
+        self.buckets: dict[str, Bucket] = {}  # rate limit per person-channel
 
     # -- input ------------------------------------------------------------------------------
 
@@ -86,13 +89,12 @@ class AlertingService:
         sent = 0
         for key in list(self.pending):
             p = self.pending[key]
-            if now < max(p.first + p.wait_ms, p.next_try) or not self._token(p, now):
-                continue
-            sent += self._send(key, p, now)
+            if now >= max(p.first + p.wait_ms, p.next_try):
+                sent += self._flush(key, p, now)
         return sent
 
     def _plan(self, now: int) -> None:
-        silences = [x for x in self.silences if x.ends > now]
+        """Queue what is due; every decision about sending is left to the flush."""
         for wid, a in list(self.alerts.items()):
             if finished(a) and not any(o[0] == wid for o in self.open.values()):
                 del self.alerts[wid]
@@ -102,14 +104,15 @@ class AlertingService:
             for p in plan(a, r, now):
                 if p.nid in self.open:
                     continue
-                why = None if p.kind == "resolved" else suppressed(a, self.alerts.values(),
-                                                                     silences, now)
-                rcps = [] if why else [x for rid in p.receivers
-                                       for x in self.directory.recipients(rid, a.warning, now)]
+                if p.kind == "resolved":  # exactly the people who were told
+                    rcps = [Recipient(t.receiver, t.person, t.channel) for t in a.told]
+                else:
+                    rcps = [x for rid in p.receivers
+                            for x in self.directory.recipients(rid, a.warning, now)]
                 left = set()
                 for rcp in rcps:
                     did = f"{p.nid}|{rcp.key}"
-                    if self.store.delivered(did):
+                    if did in left or self.store.delivered(did):
                         continue
                     left.add(did)
                     gkey = (rcp.key, p.kind, a.warning.site_id or a.warning.vehicle_id or "")
@@ -119,29 +122,50 @@ class AlertingService:
                         pend = self.pending[gkey] = Pending(rcp, p.kind, first=now, wait_ms=wait)
                     pend.wait_ms = min(pend.wait_ms, wait)  # a 红 joining a group goes now
                     pend.items.append((did, wid))
-                if why:
-                    log.info("%s not sent: %s", p.nid, why)
-                    self.emit({"action": "suppressed", "warning_id": wid, "nid": p.nid,
-                               "reason": why, "at": now, "drill": a.warning.drill})
                 if left:
                     self.open[p.nid] = (wid, p, left)
                 else:
+                    if p.kind != "resolved":
+                        log.warning("%s: 无人可通知（%s 此刻无人值守或无渠道）", p.nid,
+                                    ",".join(p.receivers))
+                        self.emit({"action": "unrouted", "warning_id": wid, "nid": p.nid,
+                                   "receivers": list(p.receivers), "at": now,
+                                   "drill": a.warning.drill})
                     record(a, p, now)
                     self.store.put_alert(a)
 
-    def _token(self, p: Pending, now: int) -> bool:
+    def _flush(self, key: tuple[str, str, str], p: Pending, now: int) -> int:
+        """Run the stages on every item as it is now; send what passes; 1 if a message went."""
+        view = View(self.alerts, self.silences, self.store.delivered)
+        keep: list[tuple[str, str]] = []
+        dropped: list[tuple[str, str, Reason]] = []
+        for did, wid in p.items:
+            a = self.alerts.get(wid)
+            why = Reason.CLEARED if a is None else decide(did, a, p.kind, view, now)
+            if why is None:
+                keep.append((did, wid))
+            else:
+                dropped.append((did, wid, why))
+        if dropped:
+            with self.store.tx():
+                for did, wid, why in dropped:
+                    self._final(did, wid, "suppressed", p, now, why)
+        p.items = keep
+        if not keep:
+            del self.pending[key]
+            return 0
+        allowed, self.buckets[p.recipient.key] = take(
+            self.buckets.get(p.recipient.key), self._rate(p), now)
+        if not allowed:
+            return 0
+        return self._send(key, p, now)
+
+    def _rate(self, p: Pending) -> int:
         a = self.alerts.get(p.items[0][1])
-        rate = self.settings_for(a.warning).rate_per_min if a else 30
-        tokens, at = self.tokens.get(p.recipient.key, (float(rate), now))
-        tokens = min(float(rate), tokens + (now - at) * rate / 60_000)
-        if tokens < 1:
-            self.tokens[p.recipient.key] = (tokens, now)
-            return False
-        self.tokens[p.recipient.key] = (tokens - 1, now)
-        return True
+        return self.settings_for(a.warning).rate_per_min if a else 30
 
     def _send(self, key: tuple[str, str, str], p: Pending, now: int) -> int:
-        alerts = [self.alerts[w] for _, w in p.items if w in self.alerts]
+        alerts = [self.alerts[w] for _, w in p.items]
         links = [ack_link(self.cfg, w, p.recipient.person, now) for _, w in p.items]
         kind = p.kind
         data = {"kind": kind, "receiver": p.recipient.receiver, "person": p.recipient.person,
@@ -164,23 +188,38 @@ class AlertingService:
         except Permanent as exc:
             log.error("%s to %s failed for good: %s", kind, p.recipient.key, exc)
             status = "failed"
-        except Exception:  # a channel bug must not stop the other notifications
-            log.exception("%s to %s: unexpected error, not retried", kind, p.recipient.key)
+        except Exception as exc:  # a channel bug must not stop the other notifications
+            log.error("%s to %s: unexpected %s, not retried", kind, p.recipient.key,
+                      exc.__class__.__name__)
             status = "failed"
         del self.pending[key]
         with self.store.tx():
             for did, wid in p.items:
-                self.store.mark_delivery(did, status, now)
-                self._done(did, now)
-                a = self.alerts.get(wid)
-                self.emit({"action": "notified" if status == "sent" else "notify_failed",
-                           "warning_id": wid, "delivery_id": did, "kind": kind,
-                           "channel": p.recipient.channel.type, "receiver": p.recipient.receiver,
-                           "person": p.recipient.person, "at": now,
-                           "warning_ts": a.warning.ts if a else None,
-                           "level": a.level if a else None,
-                           "drill": bool(a and a.warning.drill)})
+                self._final(did, wid, status, p, now, None)
         return 1 if status == "sent" else 0
+
+    def _final(self, did: str, wid: str, status: str, p: Pending, now: int,
+               why: Reason | None) -> None:
+        """A delivery is final: record it, remember who was told, advance its series."""
+        self.store.mark_delivery(did, status, now)
+        a = self.alerts.get(wid)
+        if a is not None and status == "sent":
+            told = Told(p.recipient.receiver, p.recipient.person, p.recipient.channel)
+            if told not in a.told:
+                a.told.append(told)
+                self.store.put_alert(a)
+        self._done(did, now)
+        event: dict[str, Any] = {
+            "action": {"sent": "notified", "failed": "notify_failed"}.get(status, "suppressed"),
+            "warning_id": wid, "delivery_id": did, "kind": p.kind,
+            "channel": p.recipient.channel.type, "receiver": p.recipient.receiver,
+            "person": p.recipient.person, "at": now,
+            "warning_ts": a.warning.ts if a else None, "level": a.level if a else None,
+            "drill": bool(a and a.warning.drill)}
+        if why is not None:
+            event["reason"] = str(why)
+            log.info("%s not sent: %s", did, why)
+        self.emit(event)
 
     def _done(self, did: str, now: int) -> None:
         nid = did.split("|", 1)[0]

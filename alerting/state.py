@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import msgspec
 
+from hazardwatch.alerting.config import Channel
 from hazardwatch.contracts.warnings import WarningRecord
+
+
+class Told(msgspec.Struct, frozen=True):
+    """A person reached on a channel (the resolved notice goes to exactly these)."""
+
+    receiver: str
+    person: str
+    channel: Channel
 
 
 class Alert(msgspec.Struct):
@@ -28,13 +37,18 @@ class Alert(msgspec.Struct):
     action: str | None = None
     cleared_at: int | None = None
     sent: dict[str, list[int]] = msgspec.field(default_factory=dict)  # step key → [n, at]
-    notified: list[str] = msgspec.field(default_factory=list)  # receivers, for the resolved notice
+    told: list[Told] = msgspec.field(default_factory=list)  # actually reached: resolved notice
     done: bool = False  # resolved notice sent (or nobody to tell): archive
 
     @property
     def active(self) -> bool:
         """Still raised (not cleared)."""
         return self.cleared_at is None
+
+    @property
+    def told_receivers(self) -> tuple[str, ...]:
+        """Receivers with somebody actually reached (reminders go to these)."""
+        return tuple(dict.fromkeys(t.receiver for t in self.told))
 
 
 class Silence(msgspec.Struct, frozen=True):
