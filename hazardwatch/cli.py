@@ -12,6 +12,7 @@ from hazardwatch.commands import (
     config,
     dashboards,
     drill,
+    jt808,
     replay,
     simulate,
     sink,
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hazardwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (stack, config, bridge, replay, worker, sink, alerting, drill, simulate,
-                   dashboards):
+                   dashboards, jt808):
         module.add_parser(sub)
     return parser
 
