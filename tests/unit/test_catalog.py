@@ -93,3 +93,18 @@ def test_folder_of_files_is_merged_and_unknown_fields_rejected(tmp_path: Path) -
         encoding="utf-8")
     with pytest.raises(CatalogError, match="unknown field `colour`"):
         load_catalog(tmp_path)
+
+
+def test_terminal_phones_are_indexed_by_key_and_duplicates_are_an_error(tmp_path: Path) -> None:
+    head = ('version: 1\ncompanies:\n  - {id: c1, name: 公司, region: "150102"}\nvehicles:\n'
+            '  - {id: v1, plate: 蒙A1, class: coach, company: c1, '
+            'terminal: {phone: "013800000001", terminal_id: T1}}\n')
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(head, encoding="utf-8")
+    assert load_catalog(ok).terminals == {"13800000001": "v1"}
+    dup = tmp_path / "dup.yaml"
+    dup.write_text(head + '  - {id: v2, plate: 蒙A2, class: coach, company: c1, '
+                   'terminal: {phone: "13800000001"}}\n', encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(dup)
+    assert any("terminal phone 13800000001 is also vehicle v1's" in p for p in err.value.problems)

@@ -16,6 +16,7 @@ class Catalog:
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
     devices: dict[tuple[str, str], Device] = field(default_factory=dict)
     sensors: dict[tuple[str, str], tuple[Device, Sensor]] = field(default_factory=dict)
+    terminals: dict[str, str] = field(default_factory=dict)  # JT/T 808 phone key → vehicle id
 
     def add_site(self, site: Site) -> None:
         """Index a site with its devices and sensors (sensor ids are unique per site)."""

@@ -90,7 +90,15 @@ def load_catalog(path: str | Path) -> Catalog:
                 where[key] = loc
                 problems += [f"{loc}: {p}" for p in _check(entry)]
                 _add(cat, entry)
+    phones: dict[str, str] = {}
     for vid, vehicle in cat.vehicles.items():
+        if vehicle.terminal is not None:
+            key = vehicle.terminal.phone.lstrip("0") or "0"  # the JT/T 808 look-up key
+            if key in phones:
+                problems.append(f"{where[('vehicles', vid)]}: terminal phone "
+                                f"{vehicle.terminal.phone} is also vehicle {phones[key]}'s")
+            phones[key] = vid
+            cat.terminals.setdefault(key, vid)
         if vehicle.company not in cat.companies:
             problems.append(f"{where[('vehicles', vid)]}: company {vehicle.company!r} is not "
                             "defined in companies")

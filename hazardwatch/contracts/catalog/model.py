@@ -128,6 +128,15 @@ class Company(Base, frozen=True):
     monitors: list[Person] = msgspec.field(default_factory=list)
 
 
+class Terminal(Base, frozen=True):
+    """A vehicle's JT/T 808 terminal: SIM / phone number (its key), terminal id, plate colour."""
+
+    phone: Annotated[str, msgspec.Meta(pattern=r"^\d{1,20}$")]
+    terminal_id: Annotated[str, msgspec.Meta(min_length=1, max_length=30)] | None = None
+    plate_color: Annotated[int, msgspec.Meta(ge=0, le=255)] = 2  # JT/T 697.7: 1 蓝 2 黄 …
+    utc_offset_h: Annotated[float, msgspec.Meta(ge=-12, le=14)] = 8.0  # the terminal's clock
+
+
 class Vehicle(Base, frozen=True):
     """A 两客一危 vehicle."""
 
@@ -137,3 +146,4 @@ class Vehicle(Base, frozen=True):
     company: Id
     cargo: str | None = None
     offline_timeout_s: Annotated[int, msgspec.Meta(ge=30, le=86400)] = 900
+    terminal: Terminal | None = None
