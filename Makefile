@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HW := $(BIN)/hazardwatch
 
-.PHONY: setup demo test unit lint stack-up stack-down stack-status bench clean
+.PHONY: setup demo test unit package-check lint stack-up stack-down stack-status bench clean
 
 setup:
 	@bash deploy/setup.sh
@@ -18,6 +18,10 @@ test: setup lint
 
 unit: setup
 	$(BIN)/pytest -m unit tests
+
+# the built wheel in a fresh virtual environment outside the checkout (also part of `test`)
+package-check: setup
+	$(BIN)/pytest tests/acceptance/test_wheel_contents.py tests/acceptance/test_installed_package.py
 
 lint: setup
 	$(BIN)/ruff check .
