@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
+import os
+import secrets
+import signal
 import sys
 from pathlib import Path
 
+from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S
 from hazardwatch.ingest.jt808.describe import describe_line
 from hazardwatch.ingest.jt808.subpackage import Reassembler
+from hazardwatch.stack.settings import StackSettings, default_catalog
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,17 +29,63 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     d.add_argument("--utc-offset", type=float, default=GMT8_S / 3600, metavar="HOURS",
                    help="the terminals' clock zone (default 8: GMT+8, as JT/T 808 says)")
     d.set_defaults(func=run_decode)
-    p.set_defaults(func=run_decode_help(p))
+    p.add_argument("--host", default=os.environ.get("HW_JT808_HOST", "127.0.0.1"),
+                   help="listen address (default 127.0.0.1; HW_JT808_HOST)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("HW_JT808_PORT", "6808")),
+                   help="listen port (default 6808; HW_JT808_PORT)")
+    p.add_argument("--catalog", type=Path, default=default_catalog())
+    p.add_argument("--client-id", default=f"hw-jt808-{os.uname().nodename}-1")
+    p.add_argument("--topic-prefix", default="", help="prefix for Kafka topic names")
+    p.add_argument("--heartbeat", type=float, default=60.0, metavar="SECONDS",
+                   help="the terminals' heartbeat interval; idle after 3 of them")
+    p.add_argument("--auth-timeout", type=float, default=60.0, metavar="SECONDS")
+    p.add_argument("--max-connections", type=int, default=50_000)
+    p.add_argument("--reuse-port", action="store_true",
+                   help="SO_REUSEPORT: several gateway processes share one port")
+    p.add_argument("--drill", action="store_true",
+                   help="mark every record drill: true (simulated terminals of a drill)")
+    p.add_argument("--log-interval", type=float, default=30.0, metavar="SECONDS")
+    p.set_defaults(func=run_gateway)
 
 
-def run_decode_help(p: argparse.ArgumentParser) -> object:
-    """Until the gateway lands: print the usage."""
+def auth_secret(settings: StackSettings) -> bytes:
+    """HW_JT808_AUTH_SECRET, else a random secret kept in the local stack's run directory."""
+    if os.environ.get("HW_JT808_AUTH_SECRET"):
+        return os.environ["HW_JT808_AUTH_SECRET"].encode()
+    path = settings.run_dir / "jt808" / "auth_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
 
-    def run(args: argparse.Namespace) -> int:
-        p.print_help()
-        return 2
 
-    return run
+def run_gateway(args: argparse.Namespace) -> int:
+    """Run the gateway until SIGTERM or SIGINT, then flush and exit 0."""
+    from hazardwatch.ingest.jt808.kafka import KafkaSink
+    from hazardwatch.ingest.jt808.registry import Registry
+    from hazardwatch.ingest.jt808.server import Gateway, GatewayConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = StackSettings.from_env()
+    cfg = GatewayConfig(host=args.host, port=args.port, kafka_bootstrap=settings.kafka_bootstrap,
+                        topic_prefix=args.topic_prefix, client_id=args.client_id,
+                        heartbeat_s=args.heartbeat, auth_timeout_s=args.auth_timeout,
+                        max_connections=args.max_connections, reuse_port=args.reuse_port,
+                        drill=args.drill, log_interval_s=args.log_interval)
+    registry = Registry(load_catalog(args.catalog), auth_secret(settings))
+
+    async def main() -> None:
+        gw = Gateway(cfg, registry, KafkaSink(cfg.kafka_bootstrap, cfg.client_id,
+                                              cfg.topic_prefix))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, gw.stop)
+        await gw.run()
+
+    asyncio.run(main())
+    return 0
 
 
 def run_decode(args: argparse.Namespace) -> int:

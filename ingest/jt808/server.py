@@ -1,0 +1,196 @@
+"""The JT/T 808 gateway process: asyncio TCP server, one session per terminal, idle sweeps."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hazardwatch.contracts.records import StatusRecord, VideoEventRecord, encode
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.ingest.jt808.active_safety import SafetyAlarm
+from hazardwatch.ingest.jt808.bodies import TerminalReply
+from hazardwatch.ingest.jt808.counters import GatewayCounters
+from hazardwatch.ingest.jt808.framing import Garbage, Splitter
+from hazardwatch.ingest.jt808.kafka import KafkaSink
+from hazardwatch.ingest.jt808.registry import Registry
+from hazardwatch.ingest.jt808.session import Session
+from hazardwatch.ingest.jt808.subpackage import Budget
+
+log = logging.getLogger("hazardwatch.jt808")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayConfig:
+    """Everything the gateway needs; built from CLI options and the environment."""
+
+    host: str = "127.0.0.1"
+    port: int = 6808
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    client_id: str = "hw-jt808-1"
+    heartbeat_s: float = 60.0  # the terminals' heartbeat interval (parameter 0x0001)
+    idle_heartbeats: float = 3.0  # closed after this many intervals without a frame
+    auth_timeout_s: float = 60.0  # a connection must authenticate within this
+    reassembly_timeout_s: float = 30.0
+    session_reassembly_bytes: int = 1 << 20
+    process_reassembly_bytes: int = 64 << 20
+    in_flight_per_session: int = 256
+    max_connections: int = 50_000
+    read_size: int = 4096
+    drill: bool = False
+    reuse_port: bool = False
+    log_interval_s: float = 30.0
+    sweep_interval_s: float = 1.0
+
+
+class Gateway:
+    """Accepts terminals, keeps one session per terminal and moves their data to Kafka."""
+
+    def __init__(self, cfg: GatewayConfig, registry: Registry, sink: KafkaSink,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.cfg = cfg
+        self.registry = registry
+        self.sink = sink
+        self.clock = clock
+        self.counters = GatewayCounters()
+        self.budget = Budget(cfg.process_reassembly_bytes)
+        self.open: set[Session] = set()
+        self.sessions: dict[str, Session] = {}
+        self.server: asyncio.Server | None = None
+        self._stop = asyncio.Event()
+        self._offline: set[asyncio.Task[None]] = set()
+
+    def now_ms(self) -> int:
+        """Wall-clock epoch ms."""
+        return int(self.clock() * 1000)
+
+    # -- hooks used by sessions -------------------------------------------------------------
+
+    def adopt(self, s: Session) -> None:
+        """`s` authenticated: it becomes its terminal's session; an older one is closed."""
+        assert s.key is not None
+        old = self.sessions.get(s.key)
+        if old is not None and old is not s:
+            old.replaced = True
+            old.close("replaced")
+        self.sessions[s.key] = s
+
+    def on_terminal_reply(self, s: Session, reply: TerminalReply) -> None:
+        """A terminal answered a platform message (downlinks hook here)."""
+
+    def on_safety_alarm(self, s: Session, alarm: SafetyAlarm, event: VideoEventRecord) -> None:
+        """A 苏标 alarm became a video event (the attachment request hooks here)."""
+
+    # -- connections ------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = str(writer.get_extra_info("peername"))
+        if len(self.open) >= self.cfg.max_connections:
+            self.counters.event("too_many_connections", peer)
+            writer.close()
+            return
+        s = Session(self, writer, peer)
+        self.open.add(s)
+        self.counters.connections += 1
+        self.counters.open_connections = len(self.open)
+        splitter = Splitter()
+        try:
+            while not s.closed:
+                data = await reader.read(self.cfg.read_size)
+                if not data:
+                    break
+                for part in splitter.feed(data):
+                    if isinstance(part, Garbage):
+                        self.counters.event(part.reason.value, f"{peer}: {part.size} bytes")
+                    else:
+                        s.on_frame(part)
+        except (ConnectionError, OSError) as exc:
+            self.counters.event("connection_error", f"{peer}: {exc}")
+        finally:
+            await self._end(s)
+
+    async def _end(self, s: Session) -> None:
+        s.closed = True
+        self.open.discard(s)
+        self.counters.open_connections = len(self.open)
+        s.asm.clear()
+        with contextlib.suppress(Exception):
+            s.writer.close()
+        owner = s.key is not None and self.sessions.get(s.key) is s
+        if owner:
+            assert s.key is not None
+            del self.sessions[s.key]
+        if s.known is not None and owner and not s.replaced:
+            now = self.now_ms()
+            status = StatusRecord("offline", now, now, vehicle_id=s.known.vehicle_id,
+                                  drill=self.cfg.drill)
+            self.counters.statuses += 1
+            log.info("终端 %s 连接断开, 车辆 %s 离线", s.key, s.known.vehicle_id)
+            vid = s.known.vehicle_id
+            await self.sink.send(KafkaTopic.DEVICE_STATUS, vid.encode(), encode(status))
+
+    async def _sweep(self) -> None:
+        """Close idle and never-authenticated connections; expire reassemblies."""
+        idle = self.cfg.heartbeat_s * self.cfg.idle_heartbeats
+        while not self._stop.is_set():
+            await asyncio.sleep(self.cfg.sweep_interval_s)
+            now = time.monotonic()
+            for s in list(self.open):
+                if s.known is None and now - s.opened > self.cfg.auth_timeout_s:
+                    s.close("unauthenticated")
+                elif now - s.last_frame > idle:
+                    s.close("idle")
+                else:
+                    s.expire(now)
+
+    async def _report(self) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(self.cfg.log_interval_s)
+            log.info("jt808: %s", self.counters.summary())
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start accepting."""
+        self.sink.start(asyncio.get_running_loop())
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.cfg.reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((self.cfg.host, self.cfg.port))
+        self.server = await asyncio.start_server(self._serve, sock=sock, backlog=4096,
+                                                 limit=self.cfg.read_size * 4)
+        log.info("jt808 gateway listening on %s:%d", self.cfg.host, self.port)
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0)."""
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def stop(self) -> None:
+        """Ask run() to return (safe from a signal handler via call_soon_threadsafe)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Serve until stop(); then close connections (offline records) and flush Kafka."""
+        if self.server is None:
+            await self.start()
+        assert self.server is not None
+        tasks = [asyncio.create_task(self._sweep()), asyncio.create_task(self._report())]
+        try:
+            await self._stop.wait()
+        finally:
+            self.server.close()
+            for s in list(self.open):
+                s.close("shutdown")
+            for t in tasks:
+                t.cancel()
+            await asyncio.sleep(0.2)
+            left = await asyncio.get_running_loop().run_in_executor(None, self.sink.close)
+            log.info("jt808 gateway stopped: %s (unflushed %d)", self.counters.summary(), left)

@@ -1,0 +1,290 @@
+"""One terminal connection: register, authenticate, heartbeat, locations; acks after Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+from hazardwatch.contracts.records import StatusRecord, encode
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.ingest.jt808 import encode as enc
+from hazardwatch.ingest.jt808 import records as rec
+from hazardwatch.ingest.jt808.bodies import decode_authenticate, decode_register, decode_reply
+from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, frame, verify
+from hazardwatch.ingest.jt808.header import Header, Message, parse
+from hazardwatch.ingest.jt808.location import Fix, decode_batch, decode_fix
+from hazardwatch.ingest.jt808.registry import Known
+from hazardwatch.ingest.jt808.subpackage import Reassembler
+
+if TYPE_CHECKING:
+    from hazardwatch.ingest.jt808.server import Gateway
+
+log = logging.getLogger("hazardwatch.jt808")
+RECENT = 64  # remembered (msg id, serial) pairs per session, for retransmissions
+
+
+class Writer(Protocol):
+    """The part of asyncio.StreamWriter a session uses."""
+
+    def write(self, data: bytes) -> None:
+        """Queue bytes."""
+
+    def close(self) -> None:
+        """Close the connection."""
+
+    def is_closing(self) -> bool:
+        """True once closing."""
+
+
+class Session:
+    """The state of one TCP connection; becomes a terminal's session once authenticated."""
+
+    def __init__(self, gw: Gateway, writer: Writer, peer: str) -> None:
+        self.gw = gw
+        self.writer = writer
+        self.peer = peer
+        self.opened = time.monotonic()
+        self.last_frame = self.opened
+        self.header: Header | None = None
+        self.known: Known | None = None
+        self.key: str | None = None
+        self.serial = 0
+        self.closed = False
+        self.replaced = False
+        self.asm = Reassembler(gw.budget, gw.cfg.session_reassembly_bytes,
+                               gw.cfg.reassembly_timeout_s)
+        self._fragments: dict[tuple[int, int], list[Header]] = {}
+        self._recent: OrderedDict[tuple[int, int], tuple[bytes, asyncio.Future[None]]] = \
+            OrderedDict()
+        self._slots = asyncio.Semaphore(gw.cfg.in_flight_per_session)
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    # -- replies -----------------------------------------------------------------------------
+
+    def next_serial(self) -> int:
+        """The gateway's own serial for this session."""
+        self.serial = (self.serial + 1) & 0xFFFF
+        return self.serial
+
+    def send(self, data: bytes) -> None:
+        """Write a frame unless the connection is gone."""
+        if not self.writer.is_closing():
+            self.writer.write(data)
+
+    def reply(self, h: Header, result: enc.Result = enc.Result.OK) -> None:
+        """0x8001 to the terminal's message."""
+        self.send(enc.general_reply(h, self.next_serial(), result))
+        if result is enc.Result.OK:
+            self.gw.counters.acked += 1
+
+    # -- input ------------------------------------------------------------------------------
+
+    def on_frame(self, raw: bytes) -> None:
+        """One raw frame from the splitter; errors are counted, never raised."""
+        self.gw.counters.frames += 1
+        try:
+            msg = parse(verify(raw))
+        except FrameError as exc:
+            self.gw.counters.event(exc.reason.value, f"{self.peer}: {exc.detail}")
+            return
+        self.last_frame = time.monotonic()
+        h = msg.header
+        if self.header is None or h.phone != self.header.phone:
+            self.header = h
+        if h.encryption:
+            self.gw.counters.event(FrameReason.ENCRYPTED.value, f"{self.peer} 0x{h.msg_id:04x}")
+            self.reply(h, enc.Result.UNSUPPORTED)
+            return
+        if h.is_subpackage:
+            self._fragment(msg)
+            return
+        self._dispatch(msg, [h])
+
+    def _fragment(self, msg: Message) -> None:
+        h = msg.header
+        first = (h.serial - ((h.packet_index or 1) - 1)) & 0xFFFF
+        try:
+            whole = self.asm.add(msg, time.monotonic())
+        except ValueError as exc:
+            self.gw.counters.event("reassembly_refused", f"{self.peer}: {exc}")
+            self.reply(h, enc.Result.FAILED)
+            return
+        parts = self._fragments.setdefault((h.msg_id, first), [])
+        if all(p.packet_index != h.packet_index for p in parts):
+            parts.append(h)
+        if whole is not None:
+            self._fragments.pop((h.msg_id, first), None)
+            self._dispatch(whole, parts)
+
+    def expire(self, now: float) -> None:
+        """Ask for the fragments of timed-out messages again (0x8003), once."""
+        for gone in self.asm.expire(now):
+            self._fragments.pop((gone.header.msg_id, gone.first_serial), None)
+            self.gw.counters.event("reassembly_timeout",
+                                   f"{self.peer}: {len(gone.missing)} fragments missing")
+            self.send(enc.resend_request(gone.header, self.next_serial(), gone.first_serial,
+                                         gone.missing))
+
+    def _dispatch(self, msg: Message, acks: list[Header]) -> None:
+        h = msg.header
+        mid = h.msg_id
+        try:
+            if mid == 0x0100:
+                self._register(msg)
+            elif mid == 0x0102:
+                self._authenticate(msg, acks)
+            elif mid == 0x0001:
+                r = decode_reply(msg.body)
+                log.info("终端 %s 应答 0x%04x 流水号 %d 结果 %d", h.phone, r.reply_id,
+                         r.reply_serial, r.result)
+                self.gw.on_terminal_reply(self, r)
+            elif self.known is None:
+                self.gw.counters.event("not_authenticated", f"{self.peer} sent 0x{mid:04x}")
+                for a in acks:
+                    self.reply(a, enc.Result.FAILED)
+            elif mid == 0x0002:
+                for a in acks:
+                    self.reply(a)
+            elif mid == 0x0003:
+                for a in acks:
+                    self.reply(a)
+                self.close("logout")
+            elif mid in (0x0200, 0x0704):
+                self._locations(msg, acks)
+            else:
+                self.gw.counters.event(f"unsupported_0x{mid:04x}", self.peer)
+                for a in acks:
+                    self.reply(a, enc.Result.UNSUPPORTED)
+        except (ValueError, IndexError) as exc:
+            self.gw.counters.event(FrameReason.BAD_BODY.value, f"{self.peer} 0x{mid:04x}: {exc}")
+            for a in acks:
+                self.reply(a, enc.Result.BAD_MESSAGE)
+
+    # -- session messages -------------------------------------------------------------------
+
+    def _register(self, msg: Message) -> None:
+        h = msg.header
+        body = decode_register(msg.body, h.version)
+        result, refusal = self.gw.registry.register(h.phone, body)
+        if refusal is not None:
+            self.gw.counters.event(refusal.value, f"{self.peer} phone {h.phone} terminal "
+                                                  f"{body.terminal_id} plate {body.plate}")
+            self.send(enc.register_reply(h, self.next_serial(), result))
+            return
+        self.gw.counters.event("registered", f"{h.phone}")
+        self.send(enc.register_reply(h, self.next_serial(), result,
+                                     self.gw.registry.auth_code(h.phone)))
+
+    def _authenticate(self, msg: Message, acks: list[Header]) -> None:
+        h = msg.header
+        auth = decode_authenticate(msg.body, h.version)
+        known, refusal = self.gw.registry.authenticate(h.phone, auth.code)
+        if known is None:
+            self.gw.counters.event(refusal.value if refusal else "refused",
+                                   f"{self.peer} phone {h.phone}")
+            for a in acks:
+                self.reply(a, enc.Result.FAILED)
+            return
+        self.known = known
+        self.key = h.key
+        self.gw.adopt(self)
+        now = self.gw.now_ms()
+        status = StatusRecord("online", now, now, vehicle_id=known.vehicle_id,
+                              drill=self.gw.cfg.drill)
+        self.gw.counters.statuses += 1
+        log.info("终端 %s (%s) 鉴权成功, 车辆 %s 上线", h.phone, self.peer, known.vehicle_id)
+        self._after([(KafkaTopic.DEVICE_STATUS, known.vehicle_id, encode(status))], acks)
+
+    # -- locations --------------------------------------------------------------------------
+
+    def _locations(self, msg: Message, acks: list[Header]) -> None:
+        h = msg.header
+        known = self.known
+        assert known is not None
+        ident = (h.msg_id, h.serial)
+        digest = hashlib.blake2b(msg.body, digest_size=8).digest()
+        seen = self._recent.get(ident)
+        if seen is not None and seen[0] == digest:  # a retransmission: do not produce again
+            self.gw.counters.duplicates += 1
+            self._ack_when(seen[1], acks)
+            return
+        now = self.gw.now_ms()
+        origin = rec.Origin(known.vehicle_id, h.phone, now, self.gw.cfg.client_id,
+                            self.gw.cfg.drill)
+        offset = known.utc_offset_s
+        fixes: list[Fix]
+        if h.msg_id == 0x0200:
+            fixes = [decode_fix(msg.body, offset, now)]
+        else:
+            batch = decode_batch(msg.body, offset, now)
+            fixes = batch.fixes
+            for problem in batch.problems:
+                self.gw.counters.event("bad_batch_entry", f"{h.phone}: {problem}")
+        out: list[tuple[str, str, bytes]] = []
+        raw = None
+        for fix in fixes:
+            if fix.invalid is not None:
+                raw = raw or frame(msg.body)
+                self.gw.counters.invalid_fixes += 1
+                out.append((KafkaTopic.REJECTED, known.vehicle_id,
+                            encode(rec.invalid_fix(fix, origin, h.msg_id, raw))))
+            else:
+                self.gw.counters.positions += 1
+                out.append((KafkaTopic.POSITIONS, known.vehicle_id,
+                            encode(rec.position(fix, origin))))
+            for alarm in fix.items.alarms:
+                event = rec.video_event(alarm, fix, origin)
+                if event is not None:
+                    self.gw.counters.video_events += 1
+                    out.append((KafkaTopic.VIDEO_EVENTS, known.vehicle_id, encode(event)))
+                    self.gw.on_safety_alarm(self, alarm, event)
+        fut = self._after(out, acks)
+        self._recent[ident] = (digest, fut)
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+
+    def _after(self, out: list[tuple[str, str, bytes]], acks: list[Header]) -> asyncio.Future[None]:
+        """Produce the records; acknowledge the messages once Kafka has all of them."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        async def run() -> None:
+            async with self._slots:
+                await asyncio.gather(*(self.gw.sink.send(t, k.encode(), v) for t, k, v in out))
+            if not done.done():
+                done.set_result(None)
+            for a in acks:
+                self.reply(a)
+
+        self._spawn(run())
+        return done
+
+    def _ack_when(self, fut: asyncio.Future[None], acks: list[Header]) -> None:
+        async def run() -> None:
+            await asyncio.shield(fut)
+            for a in acks:
+                self.reply(a)
+
+        self._spawn(run())
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # -- end --------------------------------------------------------------------------------
+
+    def close(self, why: str) -> None:
+        """Close the connection (the reader then ends the session)."""
+        if not self.closed:
+            self.closed = True
+            self.gw.counters.event(f"closed_{why}", self.peer)
+            self.writer.close()
+
+
+OnClose = Callable[[Session], None]

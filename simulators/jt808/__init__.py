@@ -1,0 +1,1 @@
+"""Simulated JT/T 808 terminals: message builders and an asyncio TCP client."""

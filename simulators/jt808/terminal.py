@@ -1,0 +1,146 @@
+"""An asyncio JT/T 808 terminal: registers, authenticates, reports and answers the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from dataclasses import dataclass, field
+
+from hazardwatch.ingest.jt808.framing import Garbage, Splitter, frame, verify
+from hazardwatch.ingest.jt808.header import Header, Message, Version, encode_header, parse
+from hazardwatch.simulators.jt808 import messages as m
+
+
+@dataclass
+class Received:
+    """Platform messages a terminal got, by message id (for tests and drills)."""
+
+    by_id: dict[int, list[Message]] = field(default_factory=dict)
+
+    def add(self, msg: Message) -> None:
+        """Keep one."""
+        self.by_id.setdefault(msg.header.msg_id, []).append(msg)
+
+    def count(self, msg_id: int) -> int:
+        """How many of this id."""
+        return len(self.by_id.get(msg_id, []))
+
+
+class Terminal:
+    """One simulated terminal on one TCP connection."""
+
+    def __init__(self, phone: str, terminal_id: str, plate: str,
+                 version: Version = Version.V2013, timeout_s: float = 30.0) -> None:
+        self.phone = phone
+        self.terminal_id = terminal_id
+        self.plate = plate
+        self.version = version
+        self.timeout_s = timeout_s
+        self.serial = 0
+        self.auth_code: str | None = None
+        self.received = Received()
+        self._waiting: dict[tuple[int, int], asyncio.Future[Message]] = {}
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def connect(self, host: str, port: int) -> None:
+        """Open the TCP connection and start reading replies."""
+        self._reader, self._writer = await asyncio.open_connection(host, port)
+        self._task = asyncio.create_task(self._read())
+
+    async def close(self) -> None:
+        """Close the connection."""
+        if self._writer is not None:
+            self._writer.close()
+        if self._task is not None:
+            self._task.cancel()
+
+    def _next(self) -> int:
+        self.serial = (self.serial + 1) & 0xFFFF
+        return self.serial
+
+    def encode(self, msg_id: int, body: bytes, serial: int | None = None) -> tuple[int, bytes]:
+        """A wire frame from this terminal and its serial."""
+        s = self._next() if serial is None else serial
+        head = encode_header(msg_id, len(body), self.phone, s, self.version)
+        return s, frame(head + body)
+
+    def send_raw(self, data: bytes) -> None:
+        """Write bytes as they are."""
+        assert self._writer is not None
+        self._writer.write(data)
+
+    async def request(self, msg_id: int, body: bytes, reply_id: int = 0x8001,
+                      serial: int | None = None) -> Message:
+        """Send one message and wait for the platform's reply to its serial."""
+        s, data = self.encode(msg_id, body, serial)
+        fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._waiting[(reply_id, s)] = fut
+        self.send_raw(data)
+        try:
+            return await asyncio.wait_for(fut, self.timeout_s)
+        finally:
+            self._waiting.pop((reply_id, s), None)
+
+    async def _read(self) -> None:
+        assert self._reader is not None
+        splitter = Splitter()
+        while True:
+            data = await self._reader.read(4096)
+            if not data:
+                return
+            for part in splitter.feed(data):
+                if isinstance(part, Garbage):
+                    continue
+                msg = parse(verify(part))
+                self.received.add(msg)
+                self._on(msg)
+
+    def _on(self, msg: Message) -> None:
+        h = msg.header
+        if h.msg_id in (0x8001, 0x8100) and len(msg.body) >= 2:
+            (reply_serial,) = struct.unpack_from(">H", msg.body)
+            fut = self._waiting.get((h.msg_id, reply_serial))
+            if fut is not None and not fut.done():
+                fut.set_result(msg)
+        elif h.msg_id in (0x8300, 0x8203, 0x9208):  # answer with 0x0001 success
+            self.answer(h)
+
+    def answer(self, h: Header, result: int = 0) -> None:
+        """0x0001 终端通用应答."""
+        _, data = self.encode(0x0001, struct.pack(">HHB", h.serial, h.msg_id, result))
+        self.send_raw(data)
+
+    # -- the usual conversation -------------------------------------------------------------
+
+    async def register(self, plate_color: int = 2) -> int:
+        """0x0100; the 0x8100 result (the auth code is kept on success)."""
+        reply = await self.request(0x0100, m.register_body(self.terminal_id, self.plate,
+                                                           plate_color, self.version), 0x8100)
+        result = reply.body[2]
+        if result == 0:
+            self.auth_code = reply.body[3:].decode("ascii")
+        return result
+
+    async def authenticate(self, code: str | None = None) -> int:
+        """0x0102 with the code from registration; the 0x8001 result."""
+        c = code if code is not None else self.auth_code or ""
+        reply = await self.request(0x0102, m.auth_body(c, self.version))
+        return reply.body[4]
+
+    async def heartbeat(self) -> int:
+        """0x0002; the 0x8001 result."""
+        return (await self.request(0x0002, b"")).body[4]
+
+    async def location(self, fix: m.SimFix) -> int:
+        """0x0200; the 0x8001 result (sent only once Kafka has the record)."""
+        return (await self.request(0x0200, m.location_body(fix))).body[4]
+
+    async def batch(self, fixes: list[m.SimFix], blind: bool = True) -> int:
+        """0x0704; the 0x8001 result."""
+        return (await self.request(0x0704, m.batch_body(fixes, blind))).body[4]
+
+    async def logout(self) -> int:
+        """0x0003; the 0x8001 result."""
+        return (await self.request(0x0003, b"")).body[4]

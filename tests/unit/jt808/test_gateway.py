@@ -1,0 +1,214 @@
+"""The gateway over real TCP with a fake Kafka sink: sessions, acks after confirmation, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.ingest.jt808.registry import Registry
+from hazardwatch.ingest.jt808.server import Gateway, GatewayConfig
+from hazardwatch.simulators.jt808.messages import SimFix, dsm_item
+from hazardwatch.simulators.jt808.terminal import Terminal
+
+CATALOG = load_catalog("deploy/catalog/demo.yaml")
+NOW = int(time.time() * 1000)
+
+
+class FakeSink:
+    """Records what was produced; `hold` keeps confirmations back (Kafka away)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str, dict[str, Any]]] = []
+        self.hold = asyncio.Event()
+        self.hold.set()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        pass
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        await self.hold.wait()
+        self.records.append((topic, key.decode(), json.loads(value)))
+
+    def close(self, timeout_s: float = 15.0) -> int:
+        return 0
+
+    def on(self, topic: str) -> list[dict[str, Any]]:
+        return [v for t, _, v in self.records if t == topic]
+
+
+Scenario = Callable[[Gateway, FakeSink], Awaitable[None]]
+
+
+def with_gateway(scenario: Scenario) -> Callable[[], None]:
+    """Run an async scenario against a fresh gateway on a free port, then stop it."""
+
+    def test() -> None:
+        async def main() -> None:
+            sink = FakeSink()
+            cfg = GatewayConfig(port=0, heartbeat_s=0.5, auth_timeout_s=1.0,
+                                sweep_interval_s=0.1, reassembly_timeout_s=0.5)
+            gw = Gateway(cfg, Registry(CATALOG, b"k" * 32), sink)  # type: ignore[arg-type]
+            await gw.start()
+            task = asyncio.create_task(gw.run())
+            try:
+                await asyncio.wait_for(scenario(gw, sink), 20)
+            finally:
+                gw.stop()
+                await task
+
+        asyncio.run(main())
+
+    test.__name__ = scenario.__name__  # not functools.wraps: pytest would see the arguments
+    return test
+
+
+async def terminal(gw: Gateway, phone: str = "013900000001", tid: str = "T0001") -> Terminal:
+    t = Terminal(phone, tid, "蒙A·D1234", timeout_s=5)
+    await t.connect("127.0.0.1", gw.port)
+    return t
+
+
+@with_gateway
+async def test_register_authenticate_report_and_go_offline(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    assert await t.register() == 0
+    assert t.auth_code == gw.registry.auth_code("013900000001")
+    assert await t.authenticate() == 0
+    fix = SimFix(NOW - 5000, 40.81, 111.65, 62.5, 90, 1050, mileage_km=1234.5)
+    assert await t.location(fix) == 0
+    assert await t.heartbeat() == 0
+    pos = sink.on("hw.vehicle.positions")
+    assert pos == [{"kind": "position", "vehicle_id": "hz-0001", "ts": fix.ts - fix.ts % 1000,
+                    "lat": 40.81, "lon": 111.65, "speed_kmh": 62.5, "heading": 90.0,
+                    "received_at": pos[0]["received_at"], "alt_m": 1050.0, "alarm_flags": 0,
+                    "status_flags": 3, "mileage_km": 1234.5, "seq": None, "drill": False,
+                    "v": 1}]
+    assert await t.logout() == 0
+    await asyncio.sleep(0.2)
+    assert [s["status"] for s in sink.on("hw.device-status")] == ["online", "offline"]
+
+
+@with_gateway
+async def test_no_ack_before_kafka_confirms(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    await t.register()
+    await t.authenticate()
+    sink.hold.clear()
+    pending = asyncio.create_task(t.location(SimFix(NOW, 40.0, 111.0)))
+    await asyncio.sleep(0.3)
+    assert not pending.done()
+    assert t.received.count(0x8001) == 1  # only the authentication's
+    sink.hold.set()
+    assert await pending == 0
+    assert len(sink.on("hw.vehicle.positions")) == 1
+
+
+@with_gateway
+async def test_retransmission_is_acked_but_produced_once(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    await t.register()
+    await t.authenticate()
+    from hazardwatch.simulators.jt808.messages import location_body
+    body = location_body(SimFix(NOW, 40.0, 111.0))
+    first = await t.request(0x0200, body, serial=500)
+    again = await t.request(0x0200, body, serial=500)
+    assert first.body[4] == again.body[4] == 0
+    assert len(sink.on("hw.vehicle.positions")) == 1
+    assert gw.counters.duplicates == 1
+
+
+@with_gateway
+async def test_unknown_terminal_is_refused_with_result_4_and_counted(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw, phone="013812345678", tid="X1")
+    assert await t.register() == 4
+    assert t.auth_code is None
+    assert await t.authenticate("whatever") == 1
+    assert await t.request(0x0200, b"\0" * 28) and gw.counters.events["not_authenticated"] == 1
+    assert gw.counters.events["unknown_terminal"] == 2
+    assert sink.records == []
+
+
+@with_gateway
+async def test_wrong_terminal_id_and_wrong_auth_code_are_refused(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw, tid="T9999")
+    assert await t.register() == 4
+    assert await t.authenticate("0123456789abcdef") == 1
+    assert gw.counters.events["terminal_id_mismatch"] == 1
+    assert gw.counters.events["bad_auth_code"] == 1
+
+
+@with_gateway
+async def test_blind_area_batch_and_dsm_alarm(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    await t.register()
+    await t.authenticate()
+    old = [SimFix(NOW - 3_600_000 + i * 30_000, 40.0 + i / 1000, 111.0, 50.0) for i in range(5)]
+    bad = SimFix(NOW - 3_000_000, 40.0, 111.0, status=0x1)  # not located
+    assert await t.batch([*old, bad], blind=True) == 0
+    f = SimFix(NOW, 40.5, 111.5, 72.0)
+    alarm = SimFix(f.ts, f.lat, f.lon, f.speed_kmh,
+                   items=[dsm_item(7, 0x01, 2, f, "T0001", attachments=2)])
+    assert await t.location(alarm) == 0
+    pos = sink.on("hw.vehicle.positions")
+    assert [p["ts"] for p in pos[:5]] == [o.ts - o.ts % 1000 for o in old]
+    rejected = sink.on("hw.rejected")
+    assert len(rejected) == 1 and "not positioned" in rejected[0]["detail"]
+    (video,) = sink.on("hw.video-events")
+    assert video["family"] == "dsm" and video["type"] == "fatigue"
+    assert video["terminal_level"] == 2 and video["speed_kmh"] == 72.0
+    assert video["vehicle_id"] == "hz-0001" and video["lat"] == 40.5
+
+
+@with_gateway
+async def test_new_connection_replaces_the_old_without_an_offline(
+        gw: Gateway, sink: FakeSink) -> None:
+    a = await terminal(gw)
+    await a.register()
+    await a.authenticate()
+    b = await terminal(gw)
+    b.auth_code = a.auth_code
+    assert await b.authenticate() == 0
+    await asyncio.sleep(0.2)
+    assert gw.sessions["13900000001"] is not None
+    assert len(gw.sessions) == 1
+    assert [s["status"] for s in sink.on("hw.device-status")] == ["online", "online"]
+    assert await b.location(SimFix(NOW, 40.0, 111.0)) == 0
+
+
+@with_gateway
+async def test_idle_and_unauthenticated_connections_are_closed(
+        gw: Gateway, sink: FakeSink) -> None:
+    a = await terminal(gw)
+    await a.register()
+    await a.authenticate()
+    lurker = await terminal(gw, phone="013800000000")
+    await asyncio.sleep(2.0)
+    assert gw.counters.events["closed_idle"] == 1
+    assert gw.counters.events["closed_unauthenticated"] == 1
+    assert [s["status"] for s in sink.on("hw.device-status")] == ["online", "offline"]
+    assert not gw.open
+    await lurker.close()
+
+
+@with_gateway
+async def test_garbage_and_bad_frames_do_not_close_the_connection(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    t.send_raw(b"GET / HTTP/1.1\r\n\r\n")
+    t.send_raw(b"\x7e\x01\x02\x7d\x09\x7e")
+    t.send_raw(bytes(range(256)) * 8)
+    await t.register()
+    assert await t.authenticate() == 0
+    assert await t.location(SimFix(NOW, 40.0, 111.0)) == 0
+    for reason in ("garbage", "bad_escape"):
+        assert gw.counters.events[reason] >= 1, gw.counters.events
