@@ -1,0 +1,101 @@
+"""The JT/T 808 gateway on the real stack: simulated terminals over TCP → Kafka records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from typing import Any
+
+from confluent_kafka import Message
+
+from hazardwatch import kafka_tail
+from hazardwatch.simulators.jt808.messages import SimFix, dsm_item
+from hazardwatch.simulators.jt808.terminal import Terminal
+from hazardwatch.stack.manager import Stack
+from tests.helpers import free_port
+
+TOPICS = ("hw.vehicle.positions", "hw.video-events", "hw.device-status", "hw.rejected")
+SECRET = "jt808-integration-test-secret-0123456789"
+
+
+def gateway(services: Any, prefix: str, port: int, name: str = "jt808") -> Any:
+    """A real `hazardwatch jt808` process on its own port and topic prefix."""
+    os.environ["HW_JT808_AUTH_SECRET"] = SECRET
+    return services(["jt808", "--port", str(port), "--topic-prefix", prefix,
+                     "--client-id", f"hw-{name}", "--log-interval", "2"],
+                    "jt808 gateway listening", name)
+
+
+def by_topic(msgs: list[Message], prefix: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in TOPICS}
+    for m in msgs:
+        out[str(m.topic())[len(prefix):]].append(json.loads(m.value()))
+    return out
+
+
+def test_terminals_register_authenticate_and_report_into_kafka(
+        stack: Stack, services: Any, unique: str) -> None:
+    prefix = f"t-{unique}."
+    boot = stack.settings.kafka_bootstrap
+    offsets = kafka_tail.mark(boot, [prefix + t for t in TOPICS])
+    port = free_port()
+    gw = gateway(services, prefix, port)
+    gw.start()
+    now = int(time.time() * 1000)
+    got: dict[str, Any] = {}
+
+    async def drive() -> None:
+        truck = Terminal("013900000002", "T0002", "蒙A·D2345")
+        await truck.connect("127.0.0.1", port)
+        got["register"] = await truck.register()
+        got["auth"] = await truck.authenticate()
+        got["pos"] = [await truck.location(SimFix(now - 20_000 + i * 5000, 40.8 + i / 1000,
+                                                  111.6, 55.0, 10)) for i in range(4)]
+        blind = [SimFix(now - 3_600_000 + i * 60_000, 40.7, 111.5 + i / 1000, 40.0)
+                 for i in range(10)]
+        got["batch"] = await truck.batch(blind, blind=True)
+        f = SimFix(now, 40.81, 111.61, 66.0)
+        got["dsm"] = await truck.location(SimFix(
+            f.ts, f.lat, f.lon, f.speed_kmh, items=[dsm_item(1, 0x01, 2, f, "T0002")]))
+        coach = Terminal("013900000011", "T0011", "蒙A·K1001")
+        await coach.connect("127.0.0.1", port)
+        got["coach"] = [await coach.register(), await coach.authenticate(),
+                        await coach.heartbeat()]
+        stranger = Terminal("013812340000", "X", "京A00000")
+        await stranger.connect("127.0.0.1", port)
+        got["stranger"] = await stranger.register()
+        got["received"] = {hex(k): len(v) for k, v in truck.received.by_id.items()}
+        await truck.logout()
+        await asyncio.sleep(0.5)
+        for t in (coach, stranger):
+            await t.close()
+
+    asyncio.run(asyncio.wait_for(drive(), 60))
+    assert got["register"] == 0 and got["auth"] == 0
+    assert got["pos"] == [0] * 4 and got["batch"] == 0 and got["dsm"] == 0
+    assert got["coach"] == [0, 0, 0]
+    assert got["stranger"] == 4  # 数据库中无该终端
+    assert got["received"] == {"0x8100": 1, "0x8001": 7}
+
+    def complete(msgs: list[Message]) -> bool:
+        t = by_topic(msgs, prefix)
+        return (len(t["hw.vehicle.positions"]) >= 15 and len(t["hw.video-events"]) >= 1
+                and len(t["hw.device-status"]) >= 4)
+
+    recs = by_topic(kafka_tail.read_since(boot, offsets, done=complete, timeout=30), prefix)
+    pos = [p for p in recs["hw.vehicle.positions"] if p["vehicle_id"] == "hz-0002"]
+    assert len(pos) == 15
+    assert sorted(p["ts"] for p in pos)[:10] == [now - now % 1000 - 3_600_000 + i * 60_000
+                                                 for i in range(10)]
+    assert {p["speed_kmh"] for p in pos} == {55.0, 40.0, 66.0}
+    (video,) = recs["hw.video-events"]
+    assert (video["vehicle_id"], video["family"], video["type"], video["terminal_level"]) == \
+        ("hz-0002", "dsm", "fatigue", 2)
+    statuses = [(s["vehicle_id"], s["status"]) for s in recs["hw.device-status"]]
+    assert statuses.count(("hz-0002", "online")) == 1
+    assert ("hz-0002", "offline") in statuses and ("co-0001", "online") in statuses
+    assert gw.stop() == 0
+    log = gw.log.read_text()
+    assert "unknown_terminal (first case" in log
