@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
+import yaml
 
-from hazardwatch.contracts.yamlfile import load_yaml
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.yamlfile import Loader
 from hazardwatch.resources import packaged
 
 DEFAULT_ALERTING = packaged("alerting", "alerting.yaml")
@@ -117,34 +121,39 @@ class AlertingConfig(_C, frozen=True):
     gateways: Gateways = msgspec.field(default_factory=Gateways)
 
 
-def load_alerting(path: str | Path = DEFAULT_ALERTING) -> AlertingConfig:
-    """Load and validate; raise ValueError naming every problem (unknown receivers first)."""
+class AlertingConfigError(ValueError):
+    """The alerting config cannot be used; `problems` lists each as 'file:line: problem'."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} alerting config problem(s):\n" + "\n".join(problems))
+        self.problems = problems
+
+
+def load_alerting(path: str | Path = DEFAULT_ALERTING, *, catalog: Catalog | None = None,
+                  env: Mapping[str, str] | None = None) -> AlertingConfig:
+    """Load, resolve secrets (`${ENV}`, `*_file`) and check everything the service will use;
+    raise AlertingConfigError naming every problem with file and line."""
+    from hazardwatch.alerting.check import check
+    from hazardwatch.alerting.secrets import resolve
+    from hazardwatch.alerting.yamllines import line_map, line_of, parse_path
+
     p = Path(path)
-    cfg = load_yaml(p, AlertingConfig)
-    people = {x.id for x in cfg.people}
-    receivers = {r.id: r for r in cfg.receivers}
-    problems = [f"receiver {r.id}: unknown person {x!r}" for r in cfg.receivers
-                for x in [*r.people, *(y for s in r.shifts for y in s.people)] if x not in people]
-    stack = [cfg.route]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.routes)
-        problems += [f"route {node.name}: unknown receiver {x!r}" for s in node.escalation or []
-                     for x in s.receivers if x not in receivers]
-    problems += [f"drill_receivers: unknown receiver {x!r}" for x in cfg.drill_receivers
-                 if x not in receivers]
-    problems += [f"drill_receivers: {x!r} is not marked drill: true" for x in cfg.drill_receivers
-                 if x in receivers and not receivers[x].drill]
-    if not cfg.drill_receivers:
-        problems.append("drill_receivers: at least one drill receiver is needed")
-    if cfg.route.escalation is None:
-        problems.append("route: the root route needs an escalation")
-    for person in cfg.people:
-        for ch in person.channels:
-            if ch.type in ("webhook", "dingtalk", "wecom", "feishu") and not ch.url:
-                problems.append(f"person {person.id}: a {ch.type} channel needs a url")
-            if ch.type in ("email", "sms") and not ch.to:
-                problems.append(f"person {person.id}: an {ch.type} channel needs 'to'")
+    try:
+        text = p.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=Loader)  # a safe loader
+    except (OSError, yaml.YAMLError) as exc:
+        raise AlertingConfigError([f"{p}: {exc}"]) from None
+    lines = line_map(text)
+    raw, found = resolve(raw, os.environ if env is None else env, p.parent)
+    problems = [f"{p}:{line_of(lines, at)}: {why}" for at, why in found]
+    try:
+        cfg = msgspec.convert(raw, AlertingConfig)
+    except msgspec.ValidationError as exc:
+        msg, _, where = str(exc).rpartition(" - at `")
+        at = parse_path(where.rstrip("`")) if msg else ()
+        problems.append(f"{p}:{line_of(lines, at)}: {exc}")
+        raise AlertingConfigError(problems) from None
+    problems += [f"{p}:{line_of(lines, at)}: {why}" for at, why in check(cfg, catalog)]
     if problems:
-        raise ValueError(f"{p}: " + "; ".join(problems))
+        raise AlertingConfigError(problems)
     return cfg

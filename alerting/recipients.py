@@ -35,6 +35,16 @@ class Directory:
         self.people = {p.id: p for p in cfg.people}
         self.receivers = {r.id: r for r in cfg.receivers}
         self.clock = LocalClock(cfg.timezone)
+        self.names = {p.name for p in cfg.people}
+        for site in catalog.sites.values():
+            self.names |= {x.name for x in (site.people.principal, site.people.technical,
+                                            site.people.operator) if x is not None}
+        for company in catalog.companies.values():
+            self.names |= {x.name for x in company.monitors}
+
+    def known(self, person: str) -> bool:
+        """Whether a name (as printed in an acknowledgement link) is somebody we notify."""
+        return person in self.names
 
     def recipients(self, receiver_id: str, w: WarningRecord, now: int) -> list[Recipient]:
         """Everyone a receiver stands for at `now`, on each of their channels."""

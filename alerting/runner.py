@@ -89,7 +89,10 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
                     else:
                         service.on_warning(w, now)
                     store.put_offset(f"{m.topic()}:{m.partition()}", (m.offset() or 0) + 1)
-        service.step(now)
+        try:
+            service.step(now)
+        except Exception:  # reported; the next step tries again, the service keeps paging
+            log.exception("alerting: step failed")
         producer.flush(5)
     server.shutdown()
     consumer.close()

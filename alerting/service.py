@@ -265,6 +265,18 @@ class AlertingService:
             self.silences.append(s)
             self.emit({"action": "silence", **msgspec.to_builtins(s)})
 
+    def end_silence(self, silence_id: str, who: str, now: int) -> Silence | None:
+        """End an active silence now; None when there is none with this id."""
+        old = next((x for x in self.silences if x.id == silence_id and x.ends > now), None)
+        if old is None:
+            return None
+        new = msgspec.structs.replace(old, ends=now)
+        with self.store.tx():
+            self.store.put_silence(new)
+            self.silences = [new if x.id == silence_id else x for x in self.silences]
+            self.emit({"action": "silence_end", "by_end": who, **msgspec.to_builtins(new)})
+        return new
+
     def stats(self) -> dict[str, dict[str, float]]:
         """Time to acknowledge and to handle per level: count, mean and p90 in seconds."""
         out: dict[str, dict[str, float]] = {}

@@ -4,11 +4,13 @@ service resumes exactly where it was: no warning lost, no notification sent twic
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -20,9 +22,13 @@ CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, status TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS offsets (tp TEXT PRIMARY KEY, off INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS links (token TEXT PRIMARY KEY, used_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS set_aside (tbl TEXT NOT NULL, id TEXT NOT NULL, body BLOB,
+                                      error TEXT NOT NULL, PRIMARY KEY (tbl, id));
 CREATE TABLE IF NOT EXISTS responses (id TEXT NOT NULL, what TEXT NOT NULL, level INTEGER,
                                       ms INTEGER, PRIMARY KEY (id, what));
 """
+log = logging.getLogger("hazardwatch.alerting")
+T = TypeVar("T")
 _enc = msgspec.msgpack.Encoder()
 _alert = msgspec.msgpack.Decoder(Alert)
 _silence = msgspec.msgpack.Decoder(Silence)
@@ -51,9 +57,30 @@ class Store:
                 raise
             self.db.execute("COMMIT")
 
+    def _readable(self, table: str, decoder: msgspec.msgpack.Decoder[T]) -> dict[str, T]:
+        """Rows that decode; any other is reported, moved to set_aside and never blocks start."""
+        out: dict[str, T] = {}
+        bad: list[tuple[str, bytes, str]] = []
+        for k, v in self.db.execute(f"SELECT id, body FROM {table}").fetchall():
+            try:
+                out[k] = decoder.decode(v)
+            except (msgspec.DecodeError, TypeError) as exc:
+                bad.append((k, v, str(exc)))
+        for k, v, why in bad:
+            log.error("状态库 %s 行 %s 无法读取，已移至 set_aside 表: %s", table, k, why)
+            with self.tx():
+                self.db.execute("INSERT OR REPLACE INTO set_aside VALUES (?, ?, ?, ?)",
+                                (table, k, v, why))
+                self.db.execute(f"DELETE FROM {table} WHERE id = ?", (k,))
+        return out
+
+    def set_aside(self) -> list[tuple[str, str, str]]:
+        """(table, id, error) of every row that could not be read."""
+        return self.db.execute("SELECT tbl, id, error FROM set_aside").fetchall()
+
     def alerts(self) -> dict[str, Alert]:
-        """Every stored alert by warning id."""
-        return {k: _alert.decode(v) for k, v in self.db.execute("SELECT id, body FROM alerts")}
+        """Every readable stored alert by warning id."""
+        return self._readable("alerts", _alert)
 
     def put_alert(self, a: Alert) -> None:
         """Insert or replace."""
@@ -83,8 +110,8 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO offsets VALUES (?, ?)", (tp, off))
 
     def silences(self) -> list[Silence]:
-        """All silences (expired ones are harmless)."""
-        return [_silence.decode(v) for (v,) in self.db.execute("SELECT body FROM silences")]
+        """All readable silences (expired ones are harmless)."""
+        return list(self._readable("silences", _silence).values())
 
     def put_silence(self, s: Silence) -> None:
         """Add or replace a silence."""

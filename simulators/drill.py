@@ -33,6 +33,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hazardwatch import kafka_tail
 from hazardwatch.alerting.channels.webhook import signature
+from hazardwatch.alerting.secrets import redact
 from hazardwatch.commands.bridge import mqtt_login
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import KafkaTopic
@@ -99,8 +100,9 @@ class DrillDesk:
         """Where the drill's alerting service posts."""
         return f"http://127.0.0.1:{self.port}/drill-desk"
 
-    def config(self, src: Path, dst: Path) -> Path:
-        """The alerting config with the drill receivers' webhooks pointed at this desk."""
+    def config(self, src: Path, dst: Path, report_copy: Path | None = None) -> Path:
+        """The alerting config with the drill receivers' webhooks pointed at this desk (written
+        owner-only to dst); the report gets a copy with every secret and robot key redacted."""
         data = yaml.safe_load(src.read_text(encoding="utf-8"))
         drill_people = {p for r in data["receivers"] if r["id"] in data["drill_receivers"]
                         for p in r.get("people", [])}
@@ -108,7 +110,12 @@ class DrillDesk:
             if person["id"] in drill_people:
                 person["channels"] = [{"type": "webhook", "url": self.url,
                                        "secret": self.secret}]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.touch(mode=0o600)
         dst.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        if report_copy is not None:
+            report_copy.write_text(yaml.safe_dump(redact(data), allow_unicode=True),
+                                   encoding="utf-8")
         return dst
 
     def close(self) -> None:
@@ -222,7 +229,9 @@ class DrillRunner:
         topics = [prefix + t for t in (*INPUTS, KafkaTopic.WARNINGS, TICK_TOPIC,
                                        KafkaTopic.VEHICLE_DAILY, KafkaTopic.ALERT_ACTIONS)]
         desk = DrillDesk(secrets.token_hex(16))
-        alerting_cfg = desk.config(self.alerting_config, out_dir / "alerting.yaml")
+        alerting_cfg = desk.config(self.alerting_config,
+                                   s.run_dir / "drills" / drill_id / "alerting.yaml",
+                                   out_dir / "alerting.yaml")
         kafka_tail.ensure_topics(s.kafka_bootstrap, topics)
         watch = WarningWatch(s.kafka_bootstrap, prefix + KafkaTopic.WARNINGS, kafka_tail.mark(
             s.kafka_bootstrap, [prefix + KafkaTopic.WARNINGS]))

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import requests
 
 from hazardwatch.alerting.config import Channel
+from hazardwatch.alerting.secrets import redact_url
 
 
 class Retryable(Exception):
@@ -37,16 +38,18 @@ class Sender(Protocol):
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float = 5.0) -> Any:
-    """POST JSON bytes; classify failures; return the decoded response (or None)."""
+    """POST JSON bytes; classify failures (naming the URL without its key); return the decoded
+    response (or None)."""
+    shown = redact_url(url)
     try:
         r = requests.post(url, data=body, headers={"Content-Type": "application/json",
                                                     **headers}, timeout=timeout)
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise Retryable(f"{url}: {exc.__class__.__name__}") from None
+        raise Retryable(f"{shown}: {exc.__class__.__name__}") from None
     if r.status_code == 429 or r.status_code >= 500:
-        raise Retryable(f"{url}: HTTP {r.status_code}")
+        raise Retryable(f"{shown}: HTTP {r.status_code}")
     if r.status_code >= 400:
-        raise Permanent(f"{url}: HTTP {r.status_code} {r.text[:200]}")
+        raise Permanent(f"{shown}: HTTP {r.status_code} {r.text[:200]}")
     try:
         return r.json()
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 
 from hazardwatch.commands import stop_on_signals
@@ -32,15 +33,33 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Validate, then consume and notify until SIGTERM."""
-    from hazardwatch.alerting.config import load_alerting
+    from hazardwatch.alerting.check import secret_problems
+    from hazardwatch.alerting.config import AlertingConfigError, load_alerting
     from hazardwatch.alerting.runner import RunnerOptions
     from hazardwatch.alerting.runner import run as run_service
+    from hazardwatch.alerting.yamllines import line_map, line_of
     from hazardwatch.contracts.catalog import load_catalog
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    cfg, catalog = load_alerting(args.config), load_catalog(args.catalog)
+    try:
+        catalog = load_catalog(args.catalog)
+        cfg = load_alerting(args.config, catalog=catalog)
+    except AlertingConfigError as exc:
+        print(f"alerting: {len(exc.problems)} problem(s):", *exc.problems, sep="\n",
+              file=sys.stderr)
+        return 1
+    except ValueError as exc:  # the catalog
+        print(f"alerting: {exc}", file=sys.stderr)
+        return 1
+    lines = line_map(args.config.read_text(encoding="utf-8"))
+    unsafe = [f"{args.config}:{line_of(lines, at)}: {why}"
+              for at, why in secret_problems(cfg, args.host)]
+    if unsafe:
+        print(f"alerting: {len(unsafe)} problem(s) (not the local stack: "
+              "placeholder secrets refused):", *unsafe, sep="\n", file=sys.stderr)
+        return 1
     if args.check:
-        print(f"alerting: {args.config} is valid")
+        print(f"alerting: {args.config} is valid (catalog {args.catalog})")
         return 0
     s = StackSettings.from_env()
     opts = RunnerOptions(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,10 +155,13 @@ def test_warning_reaches_every_channel_repeats_until_acknowledged_then_resolved_
                           headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert [a["warning"]["warning_id"] for a in active] == [w.warning_id]
     link = hook.body["ack_links"][0]
-    assert urllib.request.urlopen(link, timeout=5).status == 200  # one-time link acknowledges
-    with pytest.raises(urllib.error.HTTPError) as used:
-        urllib.request.urlopen(link, timeout=5)
-    assert used.value.code == 409
+    page = requests.get(link, timeout=5)  # a link preview: a page with one button, no ack
+    assert page.status_code == 200 and 'method="post"' in page.text
+    assert requests.get(f"http://127.0.0.1:{h.api}/api/warnings", timeout=5, headers={
+        "Authorization": f"Bearer {TOKEN}"}).json()[0]["acked_at"] is None
+    assert requests.post(link, timeout=5).status_code == 200  # the button acknowledges
+    again = requests.post(link, timeout=5)
+    assert again.status_code == 200 and "已由全渠道值班员于" in again.text
     time.sleep(0.5)
     count = len(receivers.got)
     time.sleep(4)  # longer than the repeat interval
@@ -210,6 +212,20 @@ def test_kill_9_mid_escalation_resumes_without_a_repeat_or_a_gap(
         series = sorted(int(d.split("|")[0].rsplit(":", 1)[1]) for d in hooks)
         assert series == list(range(len(series))) and len(series) >= least, series  # no gap
     assert receivers.errors == []
+
+
+def test_a_bad_silence_gets_400_and_the_service_keeps_paging(
+        stack: Stack, services: Any, tmp_path: Path, unique: str, receivers: Receivers) -> None:
+    h = Harness(stack, services, tmp_path, unique, receivers, repeat_s=600, leader_after_s=600)
+    h.service.start()
+    for body in ({"rule_prefix": 7, "minutes": 5}, {"site": 12345}, {"site": "no-such-site"}):
+        r = h.api_post("/api/silences", body)
+        assert r.status_code == 400 and r.json()["error"], r.text
+    h.send(_warning("raised", int(time.time() * 1000)))
+    wait_for(lambda: "webhook" in receivers.channels("alert"), 30)
+    h.service.kill()  # and a restart on the same state works
+    h.service.start()
+    assert h.api_post("/api/silences", {"site": "tf-hohhot-01", "minutes": 5}).status_code == 201
 
 
 def test_drill_warning_goes_only_to_the_drill_desk(
