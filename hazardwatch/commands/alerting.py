@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
               "placeholder secrets refused):", *unsafe, sep="\n", file=sys.stderr)
         return 1
     if args.check:
-        print(f"alerting: {args.config} is valid (catalog {args.catalog})")
+        print(f"alerting: {args.config} is valid")
         return 0
     s = StackSettings.from_env()
     opts = RunnerOptions(
