@@ -11,7 +11,7 @@ from hazardwatch.stack.errors import StackError
 from hazardwatch.stack.service import Service
 from hazardwatch.stack.settings import HOST
 
-#: Retention policies (name, duration, default). Sources, ../shared/domain/standards.md:
+#: Retention policies (name, duration, default). Sources, docs/standards.md:
 #: 40号令 (MHS records ≥30 days, §1.1); AQ 6201-2019 (coal CH4 real-time ≥3 months, §4.1);
 #: 交通运输部令2016年第55号 (vehicle monitoring data ≥6 months, violations ≥3 years, §5.1).
 RETENTION_POLICIES: tuple[tuple[str, str, bool], ...] = (

@@ -11,14 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.deployfiles import copy_sources, dockerfile_stages
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _source_files() -> list[str]:
-    """What a fresh clone would hold, plus uncommitted work: tracked and unignored files."""
+    """What the Dockerfile's build stage copies from a fresh clone (plus uncommitted work)."""
     out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                          cwd=ROOT, capture_output=True, check=True).stdout
-    return [p for p in out.decode().split("\0") if p]
+    wanted = copy_sources(dockerfile_stages()[0])
+    return [p for p in out.decode().split("\0")
+            if p and any(p == w or p.startswith(w + "/") for w in wanted)]
 
 
 def _copy_sources(dest: Path) -> None:
@@ -36,7 +40,7 @@ def _copy_sources(dest: Path) -> None:
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built once per session from a copy of the sources (no stale build/ reused)."""
+    """The wheel built once per session from the files the image's build stage gets."""
     base = tmp_path_factory.mktemp("wheel")
     src, out = base / "src", base / "dist"
     _copy_sources(src)

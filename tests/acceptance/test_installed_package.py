@@ -76,7 +76,7 @@ def test_built_in_drills_and_the_alerting_config_validate(installed: Installed) 
         assert f"drill: {name} is valid" in _ok(installed.run("hazardwatch", "drill", name,
                                                                "--check")), name
     out = _ok(installed.run("hazardwatch", "alerting", "--check"))
-    assert out.strip().endswith("data/alerting/alerting.yaml is valid")
+    assert "data/alerting/alerting.yaml is valid" in out
 
 
 def test_service_commands_start_their_argument_parsing(installed: Installed) -> None:
