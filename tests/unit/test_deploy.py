@@ -5,8 +5,13 @@ documented in .env.example, and the image holds the installed wheel only."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import secrets
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -196,3 +201,44 @@ def test_no_link_leaves_the_repository() -> None:
                     and p.is_file() and outside in p.read_text(encoding="utf-8", errors="replace"):
                 hits.append(str(p.relative_to(ROOT)))
     assert not hits, f"links to files outside the repository: {hits}"
+
+
+def _filled_config(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """config/ as the guide has the operator make it: the template, secret files, .env values."""
+    cfg = tmp_path / "config"
+    (cfg / "secrets").mkdir(parents=True)
+    shutil.copy(DEPLOY / "templates/alerting.yaml", cfg / "alerting.yaml")
+    text = (cfg / "alerting.yaml").read_text(encoding="utf-8")
+    for name in re.findall(r"_file: secrets/(\w+)", text):
+        (cfg / "secrets" / name).write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+    env = {k: (v or secrets.token_hex(16)) for k, v in env_example().items()}
+    env.update(HW_DRILL_DESK_HOST="drill.yjj.gov.cn", HW_SMTP_HOST="smtp.yjj.gov.cn",
+               HW_SMTP_USER="hazardwatch", HW_SMTP_SENDER="hazardwatch@yjj.gov.cn",
+               HW_SMS_GATEWAY_HOST="sms.yjj.gov.cn")
+    return cfg / "alerting.yaml", env
+
+
+def _check(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hazardwatch", "alerting", "--check", "--config",
+                           str(config), "--catalog", str(DEPLOY / "catalog/demo.yaml")],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, **env})
+
+
+def test_the_alerting_template_passes_check_with_secrets_from_env_and_files(
+        tmp_path: Path) -> None:
+    config, env = _filled_config(tmp_path)
+    res = _check(config, env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "is valid" in res.stdout
+    assert not any(v in res.stdout + res.stderr for k, v in env.items() if "TOKEN" in k)
+
+
+def test_the_alerting_template_refuses_a_placeholder_or_a_missing_secret(
+        tmp_path: Path) -> None:
+    config, env = _filled_config(tmp_path)
+    res = _check(config, {**env, "HW_API_TOKEN_DUTY": "change-me-please-now"})
+    assert res.returncode == 1 and "placeholder" in res.stderr, res.stdout + res.stderr
+    (config.parent / "secrets/link_secret").unlink()
+    res = _check(config, env)
+    assert res.returncode == 1 and "link_secret" in res.stderr, res.stdout + res.stderr
