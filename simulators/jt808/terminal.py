@@ -43,10 +43,12 @@ class Terminal:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task[None] | None = None
+        self.alive = False
 
     async def connect(self, host: str, port: int) -> None:
         """Open the TCP connection and start reading replies."""
         self._reader, self._writer = await asyncio.open_connection(host, port)
+        self.alive = True
         self._task = asyncio.create_task(self._read())
 
     async def close(self) -> None:
@@ -56,13 +58,14 @@ class Terminal:
         if self._task is not None:
             self._task.cancel()
 
-    def _next(self) -> int:
+    def next_serial(self) -> int:
+        """The next serial of this terminal."""
         self.serial = (self.serial + 1) & 0xFFFF
         return self.serial
 
     def encode(self, msg_id: int, body: bytes, serial: int | None = None) -> tuple[int, bytes]:
         """A wire frame from this terminal and its serial."""
-        s = self._next() if serial is None else serial
+        s = self.next_serial() if serial is None else serial
         head = encode_header(msg_id, len(body), self.phone, s, self.version)
         return s, frame(head + body)
 
@@ -74,6 +77,8 @@ class Terminal:
     async def request(self, msg_id: int, body: bytes, reply_id: int = 0x8001,
                       serial: int | None = None) -> Message:
         """Send one message and wait for the platform's reply to its serial."""
+        if not self.alive:
+            raise ConnectionResetError("connection closed")
         s, data = self.encode(msg_id, body, serial)
         fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._waiting[(reply_id, s)] = fut
@@ -86,16 +91,24 @@ class Terminal:
     async def _read(self) -> None:
         assert self._reader is not None
         splitter = Splitter()
-        while True:
-            data = await self._reader.read(4096)
-            if not data:
-                return
-            for part in splitter.feed(data):
-                if isinstance(part, Garbage):
-                    continue
-                msg = parse(verify(part))
-                self.received.add(msg)
-                self._on(msg)
+        try:
+            while True:
+                data = await self._reader.read(4096)
+                if not data:
+                    return
+                for part in splitter.feed(data):
+                    if isinstance(part, Garbage):
+                        continue
+                    msg = parse(verify(part))
+                    self.received.add(msg)
+                    self._on(msg)
+        except (ConnectionError, OSError):
+            return
+        finally:  # the connection is gone: nobody will answer
+            self.alive = False
+            for fut in self._waiting.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionResetError("connection closed"))
 
     def _on(self, msg: Message) -> None:
         h = msg.header

@@ -20,18 +20,19 @@ TOPICS = ("hw.vehicle.positions", "hw.video-events", "hw.device-status", "hw.rej
 SECRET = "jt808-integration-test-secret-0123456789"
 
 
-def gateway(services: Any, prefix: str, port: int, name: str = "jt808") -> Any:
+def gateway(services: Any, prefix: str, port: int, name: str = "jt808",
+            extra: list[str] | None = None) -> Any:
     """A real `hazardwatch jt808` process on its own port and topic prefix."""
     os.environ["HW_JT808_AUTH_SECRET"] = SECRET
     return services(["jt808", "--port", str(port), "--topic-prefix", prefix,
-                     "--client-id", f"hw-{name}", "--log-interval", "2"],
+                     "--client-id", f"hw-{name}", "--log-interval", "2", *(extra or [])],
                     "jt808 gateway listening", name)
 
 
 def by_topic(msgs: list[Message], prefix: str) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in TOPICS}
     for m in msgs:
-        out[str(m.topic())[len(prefix):]].append(json.loads(m.value()))
+        out[str(m.topic())[len(prefix):]].append(json.loads(m.value() or b""))
     return out
 
 
