@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Idempotent setup for a fresh Debian machine: system packages, then the Python environment.
-# Kafka jars are resolved from Maven Central by `hazardwatch stack up` (cached in ~/.m2).
+# Idempotent setup for a fresh Debian machine: system packages, the Python environment, then
+# what the stack runs: InfluxDB 1.8 built once from the Go module proxy into
+# ~/.cache/hazardwatch/ (HW_INFLUX_VERSION=1.6 takes Debian's package instead) and the Kafka
+# jars from Maven Central (cached in ~/.m2; HW_KAFKA_VERSION chooses the release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,11 +10,17 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 missing=()
-for pkg in mosquitto influxdb; do
+pkgs=(mosquitto)
+if [ "${HW_INFLUX_VERSION:-}" = "1.6" ]; then pkgs+=(influxdb); fi
+for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 command -v java >/dev/null 2>&1 || missing+=("openjdk-17-jre-headless")
 command -v mvn >/dev/null 2>&1 || missing+=("maven")
+if [ "${HW_INFLUX_VERSION:-}" != "1.6" ] && ! command -v go >/dev/null 2>&1 \
+    && [ ! -x /usr/local/go/bin/go ]; then
+  missing+=("golang-go")
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
@@ -29,3 +37,5 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+
+.venv/bin/hazardwatch stack install

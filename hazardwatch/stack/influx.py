@@ -1,4 +1,4 @@
-"""InfluxDB 1.x from the Debian package, with the database and retention policies created."""
+"""InfluxDB 1.8 (built from the Go module proxy) or 1.6 (Debian), with database and policies."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 import requests
 
+from hazardwatch.stack import influx_build
 from hazardwatch.stack.errors import StackError
-from hazardwatch.stack.service import Service
+from hazardwatch.stack.service import Say, Service
 from hazardwatch.stack.settings import HOST
 
 #: Retention policies (name, duration, default). Sources, docs/standards.md:
@@ -41,7 +42,23 @@ class InfluxService(Service):
 
     name = "influxdb"
     start_timeout_s = 45.0
-    binaries = (("/usr/bin/influxd", "influxdb"),)
+
+    @property
+    def binary(self) -> Path:
+        """The influxd of the configured version (`HW_INFLUX_VERSION`)."""
+        return influx_build.binary(self.settings.influx_version)
+
+    def check_binaries(self) -> None:
+        """1.6 needs the Debian package; 1.8 needs Go unless it was built before."""
+        version = self.settings.influx_version
+        influx_build.check_version(version)
+        if version == influx_build.DEBIAN_VERSION and not self.binary.is_file():
+            raise StackError(f"{self.name}: {self.binary} not found; install the Debian "
+                             "package 'influxdb' (`HW_INFLUX_VERSION=1.6 make setup` does it)")
+
+    def install(self, say: Say) -> None:
+        """Build InfluxDB 1.8 once into the user cache (nothing to do for 1.6)."""
+        influx_build.build(self.settings.influx_version, say)
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -59,7 +76,11 @@ class InfluxService(Service):
         return str(self.config_file)
 
     def prepare(self) -> None:
-        """Write influxdb.conf with every listener on loopback and the extras disabled."""
+        """Write influxdb.conf with every listener on loopback and the extras disabled.
+
+        1.8 reads the same file: it ignores the old `[ifql]` table (1.6 would listen on :8082
+        without it) and gets Flux switched off in `[http]` (its default, written down).
+        """
         for sub in ("meta", "data", "wal"):
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
         s = self.settings
@@ -86,6 +107,7 @@ bind-address = "{HOST}:{s.influx_rpc_port}"
   auth-enabled = false
   log-enabled = false
   max-body-size = 0
+  flux-enabled = false
 
 [ifql]
   enabled = false
@@ -115,7 +137,7 @@ bind-address = "{HOST}:{s.influx_rpc_port}"
 
     def command(self) -> list[str]:
         """influxd -config FILE."""
-        return ["/usr/bin/influxd", "-config", str(self.config_file)]
+        return [str(self.binary), "-config", str(self.config_file)]
 
     def healthy(self) -> bool:
         """/ping answers 204 and SHOW DATABASES executes."""

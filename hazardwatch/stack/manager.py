@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from hazardwatch.stack import process
@@ -11,10 +11,8 @@ from hazardwatch.stack.errors import StackError
 from hazardwatch.stack.influx import InfluxService
 from hazardwatch.stack.kafka import KafkaService
 from hazardwatch.stack.mosquitto import MosquittoService
-from hazardwatch.stack.service import Service
+from hazardwatch.stack.service import Say, Service
 from hazardwatch.stack.settings import StackSettings
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,12 @@ class Stack:
         return process.read_pid(svc.pid_file, svc.marker)
 
     def up(self, say: Say = print) -> None:
-        """Start every service that is not running and wait until each answers; idempotent."""
+        """Start every service that is not running and wait until each answers; idempotent.
+
+        When anything fails (a service dies, a check or a build fails, Ctrl-C), the services
+        this call started are stopped again before the error goes up: a failed `up` leaves
+        what was running before, and nothing else.
+        """
         self.settings.run_dir.mkdir(parents=True, exist_ok=True)
         to_start = [svc for svc in self.services if self.pid(svc) is None]
         for svc in to_start:
@@ -71,7 +74,22 @@ class Stack:
                         f"(see `ss -ltnp 'sport = :{port}'`); stop it or choose another port "
                         f"with HW_* variables. Log: {svc.log_file}"
                     )
-        started = []
+        for svc in to_start:
+            svc.install(say)
+        started: list[tuple[Service, subprocess.Popen[bytes]]] = []
+        try:
+            self._start(to_start, started, say)
+        except BaseException:
+            for svc, proc in reversed(started):
+                if proc.poll() is None:
+                    process.terminate(proc.pid, timeout=svc.stop_timeout_s)
+                    say(f"{svc.name}: stopped again (pid {proc.pid}) because `up` failed")
+                proc.poll()
+                svc.pid_file.unlink(missing_ok=True)
+            raise
+
+    def _start(self, to_start: list[Service],
+               started: list[tuple[Service, subprocess.Popen[bytes]]], say: Say) -> None:
         for svc in to_start:
             svc.prepare()
             started.append((svc, process.spawn(
@@ -86,7 +104,6 @@ class Stack:
             deadline = t0 + svc.start_timeout_s
             while not svc.healthy():
                 if proc.poll() is not None:
-                    svc.pid_file.unlink(missing_ok=True)
                     raise StackError(
                         f"{svc.name}: exited with code {proc.returncode} during start-up. "
                         f"Log: {svc.log_file}\n{process.tail(svc.log_file)}"
@@ -105,6 +122,14 @@ class Stack:
                 raise StackError(f"{svc.name}: running but not healthy. Log: {svc.log_file}")
             if svc not in to_start:
                 svc.after_healthy()
+
+    def install(self, say: Say = print) -> None:
+        """Fetch or build what the stopped services run (InfluxDB, Kafka jars); starts nothing."""
+        self.settings.run_dir.mkdir(parents=True, exist_ok=True)
+        for svc in self.services:
+            if self.pid(svc) is None:
+                svc.check_binaries()
+                svc.install(say)
 
     def down(self, say: Say = print) -> None:
         """Stop exactly the processes this stack started and check their ports are closed."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 
 from hazardwatch.stack.errors import StackError
 from hazardwatch.stack.settings import StackSettings
+
+Say = Callable[[str], None]
 
 
 class Service(ABC):
@@ -47,6 +50,9 @@ class Service(ABC):
     @abstractmethod
     def healthy(self) -> bool:
         """True when the service answers a real request."""
+
+    def install(self, say: Say) -> None:  # noqa: B027 - optional hook
+        """Fetch or build what the service runs (outside its run directory where it can be)."""
 
     def after_healthy(self) -> None:  # noqa: B027 - optional hook
         """One-time provisioning once the service answers (databases, topics); idempotent."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from hazardwatch.resources import packaged
+from hazardwatch.stack.influx_build import DEFAULT_VERSION as INFLUX_DEFAULT
 
 HOST = "127.0.0.1"
 
@@ -38,6 +39,8 @@ class StackSettings:
     influx_port: int = 18086
     influx_rpc_port: int = 18088
     influx_db: str = "hazardwatch"
+    influx_version: str = INFLUX_DEFAULT  # or "1.6": the Debian package
+    kafka_version: str = "3.9.1"  # or a 4.x release such as "4.1.2"
     catalog: Path | None = None
 
     def __post_init__(self) -> None:

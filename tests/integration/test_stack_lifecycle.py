@@ -57,3 +57,22 @@ def test_taken_port_gives_a_clear_error(tmp_path: Path) -> None:
     assert f"kafka: port {s.kafka_port} on 127.0.0.1 is already taken" in out.stderr
     assert "kafka.log" in out.stderr
     assert not list((tmp_path / "run").glob("*/*.pid")), "nothing may start after a failed check"
+
+
+def test_a_failed_up_stops_what_it_started(tmp_path: Path) -> None:
+    s = StackSettings(run_dir=tmp_path / "run", mqtt_port=free_port(), kafka_port=free_port(),
+                      kafka_controller_port=free_port(), influx_port=free_port(),
+                      influx_rpc_port=free_port())
+    ports = [s.mqtt_port, s.kafka_port, s.kafka_controller_port, s.influx_port, s.influx_rpc_port]
+    data = tmp_path / "run" / "kafka" / "data"
+    data.mkdir(parents=True)  # storage of another node: the broker exits during start-up
+    (data / "meta.properties").write_text(
+        "version=1\nnode.id=7\ncluster.id=aaaaaaaaaaaaaaaaaaaaaa\n"
+        "directory.id=bbbbbbbbbbbbbbbbbbbbbb\n")
+    out = _run(s, "up")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "kafka: exited with code" in out.stderr
+    assert "mosquitto: stopped again" in out.stdout and "influxdb: stopped again" in out.stdout
+    assert not list((tmp_path / "run").glob("*/*.pid"))
+    for port in ports:
+        assert not process.port_is_listening(port), f"port {port} still listening"
