@@ -21,7 +21,8 @@ unit: setup
 
 # the built wheel in a fresh virtual environment outside the checkout (also part of `test`)
 package-check: setup
-	$(BIN)/pytest tests/acceptance/test_wheel_contents.py tests/acceptance/test_installed_package.py
+	$(BIN)/pytest tests/acceptance/test_wheel_contents.py tests/acceptance/test_installed_package.py \
+		tests/acceptance/test_installed_stack.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -33,6 +33,14 @@ def mark(bootstrap: str, topics: Iterable[str]) -> Offsets:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"mark-{uuid.uuid4()}"})
     try:
         md = consumer.list_topics(timeout=10)
+        deadline = time.monotonic() + 15
+        while missing := [t for t in topics if not (t in md.topics and md.topics[t].partitions)]:
+            # a topic just created (or auto-created by a client) reaches the broker's metadata a
+            # moment after CreateTopics returns; seen with Kafka 4.1 under load
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"topics not in the metadata after 15 s: {missing}")
+            time.sleep(0.2)
+            md = consumer.list_topics(timeout=10)
         out: Offsets = {}
         for t in topics:
             for p in md.topics[t].partitions:
