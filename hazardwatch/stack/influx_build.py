@@ -1,7 +1,7 @@
 """Which `influxd` runs: 1.8.x built once from the Go module proxy into a user cache, or 1.6.
 
-InfluxDB 1.8 is not packaged by Debian, so `go install …/cmd/influxd@v1.8.x` builds it (about
-7 minutes the first time on 2 cores, seconds once the Go caches are warm) into
+InfluxDB 1.8 is not packaged by Debian, so `go install …/cmd/influxd@v1.8.x` builds it (3 to 7
+minutes the first time on 2 cores, seconds once the Go caches are warm) into
 `~/.cache/hazardwatch/influxdb-1.8.x/bin/influxd`, outside the checkout, so that a fresh clone
 on the same machine reuses it. `1.6` selects the Debian package's `/usr/bin/influxd`.
 """
@@ -83,7 +83,7 @@ def build(version: str, say: Callable[[str], None] = print) -> Path:
         if target.is_file():
             return target
         say(f"influxdb: building InfluxDB {version} with `go install {MODULE}@v{version}` "
-            f"into {target.parent} (first time only: about 3 minutes on 2 cores with cold Go caches)")
+            f"into {target.parent} (first time only: about 3 minutes on 2 cores, cold caches)")
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(dir=target.parent.parent) as tmp:
             env = {**os.environ, "GOBIN": tmp}
