@@ -21,10 +21,19 @@ from paho.mqtt.properties import Properties
 from hazardwatch.contracts.records import RejectedRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.counters import BridgeCounters
-from hazardwatch.ingest.decode import Accepted, MessageDecoder, Rejected
+from hazardwatch.ingest.decode import Accepted, MessageDecoder, PointRejection, Rejected
 
 log = logging.getLogger("hazardwatch.bridge")
 Headers = list[tuple[str, str | bytes | None]] | None
+
+
+class _Ack:
+    """The MQTT acknowledgement of one message, sent once Kafka has all its records."""
+
+    __slots__ = ("generation", "mid", "qos", "waiting")
+
+    def __init__(self, generation: int, mid: int, qos: int, waiting: int) -> None:
+        self.generation, self.mid, self.qos, self.waiting = generation, mid, qos, waiting
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,10 +146,13 @@ class Bridge:
         received_at = int(self.clock() * 1000)
         payload = bytes(msg.payload)
         result = self.decoder.decode(msg.topic, payload, received_at, bool(msg.retain))
-        ack = (self._generation, msg.mid, msg.qos)
         if isinstance(result, Accepted):
+            ack = _Ack(self._generation, msg.mid, msg.qos, 1 + len(result.refused))
             self._produce(self.cfg.kafka_topic(result.topic), result.key, result.value, ack, None)
+            if result.refused:
+                self._refuse_points(result, msg, payload, received_at, ack)
             return
+        ack = _Ack(self._generation, msg.mid, msg.qos, 1)
         self.counters.rejected[result.reason.value] += 1
         record = RejectedRecord(
             reason=result.reason.value, detail=result.detail, topic=msg.topic,
@@ -151,6 +163,28 @@ class Bridge:
                       [("reason", result.reason.value.encode()), ("topic", msg.topic.encode())])
         self._reply(result, msg.topic, received_at)
 
+    def _refuse_points(self, result: Accepted, msg: mqtt.MQTTMessage, payload: bytes,
+                       received_at: int, ack: _Ack) -> None:
+        """Each refused point to hw.rejected (with its index), and one reply listing them."""
+        rec = result.record
+        device = f"{getattr(rec, 'site_id', '')}/{getattr(rec, 'device_id', '')}"
+        seq = getattr(rec, "seq", None)
+        b64 = base64.b64encode(payload).decode()
+        for pr in result.refused:
+            self.counters.points_refused[pr.reason.value] += 1
+            record = RejectedRecord(
+                reason=pr.reason.value, detail=pr.detail, topic=msg.topic, payload_b64=b64,
+                received_at=received_at, size=len(payload), qos=msg.qos,
+                bridge=self.cfg.client_id, index=pr.index, sensor=pr.sensor, device=device,
+                seq=seq)
+            self._produce(self.cfg.kafka_topic(KafkaTopic.REJECTED), result.key, encode(record),
+                          ack, [("reason", pr.reason.value.encode()),
+                                ("topic", msg.topic.encode()), ("index", str(pr.index))])
+        reply_topic = msg.topic.rsplit("/", 1)[0] + "/rejected"
+        self.client.publish(reply_topic, points_reply(result.refused, msg.topic, received_at,
+                                                      seq, len(getattr(rec, "points", ()))),
+                            qos=0)
+
     def _reply(self, result: Rejected, topic: str, received_at: int) -> None:
         """Tell the sender why its message was rejected (QoS 0 on its own .../rejected topic)."""
         if result.reply_topic is None:
@@ -159,7 +193,7 @@ class Bridge:
                            "topic": topic, "received_at": received_at}, ensure_ascii=False)
         self.client.publish(result.reply_topic, body, qos=0)
 
-    def _produce(self, topic: str, key: bytes, value: bytes, ack: tuple[int, int, int],
+    def _produce(self, topic: str, key: bytes, value: bytes, ack: _Ack,
                  headers: Headers, serve: bool = True) -> None:
         def delivered(err: KafkaError | None, _msg: Message) -> None:
             self._delivered(err, topic, key, value, ack, headers)
@@ -178,21 +212,24 @@ class Bridge:
     # -- Kafka side (main thread, producer.poll) ----------------------------------------------
 
     def _delivered(self, err: KafkaError | None, topic: str, key: bytes, value: bytes,
-                   ack: tuple[int, int, int], headers: Headers) -> None:
+                   ack: _Ack, headers: Headers) -> None:
         # runs in whichever thread polled the producer (MQTT thread or main loop)
-        generation, mid, qos = ack
         with self._delivery_lock:
             self.counters.delivered += 1
             if err is not None:
                 self.counters.kafka_errors += 1
             elif topic != self.cfg.kafka_topic(KafkaTopic.REJECTED):
                 self.counters.forwarded += 1
+            if err is None:
+                ack.waiting -= 1
+            complete = ack.waiting == 0
         if err is not None:
             log.error("Kafka delivery to %s failed (%s); retrying", topic, err)
             time.sleep(0.5)
             self._produce(topic, key, value, ack, headers, serve=False)
             return
-        if qos and generation >= self._ackable_from:
+        generation, mid, qos = ack.generation, ack.mid, ack.qos
+        if complete and qos and generation >= self._ackable_from:
             self.client.ack(mid, qos)
             with self._delivery_lock:
                 self.counters.acked += 1
@@ -254,3 +291,15 @@ class Bridge:
         server = ThreadingHTTPServer(("127.0.0.1", self.cfg.metrics_port), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
+
+
+def points_reply(refused: tuple[PointRejection, ...], topic: str, received_at: int,
+                 seq: int | None, accepted: int) -> str:
+    """The reply on …/rejected for a message whose other points were accepted."""
+    return json.dumps({
+        "reason": "points_refused", "topic": topic, "received_at": received_at, "seq": seq,
+        "accepted": accepted, "refused": len(refused),
+        "detail": f"{len(refused)} of {accepted + len(refused)} points refused; the others "
+                  "were accepted",
+        "points": [{"index": r.index, "sensor": r.sensor, "reason": r.reason.value,
+                    "detail": r.detail} for r in refused]}, ensure_ascii=False)

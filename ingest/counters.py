@@ -31,6 +31,7 @@ class BridgeCounters:
     mqtt_disconnects: int = 0  # MQTT thread
     subscribed: int = 0  # MQTT thread
     rejected: Counter[str] = field(default_factory=Counter)  # MQTT thread
+    points_refused: Counter[str] = field(default_factory=Counter)  # MQTT thread
     delivered: int = 0  # delivery callbacks, under the bridge's lock
     forwarded: int = 0  # delivery callbacks
     acked: int = 0  # delivery callbacks
@@ -52,10 +53,17 @@ class BridgeCounters:
                   "# TYPE hw_bridge_rejected_total counter"]
         lines += [f'hw_bridge_rejected_total{{reason="{r}"}} {n}'
                   for r, n in sorted(dict(self.rejected).items())]
+        lines += ["# HELP hw_bridge_points_refused_total points refused on their own while the "
+                  "rest of their message went on, by reason",
+                  "# TYPE hw_bridge_points_refused_total counter"]
+        lines += [f'hw_bridge_points_refused_total{{reason="{r}"}} {n}'
+                  for r, n in sorted(dict(self.points_refused).items())]
         return "\n".join(lines) + "\n"
 
     def summary(self) -> str:
         """One log line."""
         return (f"received={self.received} forwarded={self.forwarded} "
-                f"rejected={sum(dict(self.rejected).values())} in_flight={self.in_flight} "
+                f"rejected={sum(dict(self.rejected).values())} "
+                f"points_refused={sum(dict(self.points_refused).values())} "
+                f"in_flight={self.in_flight} "
                 f"kafka_errors={self.kafka_errors} mqtt_connects={self.mqtt_connects}")

@@ -30,6 +30,7 @@ class ReplaySummary:
     accepted: int = 0
     readings: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    points_refused: Counter[str] = field(default_factory=Counter)  # partial acceptance
     transitions: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  # "line N: reason: detail"
 
@@ -113,6 +114,10 @@ class Replayer:
                 if isinstance(result, Rejected):
                     self._reject(n, result.reason.value, result.detail)
                     continue
+                for pr in result.refused:
+                    summary.points_refused[pr.reason.value] += 1
+                    summary.errors.append(f"line {n}: point {pr.index}: {pr.reason.value}: "
+                                          f"{pr.detail}")
                 rec = result.record
             summary.accepted += 1
             if self.clock is None or rec.ts > self.clock:
@@ -188,8 +193,13 @@ def summary_lines(s: ReplaySummary) -> list[str]:
     """Human summary for stderr."""
     rej = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items())) or "none"
     tr = ", ".join(f"{k} {v}" for k, v in sorted(s.transitions.items())) or "none"
-    return [f"replay: {s.lines} lines, {s.accepted} accepted ({s.readings} readings/positions), "
-            f"{sum(s.rejected.values())} rejected ({rej}); warnings: {tr}"]
+    out = [f"replay: {s.lines} lines, {s.accepted} accepted ({s.readings} readings/positions), "
+           f"{sum(s.rejected.values())} rejected ({rej}); warnings: {tr}"]
+    if s.points_refused:
+        pts = ", ".join(f"{k} {v}" for k, v in sorted(s.points_refused.items()))
+        out.append(f"replay: {sum(s.points_refused.values())} points refused in accepted "
+                   f"messages ({pts})")
+    return out
 
 
 def encode_jsonl(w: WarningRecord) -> str:

@@ -17,19 +17,23 @@ UINT32 = msgspec.Meta(ge=0, le=0xFFFFFFFF)
 
 
 class Point(msgspec.Struct, frozen=True):
-    """One sample of one sensor."""
+    """One sample of one sensor; `value` may be null only with `q: "bad"` (no reading)."""
 
     sensor: SensorId
-    value: float
+    value: float | None
     ts: Timestamp | None = None
     q: Quality = "good"
 
 
 class TelemetryPayload(msgspec.Struct, frozen=True):
-    """Samples from fixed sensors; gateways batch many points in one message."""
+    """Samples from fixed sensors; gateways batch many points in one message.
+
+    The points are kept raw here and validated one by one: a bad point is refused on its own
+    (partial acceptance) while the good points of the same message go on.
+    """
 
     ts: Timestamp
-    points: list[Point]
+    points: list[msgspec.Raw]
     seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
     drill: bool = False
 

@@ -22,6 +22,8 @@ class Reason(StrEnum):
     BAD_TIMESTAMP = "bad_timestamp"
     TS_IN_FUTURE = "ts_in_future"
     TS_TOO_OLD = "ts_too_old"
+    TS_UNIT = "ts_unit"  # a time that looks like epoch seconds or microseconds, not ms
+    MISSING_VALUE = "missing_value"  # a point's value is null without q "bad"
     EMPTY_POINTS = "empty_points"
     TOO_MANY_POINTS = "too_many_points"
     DUPLICATE_POINT = "duplicate_point"

@@ -7,13 +7,16 @@ from typing import Literal
 import msgspec
 
 SCHEMA_VERSION = 1
+# telemetry records are version 2 (issue 21): a point's value may be null (q "bad", no
+# reading) and a record may carry clock_fast_ms; a v1 reader that assumed a number would break
+TELEMETRY_VERSION = 2
 
 
 class PointRecord(msgspec.Struct, frozen=True, omit_defaults=False):
-    """One sample with its own event time in epoch ms."""
+    """One sample with its own event time in epoch ms (value None: q "bad", no reading)."""
 
     sensor: str
-    value: float
+    value: float | None
     ts: int
     q: str = "good"
 
@@ -28,7 +31,10 @@ class TelemetryRecord(msgspec.Struct, frozen=True, tag="telemetry", tag_field="k
     received_at: int
     seq: int | None = None
     drill: bool = False
-    v: int = SCHEMA_VERSION
+    v: int = TELEMETRY_VERSION
+    # the device clock was this far ahead of the receive time (beyond its tolerance): the
+    # event times are the receive time instead (a quality flag; see docs/device-contract.md)
+    clock_fast_ms: int | None = None
 
 
 class PositionRecord(msgspec.Struct, frozen=True, gc=False, tag="position", tag_field="kind"):
@@ -50,6 +56,7 @@ class PositionRecord(msgspec.Struct, frozen=True, gc=False, tag="position", tag_
     seq: int | None = None
     drill: bool = False
     v: int = SCHEMA_VERSION
+    clock_fast_ms: int | None = None  # as TelemetryRecord.clock_fast_ms
 
 
 class MediaRecord(msgspec.Struct, frozen=True):
@@ -77,6 +84,7 @@ class VideoEventRecord(msgspec.Struct, frozen=True, tag="video-event", tag_field
     media: list[MediaRecord] = msgspec.field(default_factory=list)
     drill: bool = False
     v: int = SCHEMA_VERSION
+    clock_fast_ms: int | None = None  # as TelemetryRecord.clock_fast_ms
 
 
 class StatusRecord(msgspec.Struct, frozen=True, tag="status", tag_field="kind"):
@@ -91,6 +99,7 @@ class StatusRecord(msgspec.Struct, frozen=True, tag="status", tag_field="kind"):
     vehicle_id: str | None = None
     drill: bool = False
     v: int = SCHEMA_VERSION
+    clock_fast_ms: int | None = None  # as TelemetryRecord.clock_fast_ms
 
 
 class RejectedRecord(msgspec.Struct, frozen=True):
@@ -105,6 +114,11 @@ class RejectedRecord(msgspec.Struct, frozen=True):
     qos: int = 0
     bridge: str = ""
     v: int = SCHEMA_VERSION
+    # a refused point of a telemetry message whose other points went on (partial acceptance)
+    index: int | None = None
+    sensor: str | None = None
+    device: str | None = None  # site/device of the sender, when known
+    seq: int | None = None
 
 
 InputRecord = TelemetryRecord | PositionRecord | VideoEventRecord | StatusRecord

@@ -162,12 +162,14 @@ class Engine:
             self._offline_change(site, device_id, dev,
                                  step(self.offline_policy, dev.offline, None, ts), ts, out)
 
-    def _reading(self, st: SiteState, r: SensorRule, s: SensorState, v: float, q: str, ts: int,
-                 drill: bool, out: list[WarningRecord]) -> None:
+    def _reading(self, st: SiteState, r: SensorRule, s: SensorState, value: float | None,
+                 q: str, ts: int, drill: bool, out: list[WarningRecord]) -> None:
         s.drill = drill
         fault = ""
         rng = r.sensor.range
-        if q == "bad":
+        # None: q "bad" with no reading; the last value stands (it is not evaluated)
+        v = value if value is not None else s.last_v if s.last_v is not None else 0.0
+        if q == "bad" or value is None:
             fault = "bad_quality"
         elif rng is not None and not rng[0] <= v <= rng[1]:
             fault = "out_of_range"

@@ -44,7 +44,8 @@ def readings(rec: TelemetryRecord, catalog: Catalog) -> tuple[str, list[str]]:
         extra = f",metric={tag(sensor.metric)}" if sensor else ""
         if sensor and sensor.plant_unit:
             extra += f",unit={tag(sensor.plant_unit)}"
-        lines.append(f"{base},sensor={tag(p.sensor)}{extra} value={_num(p.value)},"
+        value = "" if p.value is None else f"value={_num(p.value)},"  # q "bad": no reading
+        lines.append(f"{base},sensor={tag(p.sensor)}{extra} {value}"
                      f"q={text(p.q)},drill={drill} {p.ts}")
     return RP_BY_SITE_KIND.get(site.kind, "chem_30d"), lines
 

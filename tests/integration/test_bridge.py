@@ -18,7 +18,7 @@ from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.simulators.samples import samples
 from hazardwatch.stack.manager import Stack
-from tests.fixtures.bad_inputs import bad_inputs
+from tests.fixtures.bad_inputs import bad_inputs, whole_message
 from tests.helpers import MqttProbe, wait_for
 from tests.integration.conftest import BridgeProcess
 
@@ -87,7 +87,8 @@ def test_every_kind_of_bad_input_lands_in_the_dead_letter_topic(
         pub.publish(gw, good % (now, i))  # valid messages flow around the bad ones
         pub.publish(topic, payload).wait_for_publish(5)
     pub.publish(gw, good % (now, len(rows))).wait_for_publish(5)
-    want = 2 * len(rows) + 1
+    partial = [r for r in rows if not whole_message(*r)]  # one refused point, message accepted
+    want = 2 * len(rows) + 1 + len(partial)
     got = kafka_tail.read_since(stack.settings.kafka_bootstrap, offsets,
                                 done=lambda g: len(g) >= want)
     rejected = [m for m in got if m.topic() == bridge.topic(KafkaTopic.REJECTED)]
@@ -98,12 +99,18 @@ def test_every_kind_of_bad_input_lands_in_the_dead_letter_topic(
     for rec, msg in zip(dlq, rejected, strict=True):
         assert abs(rec["received_at"] - now) < 60_000 and rec["detail"]
         assert dict(msg.headers() or [])["reason"] == rec["reason"].encode()
-    seqs = sorted(msgspec.json.decode(m.value())["seq"] for m in got
-                  if m.topic() == bridge.topic(KafkaTopic.TELEMETRY))
+    assert sorted(r["index"] for r in dlq if r["index"] is not None) == [0] * len(partial)
+    telemetry = [msgspec.json.decode(m.value()) for m in got
+                 if m.topic() == bridge.topic(KafkaTopic.TELEMETRY)]
+    seqs = sorted(t["seq"] for t in telemetry if t["points"])
     assert seqs == list(range(len(rows) + 1))
+    assert len([t for t in telemetry if not t["points"]]) == len(partial)
     m = bridge.metrics()
     assert m['hw_bridge_rejected_total{reason="not_json"}'] == 2
-    assert sum(v for k, v in m.items() if k.startswith("hw_bridge_rejected_total")) == len(rows)
+    assert sum(v for k, v in m.items() if k.startswith("hw_bridge_rejected_total")) \
+        == len(rows) - len(partial)
+    assert sum(v for k, v in m.items() if k.startswith("hw_bridge_points_refused_total")) \
+        == len(partial)
     replies = wait_for(lambda: len(listener.messages) >= 20 and listener.messages, 10)
     first = json.loads(replies[0].payload)
     assert first["reason"] == "payload_too_large" and first["topic"].endswith("/telemetry")
@@ -132,9 +139,13 @@ def test_generated_payloads_never_crash_the_bridge(stack: Stack, bridge: BridgeP
     pub = publisher_factory("hw-simulator", mqtt_credentials["hw-simulator"])
     for payload in batch:
         pub.publish("hw/v1/sites/tf-hohhot-01/devices/dcs-gw-01/telemetry", payload)
+    def per_message(g: list[Any]) -> int:  # a refused point has a record of its own
+        return sum(1 for m in g if m.topic() != bridge.topic(KafkaTopic.REJECTED)
+                   or msgspec.json.decode(m.value()).get("index") is None)
+
     got = kafka_tail.read_since(stack.settings.kafka_bootstrap, offsets,
-                                done=lambda g: len(g) >= len(batch))
-    assert len(got) == len(batch)  # each one is forwarded or dead-lettered, none dropped
+                                done=lambda g: per_message(g) >= len(batch))
+    assert per_message(got) == len(batch)  # each one is forwarded or dead-lettered, none dropped
     assert bridge.proc is not None and bridge.proc.poll() is None
     m = bridge.metrics()
     assert m["hw_bridge_received_total"] == len(batch)
