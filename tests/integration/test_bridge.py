@@ -60,7 +60,8 @@ def test_round_trip_of_every_topic_kind(stack: Stack, bridge: BridgeProcess,
         "hw.video-events": len(cat.vehicles) + cameras,
     })
     recs = [msgspec.json.decode(m.value()) for m in got]
-    assert all(r["v"] == 1 and r["drill"] is True for r in recs)
+    assert all(r["v"] == (2 if r["kind"] == "telemetry" else 1) and r["drill"] is True
+               for r in recs)  # telemetry v2: null values of q "bad" (issue 21)
     tele = [r for r in recs if r["kind"] == "telemetry"]
     keys = {m.key() for m in got if m.topic().endswith("hw.telemetry")}
     assert keys == {b"tf-hohhot-01", b"cm-ordos-01", b"td-baotou-01"}
@@ -99,12 +100,12 @@ def test_every_kind_of_bad_input_lands_in_the_dead_letter_topic(
     for rec, msg in zip(dlq, rejected, strict=True):
         assert abs(rec["received_at"] - now) < 60_000 and rec["detail"]
         assert dict(msg.headers() or [])["reason"] == rec["reason"].encode()
-    assert sorted(r["index"] for r in dlq if r["index"] is not None) == [0] * len(partial)
+    assert len([r for r in dlq if r["index"] is not None]) == len(partial)
     telemetry = [msgspec.json.decode(m.value()) for m in got
                  if m.topic() == bridge.topic(KafkaTopic.TELEMETRY)]
-    seqs = sorted(t["seq"] for t in telemetry if t["points"])
+    seqs = sorted(t["seq"] for t in telemetry if t["seq"] is not None)  # the good messages
     assert seqs == list(range(len(rows) + 1))
-    assert len([t for t in telemetry if not t["points"]]) == len(partial)
+    assert len([t for t in telemetry if t["seq"] is None]) == len(partial)
     m = bridge.metrics()
     assert m['hw_bridge_rejected_total{reason="not_json"}'] == 2
     assert sum(v for k, v in m.items() if k.startswith("hw_bridge_rejected_total")) \
