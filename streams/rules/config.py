@@ -43,13 +43,46 @@ class PolicyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return Policy(self.persist_s, self.clear_delay_s, self.escalate_after_s)
 
 
+FrozenWhen = Literal["never", "noisy", "in_transfer"]
+
+
+class FrozenPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """When an unchanged value of one metric is a fault (docs/rules.md, "Frozen values").
+
+    never: a constant value is normal; noisy: the signal always carries noise, so a constant
+    value is a fault, except inside the detector's zero dead band; in_transfer: only while the
+    sensor's unit of plant is in transfer (a flow, or a moving level).
+    """
+
+    when: FrozenWhen = "noisy"
+    dead_band: float = 0.0  # |value| ≤ this is the zero band (absolute, the metric's unit)
+    dead_band_pct: float = 0.0  # … or this % of the sensor's range span (the larger counts)
+    frozen_s: float | None = None  # overrides fault.frozen_s for this metric
+
+
+class TransferConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """When a unit of plant (a tank) is in transfer: product is moving in or out."""
+
+    level_step_m: float = 0.02  # a level that moved this much since it last moved
+    flow_min: float = 0.5  # a flow reading above this (the sensor's unit)
+    hold_s: float = 900  # still in transfer this long after the last movement
+
+
 class FaultConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Sensor faults."""
 
     level: Level = 4
     level_coal_ch4: Level = 3
     frozen_s: float = 1800
-    frozen_exempt: list[str] = msgspec.field(default_factory=lambda: ["rainfall"])
+    frozen_exempt: list[str] = msgspec.field(default_factory=list)  # as `when: never`
+    frozen: dict[str, FrozenPolicy] = msgspec.field(default_factory=dict)  # by metric
+    transfer: TransferConfig = msgspec.field(default_factory=TransferConfig)
+
+    def frozen_policy(self, metric: str) -> FrozenPolicy:
+        """The frozen-value policy of a metric (noisy, no dead band, when not configured)."""
+        if metric in self.frozen_exempt:
+            return FrozenPolicy(when="never")
+        return self.frozen.get(metric) or FrozenPolicy()
 
 
 class OfflineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -28,7 +28,13 @@ from hazardwatch.streams.rules import messages as zh
 from hazardwatch.streams.rules.config import Combination, RulesConfig
 from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, step, tick
 from hazardwatch.streams.rules.setpoints import SetPoints, resolve
-from hazardwatch.streams.rules.state import DeviceState, GroupState, SensorState, SiteState
+from hazardwatch.streams.rules.state import (
+    DeviceState,
+    GroupState,
+    SensorState,
+    SiteState,
+    UnitState,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,10 @@ class SensorRule:
     fault_level: int
     rate_per_min: float | None
     group_keys: tuple[str, ...]  # combination / tailings groups this sensor feeds
-    frozen_check: bool  # False for metrics whose constant value is normal (a dry rain gauge)
+    frozen: str  # when an unchanged value is a fault: never | noisy | in_transfer
+    dead_band: float  # noisy: |value| at or below this is the detector's zero band
+    frozen_ms: int
+    transfer_role: str | None  # "flow" / "level": this sensor tells its unit is in transfer
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +90,9 @@ class Engine:
         self.combo_policy = rules.policy("combination")
         self.tailings_policy = rules.policy("tailings")
         self.camera_policy = rules.policy("camera")
-        self.frozen_ms = int(rules.fault.frozen_s * 1000)
+        transfer = rules.fault.transfer
+        self.transfer_hold_ms = int(transfer.hold_s * 1000)
+        self.level_step, self.flow_min = transfer.level_step_m, transfer.flow_min
         self.groups: dict[tuple[str, str], tuple[str, ...]] = {}  # (site, group) → sensors
         self.combos: dict[str, Combination] = {c.name: c for c in rules.combinations}
         self.site_sensors: dict[str, dict[str, SensorRule]] = {}
@@ -109,9 +120,13 @@ class Engine:
                                if site.kind == "coal_mine" and s.metric == "ch4"
                                else self.rules.fault.level)
                 rate = s.thresholds.rate_per_min if s.thresholds is not None else None
+                fp = self.rules.fault.frozen_policy(s.metric)
+                span = s.range[1] - s.range[0] if s.range is not None else 0.0
+                role = s.metric if s.metric in ("flow", "level") and s.plant_unit else None
                 rule = SensorRule(site, dev, s, sp, self.rules.policy(sp.policy), where,
-                                  fault_level, rate, tuple(keys),
-                                  s.metric not in self.rules.fault.frozen_exempt)
+                                  fault_level, rate, tuple(keys), fp.when,
+                                  max(fp.dead_band, fp.dead_band_pct / 100 * span),
+                                  int((fp.frozen_s or self.rules.fault.frozen_s) * 1000), role)
                 self.site_sensors.setdefault(site.id, {})[s.id] = rule
         for k, ids in members.items():
             self.groups[(site.id, k)] = tuple(ids)
@@ -173,13 +188,15 @@ class Engine:
             fault = "bad_quality"
         elif rng is not None and not rng[0] <= v <= rng[1]:
             fault = "out_of_range"
-        elif v == s.last_v and ts > s.last_ts and r.frozen_check:
+        elif v == s.last_v and ts > s.last_ts and r.frozen != "never":
             if s.same_since is None:
                 s.same_since = s.last_ts
-            if ts - s.same_since >= self.frozen_ms:
+            if self._frozen(st, r, v, ts, s.same_since):
                 fault = "frozen"
         else:
             s.same_since = None
+        if r.transfer_role is not None and fault in ("", "frozen"):
+            self._transfer(st, r, s, v, ts)
         prev_v, prev_ts = s.last_v, s.last_ts
         s.last_v, s.last_ts = v, ts
         if fault or s.fault.active or s.fault.pending_since is not None:
@@ -214,6 +231,44 @@ class Engine:
         if want != old_want:
             for key in r.group_keys:
                 self._group(st, r.site, key, ts, drill, out)
+
+    def _frozen(self, st: SiteState, r: SensorRule, v: float, ts: int, since: int) -> bool:
+        """An unchanged value since `since` is a fault under the metric's policy (rule pack
+        `fault.frozen`): noisy signals outside the zero dead band, others only in transfer."""
+        if r.frozen == "noisy":
+            return abs(v) > r.dead_band and ts - since >= r.frozen_ms
+        u = st.units.get(r.sensor.plant_unit or "")
+        if u is None:
+            return False
+        hold, start = self.transfer_hold_ms, None
+        if u.flow_since is not None and ts - u.flow_last <= hold:
+            start = u.flow_since
+        if r.transfer_role != "level" and u.level_since is not None and (
+                ts - u.level_last <= hold):  # (a frozen level cannot vouch for itself)
+            start = u.level_since if start is None else min(start, u.level_since)
+        return start is not None and ts - max(since, start) >= r.frozen_ms
+
+    def _transfer(self, st: SiteState, r: SensorRule, s: SensorState, v: float,
+                  ts: int) -> None:
+        """Note that the sensor's unit is in transfer: a flow, or a level that moved."""
+        unit = str(r.sensor.plant_unit)
+        u = st.units.get(unit)
+        if u is None:
+            u = st.units[unit] = UnitState()
+        hold = self.transfer_hold_ms
+        if r.transfer_role == "flow":
+            if abs(v) > self.flow_min:
+                if u.flow_since is None or ts - u.flow_last > hold:
+                    u.flow_since = ts
+                u.flow_last = ts
+            return
+        if s.moved_at_v is None:
+            s.moved_at_v = v
+        elif abs(v - s.moved_at_v) >= self.level_step:
+            s.moved_at_v = v
+            if u.level_since is None or ts - u.level_last > hold:
+                u.level_since = ts
+            u.level_last = ts
 
     # -- rule kinds -------------------------------------------------------------------------
 

@@ -22,6 +22,17 @@ class SensorState(msgspec.Struct, omit_defaults=True):
     last_ts: int = 0
     same_since: int | None = None
     drill: bool = False
+    moved_at_v: float | None = None  # level sensors: the value when the level last moved
+
+
+class UnitState(msgspec.Struct, omit_defaults=True):
+    """Whether a unit of plant is in transfer: since when, and its last movement, by the
+    kind of evidence (a flow, a moving level)."""
+
+    flow_since: int | None = None
+    flow_last: int = 0
+    level_since: int | None = None
+    level_last: int = 0
 
 
 class DeviceState(msgspec.Struct, omit_defaults=True):
@@ -50,6 +61,7 @@ class SiteState(msgspec.Struct, omit_defaults=True):
     devices: dict[str, DeviceState] = msgspec.field(default_factory=dict)
     groups: dict[str, GroupState] = msgspec.field(default_factory=dict)
     timed: set[str] = msgspec.field(default_factory=set)  # sensors with a pending/open episode
+    units: dict[str, UnitState] = msgspec.field(default_factory=dict)  # transfer, by plant unit
 
 
 _enc = msgspec.msgpack.Encoder()

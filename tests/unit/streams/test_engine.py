@@ -110,8 +110,8 @@ def test_sensor_faults_out_of_range_bad_quality_frozen() -> None:
     st2 = SiteState()
     e.on_record(st2, bad)
     assert st2.sensors["T101-GAS2"].fault_reason == "bad_quality"
-    # frozen: the same value for 30 min
-    series = [(T0 + i * 60 * S, {"T101_GAS2": 3.0}) for i in range(32)]
+    # frozen: the same value for 30 min, outside the detector's zero dead band (5 %LEL)
+    series = [(T0 + i * 60 * S, {"T101_GAS2": 12.0}) for i in range(32)]
     frozen = feed(engine(), "tf-hohhot-01", "gds-01", series)
     assert any(w.rule == "sensor.fault" and "冻结" in w.message for w in frozen)
 
