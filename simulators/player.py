@@ -19,7 +19,7 @@ from hazardwatch.contracts.topics import MQTT_ROOT
 from hazardwatch.ingest.acl import device_username, vehicle_username
 from hazardwatch.simulators.motion import ROADS, Route, VehicleMotion
 from hazardwatch.simulators.scenario import Incident, Scenario
-from hazardwatch.simulators.signals import SensorSignal, normal_band
+from hazardwatch.simulators.signals import SensorSignal, Signal, normal_band
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.vehicles.clock import LocalClock, in_window, minutes
 from hazardwatch.streams.vehicles.config import VehicleRules
@@ -78,7 +78,7 @@ class ScenarioPlayer:
         self.park = (minutes(NIGHT_PARK[0]), minutes(NIGHT_PARK[1]))
         site_ids = scenario.fleet.sites if scenario.fleet.sites is not None else sorted(
             catalog.sites)
-        self.signals: dict[tuple[str, str], SensorSignal] = {}
+        self.signals: dict[tuple[str, str], Signal] = {}
         self.gateways: list[tuple[str, str, list[str]]] = []
         for sid in site_ids:
             site = catalog.sites[sid]
@@ -125,12 +125,27 @@ class ScenarioPlayer:
         for sid, did, sensors in self.gateways:
             if self._incidents(t_min, kind="offline", site=sid, device=did):
                 continue
-            points = [{"sensor": s, "value": self._value(sid, s, t_s)} for s in sensors]
+            points = self._points(sid, did, sensors, t_s)
+            if not points:
+                continue
             n = self.seq[(sid, did)] = self.seq.get((sid, did), 0) + 1
             out.append(Outgoing(device_username(sid, did),
                                 f"{MQTT_ROOT}/sites/{sid}/devices/{did}/telemetry",
                                 _body({"ts": ts, "seq": n, "points": points, "drill": True}), ts))
         return out
+
+    def _points(self, sid: str, did: str, sensors: list[str],
+                t_s: float) -> list[dict[str, object]]:
+        """The points a gateway sends at t_s (here: all of them, every step)."""
+        return [{"sensor": s, "value": self._value(sid, s, t_s)} for s in sensors]
+
+    def _parked(self, vid: str, mo: VehicleMotion, t_s: float, minute: int,
+                inc: dict[str, Incident]) -> bool:
+        """Whether a vehicle stands still at t_s: a scheduled rest, or a coach's night stop."""
+        v = self.cat.vehicles[vid]
+        return (mo.resting(t_s) and "long_drive" not in inc) or (
+            v.vehicle_class in self.vrules.driving.night_ban.classes
+            and in_window(minute, self.park) and "night_drive" not in inc)
 
     def _value(self, sid: str, sensor: str, t_s: float) -> float:
         sig, t_min = self.signals[(sid, sensor)], t_s / 60
@@ -149,11 +164,8 @@ class ScenarioPlayer:
         out, t_min = [], t_s / 60
         minute = self.clock.minute_of_day(ts)
         for vid, mo in self.motion.items():
-            v = self.cat.vehicles[vid]
-            inc = {i.kind: i for i in self._incidents(t_min, vehicle=vid)}
-            parked = (mo.resting(t_s) and "long_drive" not in inc) or (
-                v.vehicle_class in self.vrules.driving.night_ban.classes
-                and in_window(minute, self.park) and "night_drive" not in inc)
+            inc: dict[str, Incident] = {i.kind: i for i in self._incidents(t_min, vehicle=vid)}
+            parked = self._parked(vid, mo, t_s, minute, inc)
             night = in_window(minute, self.night)
             speed = 0.0 if parked else mo.cruise_kmh * (
                 self.vrules.speed.night_factor if night else 1.0) + float(mo.rng.normal(0, 2))

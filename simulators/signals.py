@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -20,6 +21,14 @@ from hazardwatch.streams.rules.setpoints import resolve
 LOW_FRACTION = {"gas_combustible": 0.08, "gas_toxic": 0.15, "ch4": 0.3, "co": 0.2,
                 "displacement": 0.3, "seepage": 0.3, "dust": 0.2, "co2": 0.2}
 DAY_S, FILL_S = 86_400, 6 * 3600
+
+
+class Signal(Protocol):
+    """Anything that gives a sensor's simulated value at t_s (seconds since the start)."""
+
+    def value(self, t_s: float) -> float:
+        """The reading at t_s, without incidents."""
+        ...
 
 
 def normal_band(rules: RulesConfig, site: Site, sensor: Sensor) -> tuple[float, float]:
