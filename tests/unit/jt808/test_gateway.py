@@ -87,7 +87,7 @@ async def test_register_authenticate_report_and_go_offline(
                     "lat": 40.81, "lon": 111.65, "speed_kmh": 62.5, "heading": 90.0,
                     "received_at": pos[0]["received_at"], "alt_m": 1050.0, "alarm_flags": 0,
                     "status_flags": 3, "mileage_km": 1234.5, "seq": None, "drill": False,
-                    "v": 1}]
+                    "v": 1, "clock_fast_ms": None}]
     assert await t.logout() == 0
     await asyncio.sleep(0.2)
     assert [s["status"] for s in sink.on("hw.device-status")] == ["online", "offline"]
