@@ -1,11 +1,11 @@
-"""An asyncio face on the idempotent confluent-kafka producer: await until Kafka confirmed."""
+"""The idempotent confluent-kafka producer driven from the asyncio loop: a callback per record
+once Kafka confirmed it (delivery reports are served in the loop's own thread)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -13,11 +13,12 @@ from confluent_kafka import KafkaError, Message, Producer
 from hazardwatch.ingest.bridge import BridgeConfig, producer_config
 
 log = logging.getLogger("hazardwatch.jt808.kafka")
+Done = Callable[[], None]
 
 
 class KafkaSink:
-    """Produces records (idempotent, acks=all, never times out) and resolves a future per
-    record when the broker confirmed it; a failed delivery is produced again."""
+    """Produces records (idempotent, acks=all, never times out); `done` runs when the broker
+    confirmed the record; a failed delivery is produced again."""
 
     def __init__(self, bootstrap: str, client_id: str, topic_prefix: str = "",
                  extra: dict[str, Any] | None = None) -> None:
@@ -26,66 +27,62 @@ class KafkaSink:
         conf = {**producer_config(cfg), "logger": log, "linger.ms": 5, **(extra or {})}
         self.prefix = topic_prefix
         self.producer = Producer({**conf, "error_cb": self._error})
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="jt808-kafka", daemon=True)
         self.errors = 0
         self.in_flight = 0
+        self._task: asyncio.Task[None] | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start serving delivery reports for this loop."""
-        self.loop = loop
-        self._thread.start()
+        """Serve delivery reports from this loop."""
+        self._task = loop.create_task(self._poll())
 
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            self.producer.poll(0.05)
+    async def _poll(self) -> None:
+        while True:
+            served = self.producer.poll(0)
+            await asyncio.sleep(0 if served else 0.002)
 
     def _error(self, err: KafkaError) -> None:
         self.errors += 1
         log.warning("Kafka: %s", err)
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        """Return when Kafka has the record (waits, without limit, while Kafka is away)."""
-        assert self.loop is not None
-        fut: asyncio.Future[None] = self.loop.create_future()
-        await self._produce(self.prefix + topic, key, value, fut)
+    def produce(self, topic: str, key: bytes, value: bytes, done: Done) -> None:
+        """Queue one record; `done()` once Kafka has it (waits while Kafka is away)."""
+        full = self.prefix + topic
         self.in_flight += 1
-        try:
-            await fut
-        finally:
-            self.in_flight -= 1
-
-    async def _produce(self, topic: str, key: bytes, value: bytes,
-                       fut: asyncio.Future[None]) -> None:
-        loop = self.loop
-        assert loop is not None
 
         def delivered(err: KafkaError | None, _msg: Message) -> None:
-            if err is None:
-                loop.call_soon_threadsafe(_done, fut)
+            if err is not None:
+                self.errors += 1
+                log.error("Kafka delivery to %s failed (%s); producing again", full, err)
+                self._produce(full, key, value, delivered)
                 return
-            self.errors += 1
-            log.error("Kafka delivery to %s failed (%s); producing again", topic, err)
-            time.sleep(0.5)
-            asyncio.run_coroutine_threadsafe(self._produce(topic, key, value, fut), loop)
+            self.in_flight -= 1
+            done()
 
+        self._produce(full, key, value, delivered)
+
+    def _produce(self, topic: str, key: bytes, value: bytes,
+                 cb: Callable[[KafkaError | None, Message], None]) -> None:
         while True:
             try:
-                self.producer.produce(topic, value=value, key=key, on_delivery=delivered)
+                self.producer.produce(topic, value=value, key=key, on_delivery=cb)
                 return
-            except BufferError:  # local queue full: back-pressure on the terminals
-                await asyncio.sleep(0.05)
+            except BufferError:  # local queue full: hold everything (back-pressure)
+                self.producer.poll(0.05)
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        """Return when Kafka has the record."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        self.produce(topic, key, value, done)
+        await fut
 
     def close(self, timeout_s: float = 15.0) -> int:
-        """Flush and stop the poll thread; the number of records not confirmed."""
+        """Flush; the number of records not confirmed."""
+        if self._task is not None:
+            self._task.cancel()
         left: int = self.producer.flush(timeout_s)
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(2)
         return left
-
-
-def _done(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)

@@ -41,7 +41,7 @@ class GatewayConfig:
     process_reassembly_bytes: int = 64 << 20
     in_flight_per_session: int = 256
     max_connections: int = 50_000
-    read_size: int = 4096
+    read_size: int = 16384
     drill: bool = False
     reuse_port: bool = False
     log_interval_s: float = 30.0
@@ -101,6 +101,8 @@ class Gateway:
         splitter = Splitter()
         try:
             while not s.closed:
+                if not s.room.is_set():
+                    await s.room.wait()
                 data = await reader.read(self.cfg.read_size)
                 if not data:
                     break

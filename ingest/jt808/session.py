@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from hazardwatch.contracts.records import StatusRecord, encode
@@ -61,8 +61,9 @@ class Session:
         self._fragments: dict[tuple[int, int], list[Header]] = {}
         self._recent: OrderedDict[tuple[int, int], tuple[bytes, asyncio.Future[None]]] = \
             OrderedDict()
-        self._slots = asyncio.Semaphore(gw.cfg.in_flight_per_session)
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.in_flight = 0
+        self.room = asyncio.Event()
+        self.room.set()
 
     # -- replies -----------------------------------------------------------------------------
 
@@ -250,32 +251,37 @@ class Session:
 
     def _after(self, out: list[tuple[str, str, bytes]], acks: list[Header]) -> asyncio.Future[None]:
         """Produce the records; acknowledge the messages once Kafka has all of them."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        left = [len(out)]
+        self.in_flight += 1
 
-        async def run() -> None:
-            async with self._slots:
-                await asyncio.gather(*(self.gw.sink.send(t, k.encode(), v) for t, k, v in out))
-            if not done.done():
-                done.set_result(None)
+        def finished() -> None:
+            self.in_flight -= 1
+            if not self.room.is_set() and self.in_flight < self.gw.cfg.in_flight_per_session:
+                self.room.set()
+            done.set_result(None)
             for a in acks:
                 self.reply(a)
 
-        self._spawn(run())
+        def one() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                finished()
+
+        if not out:
+            finished()
+        for topic, key, value in out:
+            self.gw.sink.produce(topic, key.encode(), value, one)
+        if self.in_flight >= self.gw.cfg.in_flight_per_session:
+            self.room.clear()  # the reader waits: back-pressure on this terminal
         return done
 
     def _ack_when(self, fut: asyncio.Future[None], acks: list[Header]) -> None:
-        async def run() -> None:
-            await asyncio.shield(fut)
+        def ack(_f: asyncio.Future[None]) -> None:
             for a in acks:
                 self.reply(a)
 
-        self._spawn(run())
-
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        fut.add_done_callback(ack)
 
     # -- end --------------------------------------------------------------------------------
 

@@ -25,9 +25,18 @@ class FakeSink:
         self.records: list[tuple[str, str, dict[str, Any]]] = []
         self.hold = asyncio.Event()
         self.hold.set()
+        self.tasks: set[asyncio.Future[None]] = set()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         pass
+
+    def produce(self, topic: str, key: bytes, value: bytes, done: Callable[[], None]) -> None:
+        async def later() -> None:
+            await self.hold.wait()
+            self.records.append((topic, key.decode(), json.loads(value)))
+            done()
+
+        self.tasks.add(asyncio.ensure_future(later()))
 
     async def send(self, topic: str, key: bytes, value: bytes) -> None:
         await self.hold.wait()
