@@ -45,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--drill", action="store_true",
                    help="mark every record drill: true (simulated terminals of a drill)")
     p.add_argument("--log-interval", type=float, default=30.0, metavar="SECONDS")
+    p.add_argument("--no-downlink", action="store_true",
+                   help="do not read hw.warnings for 0x8300 reminders")
     p.set_defaults(func=run_gateway)
 
 
@@ -63,6 +65,7 @@ def auth_secret(settings: StackSettings) -> bytes:
 
 def run_gateway(args: argparse.Namespace) -> int:
     """Run the gateway until SIGTERM or SIGINT, then flush and exit 0."""
+    from hazardwatch.ingest.jt808.downlink import WarningFeed
     from hazardwatch.ingest.jt808.kafka import KafkaSink
     from hazardwatch.ingest.jt808.registry import Registry
     from hazardwatch.ingest.jt808.server import Gateway, GatewayConfig
@@ -82,7 +85,18 @@ def run_gateway(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, gw.stop)
-        await gw.run()
+        feed = None
+        if not args.no_downlink:
+            feed = WarningFeed(cfg.kafka_bootstrap, cfg.topic_prefix, cfg.client_id,
+                               gw.deliver_threadsafe)
+        await gw.start()
+        if feed is not None:
+            feed.start()
+        try:
+            await gw.run()
+        finally:
+            if feed is not None:
+                feed.stop()
 
     asyncio.run(main())
     return 0

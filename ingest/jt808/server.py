@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hazardwatch.contracts.records import StatusRecord, VideoEventRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808.active_safety import SafetyAlarm
 from hazardwatch.ingest.jt808.bodies import TerminalReply
 from hazardwatch.ingest.jt808.counters import GatewayCounters
@@ -61,6 +62,8 @@ class Gateway:
         self.budget = Budget(cfg.process_reassembly_bytes)
         self.open: set[Session] = set()
         self.sessions: dict[str, Session] = {}
+        self.by_vehicle: dict[str, Session] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.server: asyncio.Server | None = None
         self._stop = asyncio.Event()
         self._offline: set[asyncio.Task[None]] = set()
@@ -79,9 +82,35 @@ class Gateway:
             old.replaced = True
             old.close("replaced")
         self.sessions[s.key] = s
+        if s.known is not None:
+            self.by_vehicle[s.known.vehicle_id] = s
 
     def on_terminal_reply(self, s: Session, reply: TerminalReply) -> None:
-        """A terminal answered a platform message (downlinks hook here)."""
+        """A terminal answered a platform message: log it with what it answers."""
+        what = s.sent.pop(reply.reply_serial, None)
+        if what is None:
+            return
+        self.counters.event(f"terminal_reply_0x{reply.reply_id:04x}_{reply.result}", s.peer)
+        log.info("终端 %s 应答平台消息 0x%04x (流水号 %d, %s): 结果 %d", s.key, reply.reply_id,
+                 reply.reply_serial, what, reply.result)
+
+    def deliver_threadsafe(self, vehicle_id: str, text: str, warning_id: str) -> None:
+        """From the warning feed's thread: remind the vehicle's driver if held here."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.remind, vehicle_id, text, warning_id)
+
+    def remind(self, vehicle_id: str, text: str, warning_id: str) -> bool:
+        """0x8300 TTS text to the vehicle's terminal if this process holds its session."""
+        s = self.by_vehicle.get(vehicle_id)
+        if s is None or s.closed or s.header is None:
+            return False
+        serial = s.next_serial()
+        s.note(serial, f"提醒 预警 {warning_id}")
+        s.send(enc.text_message(s.header, serial, text))
+        self.counters.event("reminder_sent", f"{vehicle_id}: {text}")
+        log.info("向车辆 %s 终端 %s 下发提醒 (预警 %s, 流水号 %d): %s", vehicle_id, s.key,
+                 warning_id, serial, text)
+        return True
 
     def on_safety_alarm(self, s: Session, alarm: SafetyAlarm, event: VideoEventRecord) -> None:
         """A 苏标 alarm became a video event (the attachment request hooks here)."""
@@ -127,6 +156,8 @@ class Gateway:
         if owner:
             assert s.key is not None
             del self.sessions[s.key]
+            if s.known is not None and self.by_vehicle.get(s.known.vehicle_id) is s:
+                del self.by_vehicle[s.known.vehicle_id]
         if s.known is not None and owner and not s.replaced:
             now = self.now_ms()
             status = StatusRecord("offline", now, now, vehicle_id=s.known.vehicle_id,
@@ -159,7 +190,8 @@ class Gateway:
 
     async def start(self) -> None:
         """Bind and start accepting."""
-        self.sink.start(asyncio.get_running_loop())
+        self.loop = asyncio.get_running_loop()
+        self.sink.start(self.loop)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if self.cfg.reuse_port:

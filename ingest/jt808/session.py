@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hazardwatch.jt808")
 RECENT = 64  # remembered (msg id, serial) pairs per session, for retransmissions
+# alarm bits cleared by the platform's confirmation (收到应答后清零; SmallChi JT808Alarm.cs)
+CLEAR_ON_ACK = (1 << 20) | (1 << 21) | (1 << 22) | (1 << 28) | (1 << 31)
 
 
 class Writer(Protocol):
@@ -61,6 +63,7 @@ class Session:
         self._fragments: dict[tuple[int, int], list[Header]] = {}
         self._recent: OrderedDict[tuple[int, int], tuple[bytes, asyncio.Future[None]]] = \
             OrderedDict()
+        self.sent: dict[int, str] = {}  # platform serial → what it was (for 0x0001 replies)
         self.in_flight = 0
         self.room = asyncio.Event()
         self.room.set()
@@ -245,6 +248,9 @@ class Session:
                     out.append((KafkaTopic.VIDEO_EVENTS, known.vehicle_id, encode(event)))
                     self.gw.on_safety_alarm(self, alarm, event)
         fut = self._after(out, acks)
+        bits = sum(f.alarm_flags for f in fixes[:1]) & CLEAR_ON_ACK if h.msg_id == 0x0200 else 0
+        if bits:  # the platform has recorded them: the terminal may clear these bits
+            fut.add_done_callback(lambda _f: self._confirm(h, bits))
         self._recent[ident] = (digest, fut)
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
@@ -275,6 +281,17 @@ class Session:
         if self.in_flight >= self.gw.cfg.in_flight_per_session:
             self.room.clear()  # the reader waits: back-pressure on this terminal
         return done
+
+    def note(self, serial: int, what: str) -> None:
+        """Remember what a platform message was, to log the terminal's 0x0001 to it."""
+        self.sent[serial] = what
+        if len(self.sent) > RECENT:
+            del self.sent[next(iter(self.sent))]
+
+    def _confirm(self, h: Header, bits: int) -> None:
+        serial = self.next_serial()
+        self.note(serial, f"报警确认 0x{bits:08x}")
+        self.send(enc.confirm_alarm(h, serial, h.serial, bits))
 
     def _ack_when(self, fut: asyncio.Future[None], acks: list[Header]) -> None:
         def ack(_f: asyncio.Future[None]) -> None:

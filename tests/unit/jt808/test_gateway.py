@@ -221,3 +221,44 @@ async def test_garbage_and_bad_frames_do_not_close_the_connection(
     assert await t.location(SimFix(NOW, 40.0, 111.0)) == 0
     for reason in ("garbage", "bad_escape"):
         assert gw.counters.events[reason] >= 1, gw.counters.events
+
+
+def test_reminder_text_only_for_raised_overspeed_and_fatigue_never_for_drills() -> None:
+    from hazardwatch.contracts.warnings import WarningRecord
+    from hazardwatch.ingest.jt808.downlink import reminder
+
+    def w(rule: str, transition: str = "raised", drill: bool = False) -> WarningRecord:
+        return WarningRecord("W1", transition, NOW, 2, "orange", rule, "vehicle", None, None,  # type: ignore[arg-type]
+                             None, "hz-0001", 90.0, 60.0, "km/h", NOW, "超速", drill=drill)
+
+    assert reminder(w("vehicle.overspeed")) == "平台提醒：您已超速，请按规定车速行驶"
+    assert reminder(w("vehicle.driving.continuous")) is not None
+    assert reminder(w("vehicle.overspeed", drill=True)) is None
+    assert reminder(w("vehicle.overspeed", "cleared")) is None
+    assert reminder(w("vehicle.zone.entry")) is None
+
+
+@with_gateway
+async def test_reminder_reaches_the_held_terminal_and_its_reply_is_logged(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    await t.register()
+    await t.authenticate()
+    assert gw.remind("hz-0001", "平台提醒：您已超速", "W42")
+    assert not gw.remind("hz-0002", "x", "W43")  # not held by this process
+    await asyncio.sleep(0.3)
+    (msg,) = t.received.by_id[0x8300]
+    assert msg.body[0] == 0x0C and msg.body[1:].decode("gbk") == "平台提醒：您已超速"
+    assert gw.counters.events["terminal_reply_0x8300_0"] == 1
+
+
+@with_gateway
+async def test_clear_on_ack_alarm_bits_get_0x8203_after_kafka(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    await t.register()
+    await t.authenticate()
+    assert await t.location(SimFix(NOW, 40.0, 111.0, alarm=(1 << 21) | (1 << 1))) == 0
+    await asyncio.sleep(0.3)
+    (msg,) = t.received.by_id[0x8203]
+    assert msg.body[2:] == (1 << 21).to_bytes(4, "big")

@@ -1,0 +1,71 @@
+"""Downlink reminders: an overspeed or fatigue warning raised for a vehicle becomes a 0x8300
+TTS text to its terminal, sent by the gateway process that holds the session."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+
+from confluent_kafka import Consumer
+
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.contracts.warnings import WarningRecord, decode_warning
+
+log = logging.getLogger("hazardwatch.jt808.downlink")
+
+# 道路运输车辆动态监督管理办法: the platform reminds the driver to correct overspeed and fatigue
+TEXTS: dict[str, str] = {
+    "vehicle.overspeed": "平台提醒：您已超速，请按规定车速行驶",
+    "vehicle.driving.continuous": "平台提醒：您已连续驾驶超时，请尽快停车休息",
+    "vehicle.video.dsm.fatigue": "平台提醒：检测到疲劳驾驶，请尽快停车休息",
+}
+
+
+def reminder(w: WarningRecord) -> str | None:
+    """The text to read out for a warning, or None; drill warnings never reach a terminal."""
+    if w.drill or w.vehicle_id is None or w.transition not in ("raised", "upgraded"):
+        return None
+    return TEXTS.get(w.rule)
+
+
+class WarningFeed:
+    """Reads hw.warnings (every gateway process reads all of them, from the end) and hands
+    the reminders to `deliver(vehicle_id, text, warning_id)`; a process without the vehicle's
+    session ignores it, so a reminder reaches the terminal wherever it is connected."""
+
+    def __init__(self, bootstrap: str, topic_prefix: str, client_id: str,
+                 deliver: Callable[[str, str, str], None]) -> None:
+        self.consumer = Consumer({
+            "bootstrap.servers": bootstrap, "group.id": f"{client_id}-downlink-{uuid.uuid4()}",
+            "auto.offset.reset": "latest", "enable.auto.commit": False,
+        })
+        self.consumer.subscribe([topic_prefix + KafkaTopic.WARNINGS])
+        self.deliver = deliver
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="jt808-downlink", daemon=True)
+
+    def start(self) -> None:
+        """Start reading."""
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            msg = self.consumer.poll(0.5)
+            if msg is None or msg.error() is not None:
+                continue
+            try:
+                w = decode_warning(msg.value() or b"")
+            except ValueError as exc:
+                log.warning("undecodable warning on %s: %s", msg.topic(), exc)
+                continue
+            text = reminder(w)
+            if text is not None and w.vehicle_id is not None:
+                self.deliver(w.vehicle_id, text, w.warning_id)
+
+    def stop(self) -> None:
+        """Stop and close."""
+        self._stop.set()
+        self._thread.join(3)
+        self.consumer.close()
