@@ -18,6 +18,8 @@ from hazardwatch.ingest.jt808.describe import describe_line
 from hazardwatch.ingest.jt808.subpackage import Reassembler
 from hazardwatch.stack.settings import StackSettings, default_catalog
 
+log = logging.getLogger("hazardwatch.jt808")
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the subcommand."""
@@ -45,9 +47,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--drill", action="store_true",
                    help="mark every record drill: true (simulated terminals of a drill)")
     p.add_argument("--log-interval", type=float, default=30.0, metavar="SECONDS")
+    p.add_argument("--attachment-port", type=int,
+                   default=_env_int("HW_JT808_ATTACHMENT_PORT"),
+                   help="苏标 attachment server port (0x9208 sends terminals there); off if unset")
+    p.add_argument("--attachment-host", default=None,
+                   help="address terminals are told to upload to (default: --host)")
+    p.add_argument("--attachment-dir", type=Path, default=None,
+                   help="where attachments are kept (default: the run dir's jt808/attachments)")
+    p.add_argument("--attachment-max-mb", type=float, default=50.0)
+    p.add_argument("--files-port", type=int, default=_env_int("HW_JT808_FILES_PORT"),
+                   help="HTTP port serving the attachments (the warnings' evidence links)")
+    p.add_argument("--files-url", default=None,
+                   help="public base URL of that HTTP server (default http://HOST:FILES_PORT)")
     p.add_argument("--no-downlink", action="store_true",
                    help="do not read hw.warnings for 0x8300 reminders")
     p.set_defaults(func=run_gateway)
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
 
 
 def auth_secret(settings: StackSettings) -> bytes:
@@ -65,18 +84,25 @@ def auth_secret(settings: StackSettings) -> bytes:
 
 def run_gateway(args: argparse.Namespace) -> int:
     """Run the gateway until SIGTERM or SIGINT, then flush and exit 0."""
+    from hazardwatch.ingest.jt808.attachment_server import AttachmentServer
+    from hazardwatch.ingest.jt808.attachments import FileStore
     from hazardwatch.ingest.jt808.downlink import WarningFeed
+    from hazardwatch.ingest.jt808.files_http import serve_files
     from hazardwatch.ingest.jt808.kafka import KafkaSink
     from hazardwatch.ingest.jt808.registry import Registry
     from hazardwatch.ingest.jt808.server import Gateway, GatewayConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = StackSettings.from_env()
+    files_url = args.files_url or f"http://{args.host}:{args.files_port or 0}"
     cfg = GatewayConfig(host=args.host, port=args.port, kafka_bootstrap=settings.kafka_bootstrap,
                         topic_prefix=args.topic_prefix, client_id=args.client_id,
                         heartbeat_s=args.heartbeat, auth_timeout_s=args.auth_timeout,
                         max_connections=args.max_connections, reuse_port=args.reuse_port,
-                        drill=args.drill, log_interval_s=args.log_interval)
+                        drill=args.drill, log_interval_s=args.log_interval,
+                        attachment_host=args.attachment_host or args.host,
+                        attachment_port=args.attachment_port, files_url=files_url.rstrip("/"))
+    folder = args.attachment_dir or settings.run_dir / "jt808" / "attachments"
     registry = Registry(load_catalog(args.catalog), auth_secret(settings))
 
     async def main() -> None:
@@ -90,6 +116,15 @@ def run_gateway(args: argparse.Namespace) -> int:
             feed = WarningFeed(cfg.kafka_bootstrap, cfg.topic_prefix, cfg.client_id,
                                gw.deliver_threadsafe)
         await gw.start()
+        if cfg.attachment_port is not None:
+            store = FileStore(folder, int(args.attachment_max_mb * 1024 * 1024))
+            gw.attachments = AttachmentServer(args.host, cfg.attachment_port, registry, store,
+                                              gw.counters)
+            await gw.attachments.start()
+        if args.files_port is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            serve_files(folder, args.host, args.files_port)
+            log.info("jt808 attachments served at %s/jt808/attachments/", cfg.files_url)
         if feed is not None:
             feed.start()
         try:

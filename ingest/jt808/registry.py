@@ -60,6 +60,13 @@ class Registry:
         mac = hmac.new(self._secret, phone_key(phone).encode(), hashlib.sha256)
         return mac.hexdigest()[:16]
 
+    def alarm_number(self, phone: str, tag: bytes) -> str:
+        """The 32-character number the platform gives an alarm's attachments (0x9208): an HMAC
+        of the phone key and the alarm tag, so any gateway process can check it."""
+        mac = hmac.new(self._secret, b"alarm|" + phone_key(phone).encode() + bytes(tag[:16]),
+                       hashlib.sha256)
+        return mac.hexdigest()[:32]
+
     def register(self, phone: str, body: Register) -> tuple[RegisterResult, Refusal | None]:
         """The 0x8100 result of a registration (0 ok, 4 no such terminal)."""
         known = self.find(phone)

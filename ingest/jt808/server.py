@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hazardwatch.contracts.records import StatusRecord, VideoEventRecord, encode
+from hazardwatch.contracts.records import MediaRecord, StatusRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808.active_safety import SafetyAlarm
+from hazardwatch.ingest.jt808.attachment_server import AttachmentServer
 from hazardwatch.ingest.jt808.bodies import TerminalReply
 from hazardwatch.ingest.jt808.counters import GatewayCounters
 from hazardwatch.ingest.jt808.framing import Garbage, Splitter
@@ -47,6 +48,9 @@ class GatewayConfig:
     reuse_port: bool = False
     log_interval_s: float = 30.0
     sweep_interval_s: float = 1.0
+    attachment_host: str = "127.0.0.1"  # told to terminals in 0x9208
+    attachment_port: int | None = None  # None: no attachment server, no 0x9208
+    files_url: str = "http://127.0.0.1:6809"  # where the attachments are served (evidence)
 
 
 class Gateway:
@@ -64,6 +68,7 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.by_vehicle: dict[str, Session] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.attachments: AttachmentServer | None = None
         self.server: asyncio.Server | None = None
         self._stop = asyncio.Event()
         self._offline: set[asyncio.Task[None]] = set()
@@ -112,8 +117,19 @@ class Gateway:
                  warning_id, serial, text)
         return True
 
-    def on_safety_alarm(self, s: Session, alarm: SafetyAlarm, event: VideoEventRecord) -> None:
-        """A 苏标 alarm became a video event (the attachment request hooks here)."""
+    def attachment_media(self, s: Session, alarm: SafetyAlarm) -> list[MediaRecord]:
+        """Ask the terminal for an alarm's attachments (0x9208) and give the link where they
+        will be served, as the video event's media (the warning's evidence)."""
+        if (self.cfg.attachment_port is None or self.attachments is None
+                or alarm.tag.attachments == 0 or s.header is None):
+            return []
+        alarm_no = self.registry.alarm_number(s.header.phone, alarm.tag.raw)
+        serial = s.next_serial()
+        s.note(serial, f"报警附件上传指令 {alarm_no}")
+        s.send(enc.attachment_request(s.header, serial, self.cfg.attachment_host,
+                                      self.attachments.port, 0, alarm.tag.raw, alarm_no))
+        self.counters.event("attachment_requested", f"{s.key}: {alarm_no}")
+        return [MediaRecord("video", f"{self.cfg.files_url}/jt808/attachments/{alarm_no}/")]
 
     # -- connections ------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+import msgspec
+
 from hazardwatch.contracts.records import StatusRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.jt808 import encode as enc
@@ -244,9 +246,11 @@ class Session:
             for alarm in fix.items.alarms:
                 event = rec.video_event(alarm, fix, origin)
                 if event is not None:
+                    media = self.gw.attachment_media(self, alarm)
+                    if media:
+                        event = msgspec.structs.replace(event, media=media)
                     self.gw.counters.video_events += 1
                     out.append((KafkaTopic.VIDEO_EVENTS, known.vehicle_id, encode(event)))
-                    self.gw.on_safety_alarm(self, alarm, event)
         fut = self._after(out, acks)
         bits = sum(f.alarm_flags for f in fixes[:1]) & CLEAR_ON_ACK if h.msg_id == 0x0200 else 0
         if bits:  # the platform has recorded them: the terminal may clear these bits

@@ -112,7 +112,12 @@ class Terminal:
 
     def _on(self, msg: Message) -> None:
         h = msg.header
-        if h.msg_id in (0x8001, 0x8100) and len(msg.body) >= 2:
+        if h.msg_id == 0x9212:  # answers a 0x1212 by file name, not by serial
+            for key, waiting in list(self._waiting.items()):
+                if key[0] == 0x9212 and not waiting.done():
+                    waiting.set_result(msg)
+                    break
+        elif h.msg_id in (0x8001, 0x8100) and len(msg.body) >= 2:
             (reply_serial,) = struct.unpack_from(">H", msg.body)
             fut = self._waiting.get((h.msg_id, reply_serial))
             if fut is not None and not fut.done():
@@ -153,6 +158,54 @@ class Terminal:
     async def batch(self, fixes: list[m.SimFix], blind: bool = True) -> int:
         """0x0704; the 0x8001 result."""
         return (await self.request(0x0704, m.batch_body(fixes, blind))).body[4]
+
+    async def upload_attachments(self, request: Message, files: dict[str, bytes],
+                                 chunk: int = 4096,
+                                 skip: tuple[int, int] | None = None) -> list[int]:
+        """Answer a 0x9208: connect to the attachment server it names and upload the files
+        (0x1210, 0x1211, the "01cd" stream, 0x1212); the 0x9212 results, resending what the
+        platform asks for. `skip` (file index, offset) leaves one chunk out the first time."""
+        b = request.body
+        n = b[0]
+        host = b[1:1 + n].decode()
+        (port,) = struct.unpack_from(">H", b, 1 + n)
+        tag = b[5 + n:21 + n]
+        alarm_no = b[21 + n:53 + n]
+        up = Terminal(self.phone, self.terminal_id, self.plate, self.version, self.timeout_s)
+        await up.connect(host, port)
+        results = []
+        try:
+            names = list(files)
+            listing = b"".join(bytes((len(k.encode()),)) + k.encode()
+                               + struct.pack(">I", len(files[k])) for k in names)
+            body = (self.terminal_id.encode()[:7].ljust(7, b"\0") + tag + alarm_no
+                    + bytes((0, len(names))) + listing)
+            assert (await up.request(0x1210, body)).body[4] == 0
+            for i, name in enumerate(names):
+                data = files[name]
+                info = bytes((len(name.encode()),)) + name.encode() + struct.pack(
+                    ">BI", 2 if name.endswith(".mp4") else 0, len(data))
+                assert (await up.request(0x1211, info)).body[4] == 0
+                ranges = [(o, min(chunk, len(data) - o)) for o in range(0, len(data), chunk)]
+                while True:
+                    for off, ln in ranges:
+                        if skip is not None and skip == (i, off):
+                            skip = None
+                            continue
+                        head = (b"01cd" + name.encode()[:50].ljust(50, b"\0")
+                                + struct.pack(">II", off, ln))
+                        up.send_raw(head + data[off:off + ln])
+                    reply = await up.request(0x1212, info, reply_id=0x9212)
+                    p = 1 + reply.body[0]
+                    result, count = reply.body[p + 1], reply.body[p + 2]
+                    results.append(result)
+                    if result == 0:
+                        break
+                    ranges = [struct.unpack_from(">II", reply.body, p + 3 + 8 * k)
+                              for k in range(count)]
+        finally:
+            await up.close()
+        return results
 
     async def logout(self) -> int:
         """0x0003; the 0x8001 result."""
