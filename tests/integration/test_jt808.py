@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import time
+import urllib.request
 from typing import Any
 
 from confluent_kafka import Message
@@ -100,3 +101,64 @@ def test_terminals_register_authenticate_and_report_into_kafka(
     assert gw.stop() == 0
     log = gw.log.read_text()
     assert "unknown_terminal (first case" in log
+
+
+def test_dsm_alarm_warning_carries_the_attachment_and_the_driver_is_reminded(
+        stack: Stack, services: Any, unique: str) -> None:
+    prefix = f"t-{unique}."
+    boot = stack.settings.kafka_bootstrap
+    kafka_tail.ensure_topics(boot, [prefix + t for t in (
+        "hw.telemetry", "hw.device-status", "hw.video-events", "hw.ticks", "hw.warnings",
+        "hw.vehicle.positions", "hw.vehicle-daily")])
+    offsets = kafka_tail.mark(boot, [prefix + "hw.warnings"])
+    services(["worker", "--topic-prefix", prefix, "--app-id", f"app-{unique}", "--web-port",
+              str(free_port()), "--grace", "0", "--guarantee",
+              os.environ.get("HW_TEST_GUARANTEE", "exactly_once")],
+             "[^Worker]: Ready", "worker").start()
+    port, files_port = free_port(), free_port()
+    gateway(services, prefix, port, "jt808", ["--attachment-port", str(free_port()),
+                                              "--files-port", str(files_port)]).start()
+    clip = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
+    got: dict[str, Any] = {}
+
+    async def drive() -> None:
+        t = Terminal("013900000003", "T0003", "蒙A·D3456")
+        await t.connect("127.0.0.1", port)
+        assert await t.register() == 0 and await t.authenticate() == 0
+        now = int(time.time()) * 1000
+        f = SimFix(now, 40.9, 111.7, 75.0, 90)
+        assert await t.location(SimFix(now - 5000, 40.9, 111.69, 75.0, 90)) == 0
+        assert await t.location(SimFix(now, f.lat, f.lon, f.speed_kmh, 90, items=[
+            dsm_item(3, 0x01, 2, f, "T0003", attachments=1)])) == 0
+        for _ in range(100):
+            if t.received.count(0x9208):
+                break
+            await asyncio.sleep(0.1)
+        got["upload"] = await t.upload_attachments(t.received.by_id[0x9208][0],
+                                                   {"dsm-fatigue.mp4": clip})
+        for _ in range(900):  # the worker raises the warning, the gateway reminds the driver
+            if t.received.count(0x8300):
+                break
+            await asyncio.sleep(0.1)
+        got["8300"] = [m.body for m in t.received.by_id.get(0x8300, [])]
+        await asyncio.sleep(0.3)  # the terminal's 0x0001 reaches the gateway
+        await t.close()
+
+    asyncio.run(asyncio.wait_for(drive(), 150))
+    assert got["upload"] == [0]
+    assert got["8300"], "no 0x8300 reminder reached the terminal"
+    assert got["8300"][0][1:].decode("gbk") == "平台提醒：检测到疲劳驾驶，请尽快停车休息"
+
+    def fatigue(msgs: list[Message]) -> list[dict[str, Any]]:
+        return [w for w in (json.loads(m.value() or b"") for m in msgs)
+                if w["rule"] == "vehicle.video.dsm.fatigue" and w["vehicle_id"] == "hz-0003"]
+
+    (w,) = fatigue(kafka_tail.read_since(boot, offsets, done=lambda m: bool(fatigue(m)),
+                                         timeout=30))
+    assert w["transition"] == "raised"
+    (evidence,) = w["evidence"]
+    assert evidence["uri"].startswith(f"http://127.0.0.1:{files_port}/jt808/attachments/")
+    index = json.loads(urllib.request.urlopen(evidence["uri"], timeout=5).read())
+    assert [(i["name"], i["size"]) for i in index] == [("dsm-fatigue.mp4", len(clip))]
+    stored = urllib.request.urlopen(evidence["uri"] + index[0]["file"], timeout=5).read()
+    assert stored == clip
