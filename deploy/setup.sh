@@ -17,6 +17,9 @@ for pkg in "${pkgs[@]}"; do
 done
 command -v java >/dev/null 2>&1 || missing+=("openjdk-17-jre-headless")
 command -v mvn >/dev/null 2>&1 || missing+=("maven")
+# tests of the deployment files: Caddy runs deploy/Caddyfile, systemd-analyze verifies the units
+command -v caddy >/dev/null 2>&1 || missing+=("caddy")
+command -v systemd-analyze >/dev/null 2>&1 || missing+=("systemd")
 if [ "${HW_INFLUX_VERSION:-}" != "1.6" ] && ! command -v go >/dev/null 2>&1 \
     && [ ! -x /usr/local/go/bin/go ]; then
   missing+=("golang-go")

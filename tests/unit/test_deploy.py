@@ -242,3 +242,18 @@ def test_the_alerting_template_refuses_a_placeholder_or_a_missing_secret(
     (config.parent / "secrets/link_secret").unlink()
     res = _check(config, env)
     assert res.returncode == 1 and "link_secret" in res.stderr, res.stdout + res.stderr
+
+
+def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
+    tool = shutil.which("systemd-analyze")
+    assert tool, "systemd-analyze is not installed (deploy/setup.sh installs systemd)"
+    here = shutil.which("hazardwatch") or str(Path(sys.executable).parent / "hazardwatch")
+    for unit in (DEPLOY / "systemd").glob("*.service"):  # the installed binary stands in
+        text = unit.read_text(encoding="utf-8")
+        (tmp_path / unit.name).write_text(
+            text.replace("/opt/hazardwatch/venv/bin/hazardwatch", here), encoding="utf-8")
+    units_ = sorted(str(p) for p in tmp_path.glob("*.service"))
+    res = subprocess.run([tool, "verify", *units_], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert len(units_) == len(SERVICES)
+    assert res.returncode == 0 and not res.stderr.strip(), res.stdout + res.stderr
