@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import ChainMap
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -96,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and parts == ["api", "warnings"]:
             with svc.store.lock:
                 rows = [{**msgspec.to_builtins(a), "active": a.active}
-                        for a in svc.alerts.values() if a.active]
+                        for a in ChainMap(svc.alerts, svc.others).values() if a.active]
             self._reply(200, sorted(rows, key=lambda r: (r["level"], -r["opened_at"])))
         elif method == "GET" and parts == ["api", "stats"]:
             self._reply(200, svc.stats())
@@ -148,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not svc.directory.known(person):
             self._page(403, "链接中的人员不在通知名单中")
             return
-        a = svc.alerts.get(wid)
+        a = svc.find(wid)
         if a is not None and a.acked_at is not None:
             at = datetime.fromtimestamp(a.acked_at / 1000, ZoneInfo(svc.cfg.timezone))
             self._page(200, f"该预警已由{a.acked_by}于{at:%m-%d %H:%M:%S}确认")

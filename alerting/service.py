@@ -10,6 +10,7 @@ the middle of an HTTP request).
 from __future__ import annotations
 
 import logging
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,14 +26,26 @@ from hazardwatch.alerting.recipients import Directory, Recipient
 from hazardwatch.alerting.routing import RouteSettings, facts, route_for
 from hazardwatch.alerting.stages.ratelimit import Bucket, take
 from hazardwatch.alerting.stages.reason import Reason
-from hazardwatch.alerting.state import Alert, Silence, Told, acknowledge, apply_warning, handle
-from hazardwatch.alerting.store import Store
+from hazardwatch.alerting.state import (
+    Action,
+    Alert,
+    Silence,
+    Told,
+    apply_action,
+    apply_warning,
+)
+from hazardwatch.alerting.statestore import StateStore
 from hazardwatch.alerting.texts import body, title
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import WarningRecord
 
 log = logging.getLogger("hazardwatch.alerting")
 Send = Callable[[Channel, Message], None]
+_alert_codec = (msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Alert))
+
+
+def _copy(a: Alert) -> Alert:
+    return _alert_codec[1].decode(_alert_codec[0].encode(a))
 Emit = Callable[[dict[str, Any]], None]
 
 
@@ -52,12 +65,13 @@ class Pending:
 class AlertingService:
     """Holds the alerts and turns them into deliveries."""
 
-    def __init__(self, cfg: AlertingConfig, catalog: Catalog, store: Store,
+    def __init__(self, cfg: AlertingConfig, catalog: Catalog, store: StateStore,
                  senders: dict[str, Send], emit: Emit = lambda _e: None) -> None:
         self.cfg, self.catalog, self.store, self.senders, self.emit = (cfg, catalog, store,
                                                                       senders, emit)
         self.directory = Directory(cfg, catalog)
-        self.alerts = store.alerts()
+        self.alerts = store.alerts()  # the alerts this instance owns (all, when alone)
+        self.others: dict[str, Alert] = {}  # owned by other instances: seen, not acted on
         self.silences = store.silences()  # changed only through silence(): no read per step
         self.pending: dict[tuple[str, str, str], Pending] = {}
         self.open: dict[str, tuple[str, Planned, set[str]]] = {}  # nid → (wid, plan, left)
@@ -112,7 +126,7 @@ class AlertingService:
                 left = set()
                 for rcp in rcps:
                     did = f"{p.nid}|{rcp.key}"
-                    if did in left or self.store.delivered(did):
+                    if did in left or self._delivered(did):
                         continue
                     left.add(did)
                     gkey = (rcp.key, p.kind, a.warning.site_id or a.warning.vehicle_id or "")
@@ -136,7 +150,7 @@ class AlertingService:
 
     def _flush(self, key: tuple[str, str, str], p: Pending, now: int) -> int:
         """Run the stages on every item as it is now; send what passes; 1 if a message went."""
-        view = View(self.alerts, self.silences, self.store.delivered)
+        view = View(ChainMap(self.alerts, self.others), self.silences, self._delivered)
         keep: list[tuple[str, str]] = []
         dropped: list[tuple[str, str, Reason]] = []
         for did, wid in p.items:
@@ -160,6 +174,10 @@ class AlertingService:
             return 0
         return self._send(key, p, now)
 
+    def _delivered(self, did: str) -> bool:
+        a = self.alerts.get(did.split(":", 1)[0])
+        return (a is not None and did in a.delivered) or self.store.delivered(did)
+
     def _rate(self, p: Pending) -> int:
         a = self.alerts.get(p.items[0][1])
         return self.settings_for(a.warning).rate_per_min if a else 30
@@ -170,7 +188,8 @@ class AlertingService:
         kind = p.kind
         data = {"kind": kind, "receiver": p.recipient.receiver, "person": p.recipient.person,
                 "warnings": [msgspec.to_builtins(a.warning) for a in alerts],
-                "ack_links": links, "drill": any(a.warning.drill for a in alerts)}
+                "ack_links": links, "delivery_ids": [d for d, _ in p.items],
+                "drill": any(a.warning.drill for a in alerts)}
         msg = Message(p.items[0][0], title(kind, alerts),
                       body(kind, alerts, links, self.cfg.timezone, False),
                       body(kind, alerts, links, self.cfg.timezone, True), data)
@@ -203,11 +222,12 @@ class AlertingService:
         """A delivery is final: record it, remember who was told, advance its series."""
         self.store.mark_delivery(did, status, now)
         a = self.alerts.get(wid)
-        if a is not None and status == "sent":
+        if a is not None:
+            a.delivered.append(did)
             told = Told(p.recipient.receiver, p.recipient.person, p.recipient.channel)
-            if told not in a.told:
+            if status == "sent" and told not in a.told:
                 a.told.append(told)
-                self.store.put_alert(a)
+            self.store.put_alert(a)
         self._done(did, now)
         event: dict[str, Any] = {
             "action": {"sent": "notified", "failed": "notify_failed"}.get(status, "suppressed"),
@@ -237,26 +257,69 @@ class AlertingService:
 
     # -- people -----------------------------------------------------------------------------
 
+    def find(self, warning_id: str) -> Alert | None:
+        """The alert, whichever instance owns it."""
+        return self.alerts.get(warning_id) or self.others.get(warning_id)
+
     def act(self, what: str, warning_id: str, who: str, now: int, cause: str = "",
             action: str = "") -> Alert | None:
-        """ack or resolve (处置 with cause and action); an event on hw.alert-actions."""
+        """ack or resolve (处置 with cause and action) on any instance: applied here when this
+        instance owns the alert, else shared through the store for the owner; an event on
+        hw.alert-actions. Returns the alert as it is after the action (None: unknown)."""
+        rec = Action(warning_id, what, who, now, cause, action)
         with self.store.tx():
             a = self.alerts.get(warning_id)
+            owned = a is not None
             if a is None:
-                return None
-            if what == "ack":
-                if not acknowledge(a, who, now):
-                    return a
-            else:
-                handle(a, who, cause, action, now)
-                self.store.put_response(warning_id, "handle", a.level, now - a.opened_at)
-            self.store.put_response(warning_id, "ack", a.level, (a.acked_at or now) - a.opened_at)
-            self.store.put_alert(a)
+                seen = self.others.get(warning_id)
+                if seen is None:
+                    return None
+                a = _copy(seen)
+            if not apply_action(a, rec):
+                return a
+            if owned:
+                self.store.put_alert(a)
+                self._respond(a, rec)
+            self.store.put_action(rec)
             self.emit({"action": what, "warning_id": warning_id, "who": who, "at": now,
                        "level": a.level, "cause": cause, "taken": action,
                        "site": a.warning.site_id, "vehicle": a.warning.vehicle_id,
                        "drill": a.warning.drill})
         return a
+
+    def on_action(self, rec: Action) -> None:
+        """An action taken on another instance, for an alert this one owns."""
+        with self.store.tx():
+            a = self.alerts.get(rec.warning_id)
+            if a is not None and apply_action(a, rec):
+                self.store.put_alert(a)
+                self._respond(a, rec)
+
+    def _respond(self, a: Alert, rec: Action) -> None:
+        if rec.what == "resolve":
+            self.store.put_response(a.warning.warning_id, "handle", a.level, rec.at - a.opened_at)
+        self.store.put_response(a.warning.warning_id, "ack", a.level,
+                                (a.acked_at or rec.at) - a.opened_at)
+
+    # -- ownership (several instances) --------------------------------------------------------
+
+    def adopt(self, alerts: dict[str, Alert]) -> None:
+        """Take over these alerts (restored from the shared changelog)."""
+        for wid, a in alerts.items():
+            self.others.pop(wid, None)
+            self.alerts[wid] = a
+
+    def release(self, wids: set[str]) -> None:
+        """Hand these alerts over: forget their pending work (the new owner plans it again)."""
+        for wid in wids & set(self.alerts):
+            self.others[wid] = self.alerts.pop(wid)
+        for key, p in list(self.pending.items()):
+            p.items = [x for x in p.items if x[1] not in wids]
+            if not p.items:
+                del self.pending[key]
+        for nid, entry in list(self.open.items()):
+            if entry[0] in wids:
+                del self.open[nid]
 
     def silence(self, s: Silence) -> None:
         """Add a silence or maintenance window; an event on hw.alert-actions."""

@@ -39,6 +39,7 @@ class Alert(msgspec.Struct):
     sent: dict[str, list[int]] = msgspec.field(default_factory=dict)  # step key → [n, at]
     told: list[Told] = msgspec.field(default_factory=list)  # actually reached: resolved notice
     done: bool = False  # resolved notice sent (or nobody to tell): archive
+    delivered: list[str] = msgspec.field(default_factory=list)  # final delivery ids (dedup)
 
     @property
     def active(self) -> bool:
@@ -89,6 +90,30 @@ def apply_warning(alert: Alert | None, w: WarningRecord, route: str, now: int) -
     else:
         alert.level = w.level
     return alert
+
+
+class Action(msgspec.Struct, frozen=True):
+    """An acknowledgement or a 处置 report, shared between instances (any can take it)."""
+
+    warning_id: str
+    what: str  # "ack" or "resolve"
+    who: str
+    at: int
+    cause: str = ""
+    action: str = ""
+
+
+def apply_action(alert: Alert, act: Action) -> bool:
+    """Apply an action; False when it changes nothing (already acknowledged / handled, or
+    taken before the current level was reached: an upgrade needs a new acknowledgement)."""
+    if act.at < alert.level_at:
+        return False
+    if act.what == "ack":
+        return acknowledge(alert, act.who, act.at)
+    if alert.handled_at is not None:
+        return False
+    handle(alert, act.who, act.cause, act.action, act.at)
+    return True
 
 
 def acknowledge(alert: Alert, who: str, now: int) -> bool:

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import msgspec
 
-from hazardwatch.alerting.state import Alert, Silence
+from hazardwatch.alerting.state import Action, Alert, Silence
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, body BLOB NOT NULL);
@@ -121,6 +121,9 @@ class Store:
         """Mark a one-time link used; False when it already was."""
         cur = self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?)", (token, now))
         return cur.rowcount == 1
+
+    def put_action(self, act: Action) -> None:
+        """An action for other instances: nothing to share when alone."""
 
     def put_response(self, warning_id: str, what: str, level: int, ms: int) -> None:
         """A response time: 'ack' (to acknowledge) or 'handle' (to report 处置)."""

@@ -1,9 +1,14 @@
-"""Benchmark alerting: latency from a warning on hw.warnings to the notification received by a
-local webhook at 100 warnings/s (p50/p99), and notifications/s in a burst.
+"""Benchmark alerting with two instances: latency from a warning on hw.warnings to the
+notification received by a local webhook at 100 warnings/s (p50/p99), notifications/s in a
+burst, then fail-over: 100 warnings/s while one instance is killed with SIGKILL.
 
-Runs a real `hazardwatch alerting` process on the local stack (Kafka), routing every warning
-to one webhook person with no grouping window. The last line printed is JSON.
-Usage: python bench/alerting.py [--quick]
+Runs two real `hazardwatch alerting` processes on the local stack (Kafka), routing every warning
+to one webhook person with no grouping window. Fail-over figures: `failover_s`, the longest a
+warning sent in the fail-over phase waited for its notification (the dead instance's
+partitions wait for the session timeout, 6 s, and the restore); `notifications_lost`,
+warnings never notified; `notifications_duplicated`, extra deliveries of a warning (each must
+carry the delivery id of the first: `duplicates_with_other_id` counts the ones that do not).
+The last line printed is JSON. Usage: python bench/alerting.py [--quick]
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ class Hook:
 
     def __init__(self) -> None:
         self.arrived: dict[str, float] = {}
+        self.copies: dict[str, list[str]] = {}  # warning id → delivery ids received
         self.messages = 0
         hook = self
 
@@ -48,8 +54,9 @@ class Hook:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 now = time.time() * 1000
                 hook.messages += 1
-                for w in body["warnings"]:
+                for w, did in zip(body["warnings"], body["delivery_ids"], strict=True):
                     hook.arrived.setdefault(w["warning_id"], now)
+                    hook.copies.setdefault(w["warning_id"], []).append(did)
                 self.send_response(200)
                 self.end_headers()
 
@@ -88,74 +95,106 @@ def _pct(v: list[float], q: float) -> float:
     return round(v[min(len(v) - 1, int(q * len(v)))], 1)
 
 
+def _start(name: str, cfg: Path, prefix: str, tmp: Path, env: dict[str, str]) -> Any:
+    log = open(tmp / f"alerting-{name}.log", "wb")  # noqa: SIM115 - the process keeps it
+    return subprocess.Popen(
+        [sys.executable, "-m", "hazardwatch", "alerting", "--config", str(cfg),
+         "--topic-prefix", prefix, "--api-port", str(free_port()), "--instance", name],
+        stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def _wait_log(path: Path, text: str, proc: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text(errors="replace"):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit(f"{path.name}: no {text!r}")
+        time.sleep(0.1)
+
+
+def _paced(producer: Producer, topic: str, first: int, n: int, sent: dict[str, float],
+           at: Any = None) -> None:
+    t0 = time.monotonic()
+    for i in range(n):  # 100 warnings/s
+        while time.monotonic() < t0 + i / 100:
+            time.sleep(0.001)
+        if at is not None and i == at[0]:
+            at[1]()
+        now = time.time() * 1000
+        w = _warning(first + i, int(now))
+        producer.produce(topic, key=w.subject.encode(), value=encode_warning(w))
+        producer.poll(0)
+        sent[w.warning_id] = now
+    producer.flush(10)
+
+
+def _wait_all(hook: Hook, ids: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not set(ids) <= set(hook.arrived) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def main() -> None:
-    """Start alerting, send paced then burst warnings, print figures."""
+    """Start two instances, send paced, burst and fail-over warnings, print figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10 s at 100/s, a 1,000 burst")
     args = parser.parse_args()
     stack = running_stack()
     seconds, burst = (10, 1000) if args.quick else (30, 3000)
     prefix = f"bench-al-{time.time_ns()}."
-    kafka_tail.ensure_topics(stack.settings.kafka_bootstrap,
-                             [prefix + "hw.warnings", prefix + "hw.alert-actions"])
+    topic = prefix + "hw.warnings"
+    kafka_tail.ensure_topics(stack.settings.kafka_bootstrap, [topic, prefix + "hw.alert-actions"])
     hook = Hook()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = Path(tmp) / "alerting.yaml"
+    env = {**os.environ, **stack.settings.to_env()}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        cfg = tmp / "alerting.yaml"
         _config(cfg, hook)
-        log = open(Path(tmp) / "alerting.log", "wb")  # noqa: SIM115 - closed below
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hazardwatch", "alerting", "--config", str(cfg),
-             "--topic-prefix", prefix, "--api-port", str(free_port()), "--state",
-             str(Path(tmp) / "s.db")], stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, **stack.settings.to_env()})
+        procs = {n: _start(n, cfg, prefix, tmp, env) for n in ("a", "b")}
         try:
-            deadline = time.monotonic() + 60
-            while b"alerting: ready" not in (Path(tmp) / "alerting.log").read_bytes():
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("alerting did not start")
-                time.sleep(0.1)
+            for n, p in procs.items():
+                _wait_log(tmp / f"alerting-{n}.log", "assigned partitions", p)
+            time.sleep(3)  # the second instance's rebalance settles
             producer = Producer({"bootstrap.servers": stack.settings.kafka_bootstrap,
                                  "linger.ms": 1})
             sent: dict[str, float] = {}
-            t0 = time.monotonic()
-            for i in range(100 * seconds):  # paced: 100 warnings/s
-                while time.monotonic() < t0 + i / 100:
-                    time.sleep(0.001)
-                now = time.time() * 1000
-                w = _warning(i, int(now))
-                producer.produce(prefix + "hw.warnings", key=w.subject.encode(),
-                                 value=encode_warning(w))
-                producer.poll(0)
-                sent[w.warning_id] = now
-            producer.flush(10)
-            deadline = time.monotonic() + 30
-            while len(set(sent) & set(hook.arrived)) < len(sent) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            _paced(producer, topic, 0, 100 * seconds, sent)
+            _wait_all(hook, sent, 30)
             lat = [hook.arrived[k] - v for k, v in sent.items() if k in hook.arrived]
             before = hook.messages
             burst_ids = []
             start = time.monotonic()
             for i in range(burst):
                 w = _warning(100_000 + i, int(time.time() * 1000))
-                producer.produce(prefix + "hw.warnings", key=w.subject.encode(),
-                                 value=encode_warning(w))
+                producer.produce(topic, key=w.subject.encode(), value=encode_warning(w))
                 burst_ids.append(w.warning_id)
             producer.flush(10)
-            deadline = time.monotonic() + 120
-            while not set(burst_ids) <= set(hook.arrived) and time.monotonic() < deadline:
-                time.sleep(0.02)
+            _wait_all(hook, burst_ids, 120)
             took = time.monotonic() - start
+            fail: dict[str, float] = {}
+            _paced(producer, topic, 200_000, 1000, fail, (200, procs["a"].kill))
+            _wait_all(hook, fail, 60)
+            time.sleep(2)  # late duplicates
         finally:
-            proc.terminate()
-            proc.wait(30)
-            log.close()
-    print(json.dumps({"bench": "alerting", **machine(), "warnings_paced": len(sent),
-                      "rate_per_s": 100, "delivered": len(lat),
+            for p in procs.values():
+                if p.poll() is None:
+                    p.terminate()
+                p.wait(30)
+    every = [*sent, *burst_ids, *fail]
+    waits = [hook.arrived[k] - v for k, v in fail.items() if k in hook.arrived]
+    dups = sum(len(hook.copies.get(k, [])) - 1 for k in every if k in hook.copies)
+    other_id = sum(1 for k in every if len(set(hook.copies.get(k, []))) > 1)
+    print(json.dumps({"bench": "alerting", **machine(), "instances": 2,
+                      "warnings_paced": len(sent), "rate_per_s": 100, "delivered": len(lat),
                       "latency_ms_p50": _pct(lat, 0.5), "latency_ms_p99": _pct(lat, 0.99),
                       "burst_warnings": burst,
                       "burst_notified": len(set(burst_ids) & set(hook.arrived)),
                       "burst_warnings_per_s": round(burst / took),
-                      "burst_messages_per_s": round((hook.messages - before) / took)}))
+                      "burst_messages_per_s": round((hook.messages - before) / took),
+                      "failover_warnings": len(fail),
+                      "failover_s": round(max(waits) / 1000, 2) if waits else None,
+                      "notifications_lost": sum(1 for k in every if k not in hook.arrived),
+                      "notifications_duplicated": dups,
+                      "duplicates_with_other_id": other_id}))
 
 
 if __name__ == "__main__":

@@ -247,10 +247,10 @@ class DrillRunner:
                     "--grace", "0", "--ticks", "external", "--commit-interval", "0.1"],
                    logs / "worker.log", env),
             spawn_command(["sink", *common, "--group", f"{drill_id}-sink"], logs / "sink.log", env),
-            spawn_command(["alerting", *common, "--config", str(alerting_cfg), "--api-port",
-                    str(free_port()), "--state", str(out_dir / "alerting.db")],
-                   logs / "alerting.log", env),
-        ]
+            *(spawn_command(["alerting", *common, "--config", str(alerting_cfg), "--api-port",
+                             str(free_port()), "--instance", name],
+                            logs / f"alerting-{name}.log", env) for name in ("a", "b")),
+        ]  # two alerting instances share the alerts (fail-over), as in production
         bridge_user, bridge_password = mqtt_login(s, "hw-bridge")
         passwords = {u: str(a["password"]) for u, a in json.loads(
             (s.run_dir / "mosquitto" / "devices.json").read_text()).items()}
@@ -268,7 +268,8 @@ class DrillRunner:
             wait_subscribed(metrics_port, timeout=60)
             wait_for_log(procs[1], logs / "worker.log", "[^Worker]: Ready", 180)
             wait_for_log(procs[2], logs / "sink.log", "sink: assigned", 60)
-            wait_for_log(procs[3], logs / "alerting.log", "alerting: ready", 60)
+            wait_for_log(procs[3], logs / "alerting-a.log", "alerting: ready", 60)
+            wait_for_log(procs[4], logs / "alerting-b.log", "alerting: ready", 60)
             local = datetime.fromtimestamp(start / 1000, ZoneInfo(sc.timezone))
             self.say(f"演练 {sc.title}: {drill_id}, scenario clock from "
                      f"{local:%Y-%m-%d %H:%M} ({sc.timezone}), {sc.duration_min:.0f} min")

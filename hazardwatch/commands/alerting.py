@@ -21,11 +21,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("alerting", help="notify, escalate until acknowledged, serve the API")
     p.add_argument("--config", type=Path, default=DEFAULT_ALERTING)
     p.add_argument("--catalog", type=Path, default=default_catalog())
-    p.add_argument("--state", type=Path, default=None, help="SQLite file (default .run/…)")
+    p.add_argument("--state", type=Path, default=None,
+                   help="ignored: the state is in the Kafka changelog hw.alerting-state")
     p.add_argument("--topic-prefix", default="")
     p.add_argument("--host", default=os.environ.get("HW_ALERTING_HOST") or "127.0.0.1",
                    help="address the API binds to (env HW_ALERTING_HOST; default 127.0.0.1)")
     p.add_argument("--api-port", type=int, default=18090)
+    p.add_argument("--session-timeout", type=float,
+                   default=float(os.environ.get("HW_ALERTING_SESSION_TIMEOUT_S") or 6.0),
+                   help="seconds after which a dead instance's alerts move to another "
+                        "(env HW_ALERTING_SESSION_TIMEOUT_S; default 6)")
+    p.add_argument("--instance", default="", help="a name for this instance (logs, events)")
     p.add_argument("--check", action="store_true",
                    help="validate the configuration and everything it refers to, then exit")
     p.set_defaults(func=run)
@@ -64,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     s = StackSettings.from_env()
     opts = RunnerOptions(
         bootstrap=s.kafka_bootstrap, topic_prefix=args.topic_prefix, host=args.host,
-        api_port=args.api_port,
-        state=args.state or s.run_dir / "alerting" / f"{args.topic_prefix or 'main'}.db")
+        api_port=args.api_port, session_timeout_s=args.session_timeout, instance=args.instance)
     running = [True]
     stop_on_signals(lambda: running.__setitem__(0, False))
     run_service(cfg, catalog, opts, lambda: running[0])
