@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HW := $(BIN)/hazardwatch
 
-.PHONY: setup demo test unit package-check lint stack-up stack-down stack-status bench clean
+.PHONY: setup demo test test-other-kafka unit package-check lint stack-up stack-down stack-status bench clean
 
 setup:
 	@bash deploy/setup.sh
@@ -15,6 +15,11 @@ demo: setup
 test: setup lint
 	$(HW) stack up
 	$(BIN)/pytest tests
+	bash tests/other_kafka.sh
+
+# streams, hand-over and bridge tests on Kafka 4.x, on a second stack (also part of `test`)
+test-other-kafka: setup
+	bash tests/other_kafka.sh
 
 unit: setup
 	$(BIN)/pytest -m unit tests
