@@ -62,6 +62,9 @@ def _active(i: Incident, t_min: float) -> bool:
     return i.at_min <= t_min < incident_end_min(i)
 
 
+CAMERA_HEARTBEAT_S = 60  # a camera without detections says it is online (its offline timer)
+
+
 def _body(d: dict[str, object]) -> bytes:
     return json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -80,10 +83,12 @@ class ScenarioPlayer:
             catalog.sites)
         self.signals: dict[tuple[str, str], Signal] = {}
         self.gateways: list[tuple[str, str, list[str]]] = []
+        self.cameras: list[tuple[str, str]] = []
         for sid in site_ids:
             site = catalog.sites[sid]
             for dev in site.devices:
                 if dev.kind == "camera":
+                    self.cameras.append((sid, dev.id))
                     continue
                 self.gateways.append((sid, dev.id, [s.id for s in dev.sensors]))
                 for s in dev.sensors:
@@ -147,6 +152,15 @@ class ScenarioPlayer:
             v.vehicle_class in self.vrules.driving.night_ban.classes
             and in_window(minute, self.park) and "night_drive" not in inc)
 
+    def _heartbeats(self, t_s: float, ts: int, step: int) -> list[Outgoing]:
+        """Cameras of the played sites say they are online every CAMERA_HEARTBEAT_S."""
+        if t_s % CAMERA_HEARTBEAT_S >= step:
+            return []
+        return [Outgoing(device_username(sid, did),
+                         f"{MQTT_ROOT}/sites/{sid}/devices/{did}/status",
+                         _body({"status": "online", "ts": ts, "drill": True}), ts)
+                for sid, did in self.cameras]
+
     def _value(self, sid: str, sensor: str, t_s: float) -> float:
         sig, t_min = self.signals[(sid, sensor)], t_s / 60
         v = sig.value(t_s)
@@ -183,7 +197,7 @@ class ScenarioPlayer:
         return out
 
     def _events(self, t_s: float, ts: int, step: int) -> list[Outgoing]:
-        out = []
+        out = self._heartbeats(t_s, ts, step)
         for i in self.sc.incidents:
             due = [i.at_min * 60 + n * i.every_min * 60 for n in range(
                 i.count if i.kind == "video" else 1)]

@@ -13,7 +13,6 @@ the scenario's incidents).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hazardwatch.contracts.catalog import Catalog
-from hazardwatch.contracts.topics import MQTT_ROOT
-from hazardwatch.ingest.acl import device_username
 from hazardwatch.simulators.motion import VehicleMotion
-from hazardwatch.simulators.player import Outgoing, ScenarioPlayer
+from hazardwatch.simulators.player import ScenarioPlayer
 from hazardwatch.simulators.scenario import Incident, Scenario
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.vehicles.clock import in_window, minutes
@@ -36,7 +33,6 @@ DUTY = {"hazmat": (("08:00", "12:00"), ("14:00", "17:00")),  # vehicles drive on
         "coach": (("07:30", "11:30"), ("13:30", "17:30")),
         "tour_bus": (("08:30", "12:00"), ("14:00", "17:30"))}
 REFRESH_S = {"dcs-gw-01": 30, "gds-01": 30, "rtu-01": 300}  # else: every point every step
-CAMERA_HEARTBEAT_S = 60
 
 
 @dataclass
@@ -166,19 +162,6 @@ class QuietDayPlayer(ScenarioPlayer):
             return super()._parked(vid, mo, t_s, minute, inc)
         duty = self.duty[self.cat.vehicles[vid].vehicle_class]
         return not any(in_window(minute, w) for w in duty) or mo.resting(t_s)
-
-    def _events(self, t_s: float, ts: int, step: int) -> list[Outgoing]:
-        out = super()._events(t_s, ts, step)
-        if t_s % CAMERA_HEARTBEAT_S < step:
-            for sid in sorted({s for s, _ in self.signals}):
-                for dev in self.cat.sites[sid].devices:
-                    if dev.kind == "camera":
-                        out.append(Outgoing(
-                            device_username(sid, dev.id),
-                            f"{MQTT_ROOT}/sites/{sid}/devices/{dev.id}/status",
-                            json.dumps({"status": "online", "ts": ts, "drill": True}).encode(),
-                            ts))
-        return out
 
 
 def quiet_day(seed: int = 7) -> Scenario:

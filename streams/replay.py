@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import msgspec
 
 from hazardwatch.contracts.payloads import PositionPayload
+from hazardwatch.contracts.reasons import Reason
 from hazardwatch.contracts.records import InputRecord, PositionRecord, TelemetryRecord
-from hazardwatch.contracts.timestamps import to_epoch_ms
+from hazardwatch.contracts.timestamps import to_epoch_ms, unit_hint
 from hazardwatch.contracts.warnings import WarningRecord
-from hazardwatch.ingest.decode import MessageDecoder, Rejected
+from hazardwatch.ingest.decode import Accepted, MessageDecoder, Rejected
 from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.rules.state import SiteState
 from hazardwatch.streams.vehicles.engine import VehicleEngine
@@ -33,6 +34,14 @@ class ReplaySummary:
     points_refused: Counter[str] = field(default_factory=Counter)  # partial acceptance
     transitions: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  # "line N: reason: detail"
+    devices: int = 0  # catalogued site devices (接入率: connected / devices)
+    connected: int = 0  # … that sent anything
+    never_connected: list[str] = field(default_factory=list)  # site/device, 未接入
+
+    @property
+    def rejected_share(self) -> float:
+        """Rejected lines / lines (0 when there were none)."""
+        return sum(self.rejected.values()) / self.lines if self.lines else 0.0
 
 
 class _Line(msgspec.Struct, gc=False):
@@ -71,11 +80,15 @@ def parse_line(line: str) -> tuple[str, bytes, int | None]:
 
 
 def _peek_ts(raw: bytes) -> int | None:
+    """The payload's event time, when it is a plausible one (not seconds, µs, …)."""
     try:
         ts = json.loads(raw).get("ts")
-        return to_epoch_ms(ts) if isinstance(ts, int | str) and not isinstance(ts, bool) else None
+        if isinstance(ts, bool) or not isinstance(ts, int | str):
+            return None
+        ms = to_epoch_ms(ts)
     except (ValueError, AttributeError):
         return None
+    return ms if isinstance(ts, str) or unit_hint(ms) is None else None
 
 
 class Replayer:
@@ -90,6 +103,8 @@ class Replayer:
         self._vehicle_order: list[tuple[str, VehicleState]] | None = None  # sorted, for ticks
         self.clock: int | None = None  # replay time: the latest event time seen
         self.last_tick: int | None = None
+        self.started: int | None = None  # the first event time: 未接入 counts from it
+        self.drill = True  # every accepted record so far is drill traffic
         self.summary = ReplaySummary()
         # a line this long may hold a payload over the size limit (UTF-8: ≤ 4 bytes a char)
         self._one_pass_max = decoder.limits.max_payload_bytes // 4
@@ -108,9 +123,8 @@ class Replayer:
                 except ValueError as exc:
                     self._reject(n, "bad_line", str(exc))
                     continue
-                if received is None:
-                    received = self.clock if self.clock is not None else _peek_ts(raw)
-                result = decode(topic, raw, received if received is not None else 0)
+                result = (self._by_input(topic, raw) if received is None
+                          else decode(topic, raw, received))
                 if isinstance(result, Rejected):
                     self._reject(n, result.reason.value, result.detail)
                     continue
@@ -120,6 +134,8 @@ class Replayer:
                                           f"{pr.detail}")
                 rec = result.record
             summary.accepted += 1
+            if self.drill and not rec.drill:
+                self.drill = False
             if self.clock is None or rec.ts > self.clock:
                 self.clock = rec.ts
             if self.last_tick is None or self.clock - self.last_tick >= TICK_MS:
@@ -130,6 +146,38 @@ class Replayer:
         end = until if until is not None else self.clock
         if end is not None:
             yield from self._ticks(end)
+        self._account()
+
+    def _account(self) -> None:
+        """接入率: which catalogued site devices sent anything."""
+        s = self.summary
+        s.devices, s.connected, s.never_connected = 0, 0, []
+        for site_id, site in sorted(self.engine.catalog.sites.items()):
+            st = self.sites.get(site_id)
+            for device in site.devices:
+                dev = st.devices.get(device.id) if st is not None else None
+                s.devices += 1
+                if dev is not None and dev.spoke:
+                    s.connected += 1
+                else:
+                    s.never_connected.append(f"{site_id}/{device.id}")
+
+    def _by_input(self, topic: str, raw: bytes) -> Accepted | Rejected:
+        """Decode a line without `received_at`: the input's own time is the clock. The latest
+        event time stands for the receive time; a line beyond it (after a gap in the input)
+        moves the clock forward instead of being taken for a fast device clock."""
+        decode, clock = self.decoder.decode, self.clock
+        if clock is None:  # the first line: its own time
+            return decode(topic, raw, _peek_ts(raw) or 0)
+        result = decode(topic, raw, clock)
+        if isinstance(result, Accepted):
+            fast = result.record.clock_fast_ms
+            return result if fast is None else decode(topic, raw, clock + fast)
+        if result.reason is Reason.TS_IN_FUTURE:  # a gap longer than a fast clock can be
+            ts = _peek_ts(raw)
+            if ts is not None and ts > clock:
+                return decode(topic, raw, ts)
+        return result
 
     def _position(self, line: str) -> PositionRecord | None:
         """A valid position line's record in one pass (no payload copy, one decode), exactly
@@ -173,9 +221,15 @@ class Replayer:
         return out
 
     def _ticks(self, now: int) -> list[WarningRecord]:
+        if self.started is None:  # every catalogued site is accounted for from the start
+            self.started = now
+            for site_id in self.engine.catalog.sites:
+                self.sites.setdefault(site_id, SiteState())
         self.last_tick = now
+        started = self.started
         out = [w for site_id in sorted(self.sites)
-               for w in self.engine.on_tick(self.sites[site_id], site_id, now)]
+               for w in self.engine.on_tick(self.sites[site_id], site_id, now, 0, started,
+                                            self.drill)]
         if self.vehicle_engine is not None:
             if self._vehicle_order is None:
                 self._vehicle_order = sorted(self.vehicles.items())
@@ -195,6 +249,9 @@ def summary_lines(s: ReplaySummary) -> list[str]:
     tr = ", ".join(f"{k} {v}" for k, v in sorted(s.transitions.items())) or "none"
     out = [f"replay: {s.lines} lines, {s.accepted} accepted ({s.readings} readings/positions), "
            f"{sum(s.rejected.values())} rejected ({rej}); warnings: {tr}"]
+    if s.devices:
+        out.append(f"replay: 接入率 {s.connected}/{s.devices} devices sent data; 未接入: "
+                   f"{', '.join(s.never_connected) or 'none'}")
     if s.points_refused:
         pts = ", ".join(f"{k} {v}" for k, v in sorted(s.points_refused.items()))
         out.append(f"replay: {sum(s.points_refused.values())} points refused in accepted "

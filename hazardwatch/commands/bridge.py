@@ -9,9 +9,10 @@ import os
 from pathlib import Path
 
 from hazardwatch.commands import stop_on_signals
+from hazardwatch.commands.replay import clock_tolerances
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.ingest.bridge import Bridge, BridgeConfig
-from hazardwatch.ingest.decode import MessageDecoder
+from hazardwatch.ingest.decode import Limits, MessageDecoder
 from hazardwatch.ingest.session import retire_session
 from hazardwatch.stack.settings import StackSettings, default_catalog
 
@@ -27,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--session-expiry", type=int, default=7 * 86400, metavar="SECONDS")
     p.add_argument("--metrics-port", type=int, default=None)
     p.add_argument("--log-interval", type=float, default=10.0, metavar="SECONDS")
+    p.add_argument("--clock-tolerance", action="append", default=[], metavar="KIND=SECONDS",
+                   help="how far a device clock may run ahead, per device kind (gateway, "
+                        "sensor, camera, vehicle; default 300 s); repeatable")
     p.add_argument("--retire", action="store_true",
                    help="end this client id's persistent session (instance decommissioned)")
     p.set_defaults(func=run)
@@ -55,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         topic_prefix=args.topic_prefix, session_expiry_s=args.session_expiry,
         metrics_port=args.metrics_port, log_interval_s=args.log_interval,
     )
-    bridge = Bridge(cfg, MessageDecoder(load_catalog(args.catalog)))
+    limits = Limits(clock_tolerance_ms=clock_tolerances(args.clock_tolerance))
+    bridge = Bridge(cfg, MessageDecoder(load_catalog(args.catalog), limits))
     stop_on_signals(bridge.stop)
     bridge.run()
     return 0

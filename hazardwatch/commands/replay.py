@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.contracts.timestamps import to_epoch_ms
-from hazardwatch.ingest.decode import MessageDecoder
+from hazardwatch.ingest.decode import Limits, MessageDecoder
 from hazardwatch.stack.settings import default_catalog
 from hazardwatch.streams.replay import Replayer, encode_jsonl, summary_lines
 from hazardwatch.streams.rules.config import DEFAULT_RULES, load_rules
@@ -25,13 +25,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--rules", type=Path, default=DEFAULT_RULES)
     p.add_argument("--vehicle-rules", type=Path, default=DEFAULT_VEHICLE_RULES)
     p.add_argument("--until", help="flush timers up to this time (epoch ms or RFC 3339)")
+    p.add_argument("--max-rejected-share", type=float, default=0.5, metavar="FRACTION",
+                   help="exit 3 when more than this share of lines is rejected (default 0.5)")
+    p.add_argument("--clock-tolerance", action="append", default=[], metavar="KIND=SECONDS",
+                   help="how far a device clock may run ahead, per device kind (gateway, "
+                        "sensor, camera, vehicle; default 300 s); repeatable")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Warnings as JSON lines on stdout; rejected lines and a summary on stderr."""
     catalog = load_catalog(args.catalog)
-    replayer = Replayer(MessageDecoder(catalog), Engine(catalog, load_rules(args.rules)),
+    replayer = Replayer(MessageDecoder(catalog, Limits(clock_tolerance_ms=clock_tolerances(
+                            args.clock_tolerance))), Engine(catalog, load_rules(args.rules)),
                         VehicleEngine(catalog, load_vehicle_rules(args.vehicle_rules)))
     until = None
     if args.until:
@@ -48,4 +54,21 @@ def run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
     for line in summary_lines(replayer.summary):
         print(line, file=sys.stderr)
+    share = replayer.summary.rejected_share
+    if share > args.max_rejected_share:
+        print(f"replay: {share:.0%} of the lines were rejected (more than "
+              f"--max-rejected-share {args.max_rejected_share:.0%}): failed", file=sys.stderr)
+        return 3
     return 0
+
+
+def clock_tolerances(items: list[str]) -> dict[str, int]:
+    """{device kind: ms} from KIND=SECONDS options; ValueError naming a bad one."""
+    out = {}
+    for item in items:
+        kind, _, secs = item.partition("=")
+        if kind not in ("gateway", "sensor", "camera", "vehicle") or not secs.isdigit():
+            raise ValueError(f"--clock-tolerance {item!r}: want KIND=SECONDS with KIND one of "
+                             "gateway, sensor, camera, vehicle")
+        out[kind] = int(secs) * 1000
+    return out

@@ -76,6 +76,7 @@ class FaultConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     frozen_s: float = 1800
     frozen_exempt: list[str] = msgspec.field(default_factory=list)  # as `when: never`
     frozen: dict[str, FrozenPolicy] = msgspec.field(default_factory=dict)  # by metric
+    level_clock_fast: Level = 4  # a device clock ahead beyond its tolerance (data kept)
     transfer: TransferConfig = msgspec.field(default_factory=TransferConfig)
 
     def frozen_policy(self, metric: str) -> FrozenPolicy:
@@ -92,6 +93,8 @@ class OfflineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     level_coal_mine: Level = 3
     status_offline_persist_s: float = 30
     startup_grace_s: float = 120
+    never_connected_s: float = 600  # silent this long after start: 未接入, not offline
+    level_never_connected: Level = 4
 
 
 class PackEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

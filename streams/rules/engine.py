@@ -7,6 +7,7 @@ State is mutated in place (state in, state out) and is serialisable (streams/rul
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from hazardwatch.contracts.catalog import Catalog
@@ -74,6 +75,11 @@ class Emit:
     evidence: tuple[tuple[str, str], ...] = ()
 
 
+def _clock_text(ms: int) -> str:
+    """UTC+8 wall-clock text of an epoch-ms time, for operators' messages."""
+    return time.strftime("%m-%d %H:%M", time.gmtime(ms / 1000 + 8 * 3600))
+
+
 def _idle(ep: Episode) -> bool:
     return not ep.active and ep.pending_since is None
 
@@ -90,6 +96,8 @@ class Engine:
         self.combo_policy = rules.policy("combination")
         self.tailings_policy = rules.policy("tailings")
         self.camera_policy = rules.policy("camera")
+        self.clock_policy = rules.policy("clock")
+        self.never_policy = rules.policy("never_connected")
         transfer = rules.fault.transfer
         self.transfer_hold_ms = int(transfer.hold_s * 1000)
         self.level_step, self.flow_min = transfer.level_step_m, transfer.flow_min
@@ -162,7 +170,61 @@ class Engine:
                 dev.status_offline_at, dev.drill = rec.ts, rec.drill
         elif isinstance(rec, VideoEventRecord) and rec.site_id is not None:
             self._camera(st, rec, out)
+        site_id, device_id = getattr(rec, "site_id", None), getattr(rec, "device_id", None)
+        if site_id is not None and device_id is not None:
+            self._heard(st, self.catalog.sites[site_id], device_id, rec, out)
         return out
+
+    def _heard(self, st: SiteState, site: Site, device_id: str, rec: InputRecord,
+               out: list[WarningRecord]) -> None:
+        """Any record of a device: it is connected (ends 未接入); its clock is checked."""
+        dev = st.devices.get(device_id)
+        if dev is None:
+            dev = st.devices[device_id] = DeviceState()
+        fast = rec.clock_fast_ms
+        if dev.heard and fast is None and not dev.clock.active:
+            return  # (the usual case: nothing to do)
+        dev.heard = True
+        if dev.never.active:
+            self._device_change("device.never_connected", site, device_id, dev.never,
+                                step(self.never_policy, dev.never, None, rec.ts), rec.ts,
+                                f"{site.name} 设备{device_id} 已接入", rec.drill, out)
+        if fast is not None or dev.clock.active:
+            if fast is not None:
+                dev.clock_fast_ms = fast
+            level = self.rules.fault.level_clock_fast if fast is not None else None
+            change = step(self.clock_policy, dev.clock, level, rec.ts)
+            text = (f"{site.name} 设备{device_id} 时钟已恢复正常" if change is not None
+                    and change.transition == "cleared" else
+                    f"{site.name} 设备{device_id} 时钟超前{dev.clock_fast_ms / 1000:.0f}秒"
+                    "（超出允许偏差），数据按接收时间保存")
+            self._device_change("device.clock_fast", site, device_id, dev.clock, change,
+                                rec.ts, text, rec.drill, out, float(dev.clock_fast_ms / 1000),
+                                "s")
+
+    def _device_change(self, rule: str, site: Site, device_id: str, ep: Episode,
+                       change: Change | None, ts: int, text: str, drill: bool,
+                       out: list[WarningRecord], value: float | None = None,
+                       unit: str | None = None) -> None:
+        if change is not None:
+            out.append(self._warning(change, ts, Emit(rule, "device", site, device_id, None,
+                                                      None, value, None, unit, text, drill)))
+
+    def _never_connected(self, st: SiteState, site: Site, since: int, connect_by: int,
+                         drill: bool, out: list[WarningRecord]) -> None:
+        """未接入: every catalogued device of the site that has sent nothing by connect_by."""
+        level = self.rules.offline.level_never_connected
+        for device in site.devices:
+            dev = st.devices.get(device.id)
+            if dev is not None and (dev.spoke or dev.never.active):
+                continue
+            if dev is None:
+                dev = st.devices[device.id] = DeviceState()
+            text = (f"{site.name} 设备{device.id} 未接入（自{_clock_text(since)}起"
+                    f"{(connect_by - since) / 1000:.0f}秒内未收到任何数据）")
+            self._device_change("device.never_connected", site, device.id, dev.never,
+                                step(self.never_policy, dev.never, level, connect_by),
+                                connect_by, text, drill, out)
 
     def _seen(self, st: SiteState, site: Site, device_id: str, ts: int, drill: bool,
               out: list[WarningRecord], now: int | None) -> None:
@@ -420,15 +482,24 @@ class Engine:
     # -- timers -----------------------------------------------------------------------------
 
     def on_tick(self, st: SiteState, site_id: str, now: int,
-                offline_not_before: int = 0) -> list[WarningRecord]:
+                offline_not_before: int = 0, started: int | None = None,
+                drill: bool = False) -> list[WarningRecord]:
         """Fire every timer of a site due at or before `now`, each at its own due time.
 
         offline_not_before: no offline warning is raised before this time (start-up grace).
+        started: when the caller (worker, replay) started; a catalogued device silent since,
+        for offline.never_connected_s, is reported 未接入 (None: not checked); drill: the
+        caller plays drill traffic only (a silent device's warning is then a drill's).
         """
         out: list[WarningRecord] = []
         site = self.catalog.sites[site_id]
         cfg = self.rules.offline
+        if started is not None and now >= started + int(cfg.never_connected_s * 1000):
+            self._never_connected(st, site, started, started + int(cfg.never_connected_s * 1000),
+                                  drill, out)
         for dev_id, dev in st.devices.items():
+            if dev.last_seen == 0 and dev.status_offline_at is None:
+                continue  # no data yet (未接入, above; or a camera's events only): not offline
             device = self.catalog.devices[(site_id, dev_id)]
             if dev.status_offline_at is not None:
                 due = dev.status_offline_at + int(cfg.status_offline_persist_s * 1000)

@@ -42,6 +42,16 @@ class DeviceState(msgspec.Struct, omit_defaults=True):
     last_seen: int = 0
     status_offline_at: int | None = None
     drill: bool = False
+    heard: bool = False  # any record at all (a camera may send only events)
+    never: Episode = msgspec.field(default_factory=Episode)  # 未接入: silent since start
+    clock: Episode = msgspec.field(default_factory=Episode)  # clock fast beyond tolerance
+    clock_fast_ms: int = 0
+
+    @property
+    def spoke(self) -> bool:
+        """Whether the device has ever sent anything (a state from before `heard` existed
+        counts its last_seen)."""
+        return self.heard or self.last_seen > 0
 
 
 class GroupState(msgspec.Struct, omit_defaults=True):

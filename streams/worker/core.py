@@ -95,6 +95,7 @@ class WorkerCore:
         self.engine, self.vehicles = engine, vehicles
         self.started_at, self.grace_ms = started_at, grace_ms
         self.offline_not_before = started_at + grace_ms  # no offline storm after a restart
+        self.accounting_from: int | None = None  # 未接入: silent since the first tick
         self.first_tick: int | None = None
         self.now: int | None = None  # the latest tick: tells buffered uploads from live data
 
@@ -105,6 +106,7 @@ class WorkerCore:
             if self.first_tick is None:  # the grace runs on the tick clock (a drill's is past)
                 self.first_tick = tick.now
                 self.offline_not_before = min(self.started_at, tick.now) + self.grace_ms
+                self.accounting_from = tick.now
             if self.now is None or tick.now > self.now:
                 self.now = tick.now
             if tick.vehicle_id is not None:
@@ -112,7 +114,8 @@ class WorkerCore:
             st = load_state(state) if state else SiteState()
             if tick.site_id not in self.engine.catalog.sites:
                 return Result(dump_state(st))
-            out = self.engine.on_tick(st, tick.site_id, tick.now, self.offline_not_before)
+            out = self.engine.on_tick(st, tick.site_id, tick.now, self.offline_not_before,
+                                      self.accounting_from)
             return Result(dump_state(st), out)
         rec = decode_input(value)
         vehicle_id = getattr(rec, "vehicle_id", None)

@@ -67,9 +67,12 @@ def test_until_flushes_timers_and_stdin_with_string_payloads() -> None:
 
 
 def test_bad_lines_are_reported_not_fatal() -> None:
-    out = replay("-", stdin='not json\n{"topic": 1}\n')
+    out = replay("-", "--max-rejected-share", "1", stdin='not json\n{"topic": 1}\n')
     assert out.returncode == 0
     assert out.stderr.count(": bad_line: ") == 2 and "2 rejected (bad_line 2)" in out.stderr
+    # reported in full either way; by default more than half rejected fails the run (issue 21)
+    out = replay("-", stdin='not json\n{"topic": 1}\n')
+    assert out.returncode == 3 and "2 rejected (bad_line 2)" in out.stderr
 
 
 NOW = 1_795_000_000_000
