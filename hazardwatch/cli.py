@@ -11,6 +11,7 @@ from hazardwatch.commands import (
     bridge,
     config,
     dashboards,
+    denied,
     drill,
     jt808,
     replay,
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hazardwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (stack, config, bridge, replay, worker, sink, alerting, drill, simulate,
-                   dashboards, jt808):
+                   dashboards, jt808, denied):
         module.add_parser(sub)
     return parser
 

@@ -159,6 +159,8 @@ class MosquittoService(Service):
                     "log_type error",
                     "log_type warning",
                     "log_type notice",
+                    # denied publishes are logged at debug only (hazardwatch denied-publishes)
+                    *(["log_type debug"] if os.environ.get("HW_MQTT_LOG_DENIED") == "1" else []),
                     "log_timestamp_format %Y-%m-%dT%H:%M:%S",
                     "",
                 ]
