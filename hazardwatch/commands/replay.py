@@ -20,7 +20,10 @@ from hazardwatch.streams.vehicles.engine import VehicleEngine
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the subcommand."""
     p = sub.add_parser("replay", help="run recorded MQTT messages through the rule engine")
-    p.add_argument("input", type=Path, help='JSON lines {"topic": …, "payload": …}; - for stdin')
+    p.add_argument("input", type=Path,
+                   help='JSON lines {"topic": …, "payload": …, "received_at": epoch ms '
+                        '(optional: the receive time; without it the input\'s own time is '
+                        'the clock)}; - for stdin')
     p.add_argument("--catalog", type=Path, default=default_catalog())
     p.add_argument("--rules", type=Path, default=DEFAULT_RULES)
     p.add_argument("--vehicle-rules", type=Path, default=DEFAULT_VEHICLE_RULES)
