@@ -9,6 +9,7 @@ the code before a change; regenerate them from main when main's behaviour change
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 
@@ -32,9 +33,10 @@ def test_every_input_has_a_golden_and_the_mixed_input_is_40000_lines() -> None:
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_replay_output_is_byte_identical_to_its_golden(name: str) -> None:
-    out, err = replay_file(FILES[name])
+    out, err, code = replay_file(FILES[name])
     assert out == (GOLDEN / f"{name}.out").read_text(encoding="utf-8"), f"{name}: stdout differs"
     assert err == (GOLDEN / f"{name}.err").read_text(encoding="utf-8"), f"{name}: stderr differs"
+    assert code == json.loads((GOLDEN / "exit-codes.json").read_text())[name]
 
 
 def test_the_inputs_are_seeded() -> None:
