@@ -17,7 +17,7 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808 import records as rec
 from hazardwatch.ingest.jt808.bodies import decode_authenticate, decode_register, decode_reply
-from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, frame, verify
+from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, verify
 from hazardwatch.ingest.jt808.header import Header, Message, parse
 from hazardwatch.ingest.jt808.location import Fix, decode_batch, decode_fix
 from hazardwatch.ingest.jt808.registry import Known
@@ -65,6 +65,7 @@ class Session:
         self._fragments: dict[tuple[int, int], list[Header]] = {}
         self._recent: OrderedDict[tuple[int, int], tuple[bytes, asyncio.Future[None]]] = \
             OrderedDict()
+        self.last_raw = b""  # the frame being handled, as received (for hw.rejected)
         self.sent: dict[int, str] = {}  # platform serial → what it was (for 0x0001 replies)
         self.in_flight = 0
         self.room = asyncio.Event()
@@ -93,6 +94,7 @@ class Session:
     def on_frame(self, raw: bytes) -> None:
         """One raw frame from the splitter; errors are counted, never raised."""
         self.gw.counters.frames += 1
+        self.last_raw = raw
         try:
             msg = parse(verify(raw))
         except FrameError as exc:
@@ -235,7 +237,7 @@ class Session:
         raw = None
         for fix in fixes:
             if fix.invalid is not None:
-                raw = raw or frame(msg.body)
+                raw = raw or b"\x7e" + self.last_raw + b"\x7e"
                 self.gw.counters.invalid_fixes += 1
                 out.append((KafkaTopic.REJECTED, known.vehicle_id,
                             encode(rec.invalid_fix(fix, origin, h.msg_id, raw))))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.ingest.jt808.describe import describe_line
 from hazardwatch.ingest.jt808.registry import Registry
 from hazardwatch.ingest.jt808.server import Gateway, GatewayConfig
 from hazardwatch.simulators.jt808.messages import SimFix, dsm_item
@@ -172,6 +174,8 @@ async def test_blind_area_batch_and_dsm_alarm(
     assert [p["ts"] for p in pos[:5]] == [o.ts - o.ts % 1000 for o in old]
     rejected = sink.on("hw.rejected")
     assert len(rejected) == 1 and "not positioned" in rejected[0]["detail"]
+    frame = base64.b64decode(rejected[0]["payload_b64"])
+    assert next(iter(describe_line(frame.hex())))["msg_id"] == "0x0704"  # the frame as sent
     (video,) = sink.on("hw.video-events")
     assert video["family"] == "dsm" and video["type"] == "fatigue"
     assert video["terminal_level"] == 2 and video["speed_kmh"] == 72.0
