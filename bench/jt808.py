@@ -190,11 +190,22 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="under 2 minutes")
     ap.add_argument("--terminals", type=int, default=None)
     ap.add_argument("--senders", type=int, default=100)
-    ap.add_argument("--window", type=int, default=32)
+    ap.add_argument("--window", type=int, default=8)
     ap.add_argument("--duration", type=float, default=None)
+    ap.add_argument("--gateway-port", type=int, default=None,
+                    help="measure a gateway already running there (e.g. under a profiler; "
+                         "its catalog: python -c 'from hazardwatch.simulators.jt808.fleet "
+                         "import fleet_catalog; print(fleet_catalog(N))')")
+    ap.add_argument("--gateway-pid", type=int, default=None)
     a = ap.parse_args()
     n_hold = a.terminals or (2000 if a.quick else 10_000)
     duration = a.duration or (10.0 if a.quick else 30.0)
+    if a.gateway_port is not None:
+        pid = a.gateway_pid or os.getpid()
+        figs = asyncio.run(hold_and_send(a.gateway_port, pid, n_hold, min(a.senders, n_hold),
+                                         a.window, duration))
+        print(json.dumps({"bench": "jt808", "external_gateway": True, **figs}))
+        return
     stack = running_stack()
     env = {**os.environ, **stack.settings.to_env(), "HW_JT808_AUTH_SECRET": SECRET}
     with tempfile.TemporaryDirectory(prefix="hw-bench-jt808-") as tmp:
