@@ -34,3 +34,14 @@ def test_decode_reads_stdin(monkeypatch: pytest.MonkeyPatch,
         main(["jt808", "decode"])
     assert done.value.code == 0
     assert json.loads(capsys.readouterr().out)["serial"] == 183
+
+
+def test_simulate_writes_a_valid_fleet_catalog(tmp_path: Path) -> None:
+    from hazardwatch.contracts.catalog import load_catalog
+
+    out = tmp_path / "fleet.yaml"
+    with pytest.raises(SystemExit) as done:
+        main(["jt808", "simulate", "--terminals", "5", "--catalog-out", str(out)])
+    assert done.value.code == 0
+    cat = load_catalog(out)
+    assert len(cat.terminals) == 5 and cat.terminals["14700000004"] == "jt-00004"
