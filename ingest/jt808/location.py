@@ -13,6 +13,9 @@ BASIC = 28
 STATUS_LOCATED = 1 << 1
 STATUS_SOUTH = 1 << 2
 STATUS_WEST = 1 << 3
+CLOCK_TOLERANCE_MS = 5 * 60 * 1000  # ingest.decode.Limits.max_future_ms
+MAX_CLOCK_FAST_MS = 24 * 3600 * 1000  # ingest.decode.Limits.max_clock_fast_ms
+MAX_AGE_MS = 30 * 24 * 3600 * 1000  # ingest.decode.Limits.max_age_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,7 @@ class Fix:
     status_flags: int
     items: Items
     invalid: str | None = None
+    clock_fast_ms: int | None = None  # the terminal clock was this far ahead: use receive time
 
     @property
     def mileage_km(self) -> float | None:
@@ -63,10 +67,17 @@ def decode_fix(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None) -
         invalid = f"heading {heading} out of range 0–359"
     elif not status & STATUS_LOCATED:
         invalid = "not positioned (status bit 1 is 0)"
-    elif now_ms is not None and ts > now_ms + 300_000:
-        invalid = f"time {ts} more than 5 min in the future"
+    fast = None
+    if invalid is None and now_ms is not None and ts is not None:
+        if ts > now_ms + CLOCK_TOLERANCE_MS:  # as the MQTT decoder treats a fast clock
+            if ts - now_ms <= MAX_CLOCK_FAST_MS:
+                fast = ts - now_ms
+            else:
+                invalid = f"time {ts} is {(ts - now_ms) / 1000:.0f} s in the future"
+        elif ts < now_ms - MAX_AGE_MS:
+            invalid = f"time {ts} is too old (more than 30 days)"
     return Fix(ts, lat, lon, speed / 10, heading, alt, alarm, status,
-               decode_items(data[BASIC:], offset_s), invalid)
+               decode_items(data[BASIC:], offset_s), invalid, fast)
 
 
 @dataclass(frozen=True, slots=True)

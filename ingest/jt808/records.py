@@ -32,10 +32,12 @@ class Origin:
 def position(fix: Fix, o: Origin) -> PositionRecord:
     """A valid fix as a PositionRecord (the caller checked `fix.invalid is None`)."""
     assert fix.ts is not None
-    return PositionRecord(o.vehicle_id, fix.ts, fix.lat, fix.lon, fix.speed_kmh,
+    ts = o.received_at if fix.clock_fast_ms else fix.ts
+    return PositionRecord(o.vehicle_id, ts, fix.lat, fix.lon, fix.speed_kmh,
                           float(fix.heading), o.received_at, alt_m=float(fix.alt_m),
                           alarm_flags=fix.alarm_flags, status_flags=fix.status_flags,
-                          mileage_km=fix.mileage_km, drill=o.drill)
+                          mileage_km=fix.mileage_km, drill=o.drill,
+                          clock_fast_ms=fix.clock_fast_ms)
 
 
 def invalid_fix(fix: Fix, o: Origin, msg_id: int, frame: bytes) -> RejectedRecord:
@@ -43,6 +45,8 @@ def invalid_fix(fix: Fix, o: Origin, msg_id: int, frame: bytes) -> RejectedRecor
     reason = Reason.BAD_TIMESTAMP if fix.ts is None else Reason.OUT_OF_RANGE
     if fix.invalid and "future" in fix.invalid:
         reason = Reason.TS_IN_FUTURE
+    elif fix.invalid and "too old" in fix.invalid:
+        reason = Reason.TS_TOO_OLD
     return RejectedRecord(
         reason=reason.value, detail=f"JT/T 808 0x{msg_id:04x} fix: {fix.invalid}",
         topic=f"jt808/{o.phone}/0x{msg_id:04x}", payload_b64=base64.b64encode(frame).decode(),

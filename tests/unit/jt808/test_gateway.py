@@ -266,3 +266,18 @@ async def test_clear_on_ack_alarm_bits_get_0x8203_after_kafka(
     await asyncio.sleep(0.3)
     (msg,) = t.received.by_id[0x8203]
     assert msg.body[2:] == (1 << 21).to_bytes(4, "big")
+
+
+@with_gateway
+async def test_fast_clock_uses_receive_time_and_far_future_or_old_fixes_are_rejected(
+        gw: Gateway, sink: FakeSink) -> None:
+    t = await terminal(gw)
+    await t.register()
+    await t.authenticate()
+    now = int(time.time()) * 1000
+    assert await t.location(SimFix(now + 3_600_000, 40.0, 111.0)) == 0  # an hour fast
+    assert await t.location(SimFix(now + 3 * 86_400_000, 40.0, 111.0)) == 0  # 3 days ahead
+    assert await t.location(SimFix(now - 40 * 86_400_000, 40.0, 111.0)) == 0  # 40 days old
+    (pos,) = sink.on("hw.vehicle.positions")
+    assert pos["ts"] == pos["received_at"] and 3_500_000 < pos["clock_fast_ms"] <= 3_600_000
+    assert [r["reason"] for r in sink.on("hw.rejected")] == ["ts_in_future", "ts_too_old"]
