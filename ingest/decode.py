@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from hazardwatch.contracts.payloads import (
     VEHICLE_FAMILIES,
     Point,
     PositionPayload,
+    RawTelemetryPayload,
     StatusPayload,
     TelemetryPayload,
     VideoEventPayload,
@@ -42,6 +43,7 @@ _DECODERS: dict[Kind, msgspec.json.Decoder[Any]] = {
     Kind.STATUS: msgspec.json.Decoder(StatusPayload),
 }
 _point_decoder = msgspec.json.Decoder(Point)
+_raw_telemetry_decoder = msgspec.json.Decoder(RawTelemetryPayload)
 _NON_FINITE = re.compile(rb"(?<![\w\"])-?(NaN|Infinity|inf|nan)(?![\w\"])")
 
 
@@ -227,6 +229,13 @@ class MessageDecoder:
         if p is None:
             try:
                 p = _DECODERS[kind].decode(payload)
+            except msgspec.ValidationError as exc:
+                if kind is not Kind.TELEMETRY or "`$.points[" not in str(exc):
+                    raise classify_validation_error(exc, payload) from None
+                try:  # a bad point: the points one by one (partial acceptance)
+                    p = _raw_telemetry_decoder.decode(payload)
+                except msgspec.MsgspecError as exc2:
+                    raise classify_validation_error(exc2, payload) from None
             except msgspec.MsgspecError as exc:
                 raise classify_validation_error(exc, payload) from None
             except UnicodeDecodeError as exc:  # msgspec raises it bare for bad bytes in a str
@@ -257,7 +266,7 @@ class MessageDecoder:
         except (RejectedInput, ClockFast):
             return None
 
-    def _telemetry(self, s: Subject, p: TelemetryPayload, received_at: int,
+    def _telemetry(self, s: Subject, p: TelemetryPayload | RawTelemetryPayload, received_at: int,
                    tol: int) -> tuple[TelemetryRecord, tuple[PointRejection, ...]]:
         """Whole-message checks first (time, count); then each point on its own: the good ones
         go on, each bad one is refused with its index (partial acceptance)."""
@@ -272,10 +281,11 @@ class MessageDecoder:
         refused: list[PointRejection] = []
         seen: set[tuple[str, int]] = set()
         sensors, site_id, device_id = self.catalog.sensors, s.site_id, s.device_id
-        for i, raw in enumerate(p.points):
+        items: Sequence[Point | msgspec.Raw] = p.points
+        for i, raw in enumerate(items):
             name: str | None = None
             try:
-                pt = _decode_point(raw, i)
+                pt = raw if isinstance(raw, Point) else _decode_point(raw, i)
                 name = pt.sensor
                 found = sensors.get((site_id, name))
                 if found is None:
@@ -300,8 +310,9 @@ class MessageDecoder:
                                         f"`$.points[{i}].value`")
                 value = None if pt.value is None else _finite(pt.value, f"$.points[{i}].value")
             except RejectedInput as rej:
-                refused.append(PointRejection(i, name or _peek_sensor(raw), rej.reason,
-                                              rej.detail))
+                refused.append(PointRejection(
+                    i, name or (None if isinstance(raw, Point) else _peek_sensor(raw)), rej.reason,
+                    rej.detail))
                 continue
             seen.add((name, pts))
             points.append(PointRecord(name, value, pts, pt.q))

@@ -26,11 +26,18 @@ class Point(msgspec.Struct, frozen=True):
 
 
 class TelemetryPayload(msgspec.Struct, frozen=True):
-    """Samples from fixed sensors; gateways batch many points in one message.
+    """Samples from fixed sensors; gateways batch many points in one message."""
 
-    The points are kept raw here and validated one by one: a bad point is refused on its own
-    (partial acceptance) while the good points of the same message go on.
-    """
+    ts: Timestamp
+    points: list[Point]
+    seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    drill: bool = False
+
+
+class RawTelemetryPayload(msgspec.Struct, frozen=True):
+    """A telemetry message whose points are kept raw, to be validated one by one: a bad
+    point is refused on its own while the good points of the message go on (partial
+    acceptance). Decoded only when TelemetryPayload fails inside `points`."""
 
     ts: Timestamp
     points: list[msgspec.Raw]
