@@ -21,6 +21,8 @@ class VehicleDayRecord(msgspec.Struct, frozen=True):
     online_s: float
     drill: bool = False
     v: int = 1
+    complete_m: float = 0.0  # mileage of complete stretches (hazardwatch.kpis.vehicles)
+    incomplete_m: float = 0.0
 
 
 _enc = msgspec.json.Encoder()

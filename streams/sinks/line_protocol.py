@@ -96,6 +96,7 @@ def vehicle_day(d: VehicleDayRecord) -> str:
             f"class={tag(d.vehicle_class)},day={tag(d.day)} positions={d.positions}i,"
             f"drift={d.drift}i,gaps={d.gaps}i,overspeed={d.overspeed}i,"
             f"fatigue_s={_num(d.fatigue_s)},online_s={_num(d.online_s)},"
+            f"complete_m={_num(d.complete_m)},incomplete_m={_num(d.incomplete_m)},"
             f"online={1 if d.positions else 0}i,drill={'true' if d.drill else 'false'} {d.ts}")
 
 

@@ -65,6 +65,7 @@ class DrivingConfig(_C, frozen=True):
     over_level: Level
     daily_level: Level
     night_ban: NightBan
+    gap_km: Annotated[float, msgspec.Meta(gt=0)] = 5.0  # a longer stretch is incomplete (ours)
 
 
 class Circle(_C, frozen=True):

@@ -17,6 +17,7 @@ from hazardwatch.contracts.records import (
     VideoEventRecord,
 )
 from hazardwatch.contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, warning_id
+from hazardwatch.kpis.vehicles import stretch_complete
 from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, settled, step, tick
 from hazardwatch.streams.rules.messages import transition_suffix
 from hazardwatch.streams.vehicles import geo
@@ -48,6 +49,7 @@ class VehicleEngine:
         self.night, self.ban = minute_table(sp.night), minute_table(dr.night_ban.window)
         self.rest_ms, self.pre_ms = int(dr.rest_min_s * 1000), int(dr.prewarn_s * 1000)
         self.gap_ms = int(dr.gap_s * 1000)
+        self.gap_m = dr.gap_km * 1000
         self.moving_kmh, self.drift_kmh = rules.moving_kmh, rules.drift.max_kmh
         self.night_factor = sp.night_factor
         self.over_level, self.prewarn_level = dr.over_level, dr.prewarn_level
@@ -111,7 +113,8 @@ class VehicleEngine:
         if st.lat is not None and st.lon is not None:
             prev = st.fix_ts
             dt = ts - prev
-            kmh = geo.short_distance_m(st.lat, st.lon, lat, lon) * 3600 / dt
+            dist = geo.short_distance_m(st.lat, st.lon, lat, lon)
+            kmh = dist * 3600 / dt
             if kmh > self.drift_kmh and st.drift_run < 2:
                 day.drift += 1  # an impossible jump: not used for speed, distance or zones
                 st.drift_run += 1
@@ -119,6 +122,10 @@ class VehicleEngine:
                 self._bits(st, c, p.alarm_flags, ts, out)
                 return
             st.drift_run = 0  # (after 3 jumps that agree, the old fix was the wrong one)
+            if stretch_complete(dt, dist, self.gap_ms, self.gap_m):
+                day.complete_m += dist
+            else:
+                day.incomplete_m += dist
             # after a GNSS gap it drove only if it got somewhere; otherwise sample and hold:
             # the interval takes the state of its first fix
             if kmh >= self.moving_kmh if dt > self.gap_ms else st.stop_since is None:

@@ -15,6 +15,8 @@ class DayFigures(msgspec.Struct, omit_defaults=True):
     fatigue_ms: int = 0  # time driven beyond the continuous-driving limit
     gaps: int = 0  # GNSS gaps longer than driving.gap_s (track incomplete)
     drift: int = 0
+    complete_m: float = 0.0  # mileage between good fixes within gap_s and gap_km (轨迹完整率)
+    incomplete_m: float = 0.0  # mileage of the longer stretches
     overspeed: int = 0  # overspeed warnings raised
     day: int = 0  # local day number (clock.LocalClock.day)
 

@@ -144,4 +144,4 @@ class WorkerCore:
             vehicle_id=vehicle_id, company=v.company, vehicle_class=v.vehicle_class,
             day=day_text(d.day), ts=midnight, positions=d.positions, drift=d.drift, gaps=d.gaps,
             overspeed=d.overspeed, fatigue_s=d.fatigue_ms / 1000, online_s=d.online_ms / 1000,
-            drill=drill)
+            drill=drill, complete_m=d.complete_m, incomplete_m=d.incomplete_m)

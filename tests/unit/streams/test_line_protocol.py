@@ -13,8 +13,8 @@ def test_vehicle_day_is_tagged_by_company_and_day_with_integer_counters() -> Non
     assert decode_day(encode_day(d)) == d
     assert vehicle_day(d) == (
         "vehicle_daily,company=nm-hazmat-01,vehicle=hz-0001,class=hazmat,day=2026-11-22 "
-        "positions=2880i,drift=3i,gaps=1i,overspeed=2i,fatigue_s=600.0,online_s=86000.0,online=1i,"
-        "drill=false 1795276800000")
+        "positions=2880i,drift=3i,gaps=1i,overspeed=2i,fatigue_s=600.0,online_s=86000.0,"
+        "complete_m=0.0,incomplete_m=0.0,online=1i,drill=false 1795276800000")
 
 
 def test_alert_action_keeps_who_and_escapes_text() -> None:
