@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from hazardwatch.alerting.config import AlertingConfig
+from hazardwatch.alerting.web.context import ConsoleOptions
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import KafkaTopic
 
@@ -34,6 +35,7 @@ class RunnerOptions:
     session_timeout_s: float = 6.0  # a dead instance's partitions move after this (the
     # broker's group.min.session.timeout.ms, 6 s by default, is the floor)
     instance: str = ""
+    console: ConsoleOptions | None = None  # accounts file, map tiles (issue 16)
 
 
 def senders(cfg: AlertingConfig) -> dict[str, Callable[..., None]]:
@@ -183,7 +185,7 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
         "max.poll.interval.ms": 60_000,
         "partition.assignment.strategy": "cooperative-sticky"})
     consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
-    server = serve(service, opts.host, opts.api_port)
+    server = serve(service, opts.host, opts.api_port, opts.console)
     log.info("alerting: ready (instance %s, %d alerts known, API on %s:%d)", instance,
              len(service.others), opts.host, opts.api_port)
     while running():

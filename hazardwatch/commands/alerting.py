@@ -34,7 +34,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--instance", default="", help="a name for this instance (logs, events)")
     p.add_argument("--check", action="store_true",
                    help="validate the configuration and everything it refers to, then exit")
+    p.add_argument("--users", type=Path, default=None,
+                   help="console accounts file (env HW_ALERTING_USERS; default .run/alerting/"
+                        "users.json; create with `alerting user add`)")
+    p.add_argument("--tile-url", default=os.environ.get("HW_CONSOLE_TILE_URL", ""),
+                   help="map tile URL template for the console (env HW_CONSOLE_TILE_URL; "
+                        "empty: points on a plain background)")
     p.set_defaults(func=run)
+    from hazardwatch.commands import console_users
+
+    console_users.add_parser(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,10 +76,16 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         print(f"alerting: {args.config} is valid")
         return 0
+    from hazardwatch.alerting.web.context import ConsoleOptions
+    from hazardwatch.commands.console_users import default_users
+
     s = StackSettings.from_env()
+    console = ConsoleOptions(users=args.users or default_users(), tile_url=args.tile_url,
+                             influx_url=f"http://127.0.0.1:{s.influx_port}")
     opts = RunnerOptions(
         bootstrap=s.kafka_bootstrap, topic_prefix=args.topic_prefix, host=args.host,
-        api_port=args.api_port, session_timeout_s=args.session_timeout, instance=args.instance)
+        api_port=args.api_port, session_timeout_s=args.session_timeout, instance=args.instance,
+        console=console)
     running = [True]
     stop_on_signals(lambda: running.__setitem__(0, False))
     run_service(cfg, catalog, opts, lambda: running[0])

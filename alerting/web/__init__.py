@@ -1,0 +1,1 @@
+"""The alerting service's web stack: the API, the duty console and their limits (ASGI)."""

@@ -1,0 +1,236 @@
+"""The JSON API: warnings (scoped), their detail, acknowledge, 处置, silences, figures, login.
+Every handler answers with JSON; bodies are bounded and validated (apiinput)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hazardwatch.alerting import apiinput
+from hazardwatch.alerting.accounts import Perm, Principal
+from hazardwatch.alerting.state import Alert, Silence
+from hazardwatch.alerting.web import sessions
+from hazardwatch.alerting.web.context import COOKIE, ApiError, Web, client
+from hazardwatch.alerting.web.limits import read_body
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def row(a: Alert) -> dict[str, Any]:
+    """An alert as the API shows it."""
+    return {**msgspec.to_builtins(a), "active": a.active}
+
+
+def _drill_ok(a: Alert, drill: str) -> bool:
+    return drill == "include" or (a.warning.drill == (drill == "only"))
+
+
+class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
+    """POST /api/login."""
+
+    name: str
+    password: str
+
+
+def routes(web: Web) -> list[Route]:
+    """The API's routes bound to `web`."""
+    svc = web.svc
+
+    async def warnings(request: Request) -> Response:
+        """Active warnings inside the caller's scope, most severe first.
+        ---
+        parameters:
+          - {name: drill, in: query, schema: {enum: [include, exclude, only]},
+             description: "drill warnings: include (default), exclude or only"}
+        responses: {200: {description: list of alerts}, 401: {description: not logged in}}
+        """
+        p = web.require(request)
+        drill = request.query_params.get("drill", "include")
+        if drill not in ("include", "exclude", "only"):
+            raise ApiError(400, "drill 只能是 include、exclude 或 only")
+        rows = [row(a) for a in web.alerts()
+                if a.active and web.visible(p, a) and _drill_ok(a, drill)]
+        return JSONResponse(sorted(rows, key=lambda r: (r["level"], -r["opened_at"])))
+
+    def _scoped(p: Principal, wid: str) -> Alert:
+        a = svc.find(wid)
+        if a is None:
+            raise ApiError(404, f"no active warning {wid}")
+        if not web.visible(p, a):
+            raise ApiError(403, "该预警不在您的管辖范围内")
+        return a
+
+    async def detail(request: Request) -> Response:
+        """One warning with its actions and notifications (inside the caller's scope).
+        ---
+        responses: {200: {description: the alert}, 403: {description: outside the scope},
+                    404: {description: unknown}}
+        """
+        p = web.require(request)
+        a = _scoped(p, request.path_params["wid"])
+        return JSONResponse({**row(a), "notified": [msgspec.to_builtins(t) for t in a.told]})
+
+    async def act(request: Request) -> Response:
+        """POST /api/warnings/{wid}/ack (body {} or {"note"}) and /resolve (处置: cause and
+        action, both required).
+        ---
+        responses: {200: {description: the alert after the action}, 400: {description: bad body},
+                    403: {description: role, scope or CSRF}, 404: {description: unknown},
+                    413: {description: body too large}}
+        """
+        what = request.path_params["what"]
+        if what not in ("ack", "resolve"):
+            raise ApiError(404, "not found")
+        p = web.require(request, Perm.RESOLVE if what == "resolve" else Perm.ACK)
+        raw = await read_body(request)
+        wid = request.path_params["wid"]
+        cause = taken = ""
+        if what == "resolve":
+            r = apiinput.decode(raw, apiinput.ResolveBody)
+            if not (r.cause.strip() and r.action.strip()):
+                raise apiinput.BadRequest("处置反馈需要 cause（原因）和 action（采取的措施）")
+            cause, taken = r.cause.strip(), r.action.strip()
+        else:
+            apiinput.decode(raw, apiinput.AckBody)
+        _scoped(p, wid)
+        a = await run_in_threadpool(svc.act, what, wid, p.name, _now(), cause, taken)
+        if a is None:
+            raise ApiError(404, f"no active warning {wid}")
+        web.audit(request, p, what, warning_id=wid)
+        return JSONResponse(msgspec.to_builtins(a))
+
+    def _silence_visible(p: Principal, s: Silence) -> bool:
+        if p.scope.everything:
+            return True
+        if s.site is not None:
+            return p.scope.site(s.site, svc.catalog)
+        if s.vehicle is not None:
+            return p.scope.vehicle(s.vehicle, svc.catalog)
+        return False  # a rule-wide silence concerns everybody's warnings
+
+    async def silences(request: Request) -> Response:
+        """Active silences inside the caller's scope.
+        ---
+        responses: {200: {description: list of silences}}
+        """
+        p = web.require(request)
+        now = _now()
+        return JSONResponse([msgspec.to_builtins(x) for x in svc.silences
+                             if x.ends > now and _silence_visible(p, x)])
+
+    async def add_silence(request: Request) -> Response:
+        """A silence (指挥长 and above): site, vehicle or rule_prefix; minutes or ends; reason.
+        ---
+        responses: {201: {description: the silence}, 400: {description: bad body}}
+        """
+        p = web.require(request, Perm.SILENCE)
+        raw = await read_body(request)
+        s = apiinput.silence(raw, svc.catalog, p.name, _now(), str(uuid.uuid4()))
+        if not _silence_visible(p, s):
+            raise ApiError(403, "静默范围超出您的管辖范围")
+        await run_in_threadpool(svc.silence, s)
+        web.audit(request, p, "silence", silence_id=s.id)
+        return JSONResponse(msgspec.to_builtins(s), status_code=201)
+
+    async def end_silence(request: Request) -> Response:
+        """End a silence now (DELETE, or POST …/end).
+        ---
+        responses: {200: {description: the ended silence}, 404: {description: none active}}
+        """
+        p = web.require(request, Perm.SILENCE)
+        await read_body(request)
+        sid = request.path_params["sid"]
+        now = _now()
+        old = next((x for x in svc.silences if x.id == sid and x.ends > now), None)
+        if old is None:
+            raise ApiError(404, f"no active silence {sid}")
+        if not _silence_visible(p, old):
+            raise ApiError(403, "静默范围超出您的管辖范围")
+        ended = await run_in_threadpool(svc.end_silence, sid, p.name, now)
+        if ended is None:
+            raise ApiError(404, f"no active silence {sid}")
+        web.audit(request, p, "silence_end", silence_id=sid)
+        return JSONResponse(msgspec.to_builtins(ended))
+
+    async def stats(request: Request) -> Response:
+        """Time to acknowledge and to handle per level.
+        ---
+        responses: {200: {description: figures}}
+        """
+        web.require(request)
+        return JSONResponse(svc.stats())
+
+    async def login(request: Request) -> Response:
+        """Log in to the console: sets the session cookie, returns the CSRF token.
+        ---
+        responses: {200: {description: logged in}, 401: {description: wrong name or password},
+                    429: {description: too many failed logins}}
+        """
+        if web.users is None:
+            raise ApiError(404, "本实例未启用控制台账户")
+        b = apiinput.decode(await read_body(request, 4096), LoginBody)
+        keys = [f"ip:{client(request)}", f"user:{b.name}"]
+        now = time.monotonic()
+        wait = web.logins.blocked_for(keys, now)
+        if wait > 0:
+            raise ApiError(429, f"登录失败次数过多，请 {int(wait) + 1} 秒后再试",
+                           {"Retry-After": str(int(wait) + 1)})
+        acc = await run_in_threadpool(web.users.check, b.name, b.password)
+        if acc is None:
+            web.logins.failed(keys, now)
+            web.audit(request, None, "login_failed", name=b.name[:64])
+            raise ApiError(401, "用户名或密码错误")
+        web.logins.succeeded(keys[1:])
+        cookie = sessions.issue(web.secret, acc.name, int(time.time()), web.opts.session_ttl_s)
+        resp = JSONResponse({"name": acc.name, "role": acc.role,
+                             "csrf": sessions.csrf(web.secret, cookie)})
+        resp.set_cookie(COOKIE, cookie, max_age=web.opts.session_ttl_s, httponly=True,
+                        samesite="strict", secure=web.opts.secure_cookie, path="/")
+        web.audit(request, Principal(acc.name, acc.role, acc.scope, "session"), "login")
+        return resp
+
+    async def logout(request: Request) -> Response:
+        """Drop the session cookie.
+        ---
+        responses: {200: {description: logged out}}
+        """
+        p = web.require(request)
+        resp = JSONResponse({"ok": True})
+        resp.delete_cookie(COOKIE, path="/")
+        web.audit(request, p, "logout")
+        return resp
+
+    async def me(request: Request) -> Response:
+        """Who is logged in: name, role, scope, CSRF token and the console's map settings.
+        ---
+        responses: {200: {description: the user}, 401: {description: not logged in}}
+        """
+        p = web.require(request)
+        cookie = request.cookies.get(COOKIE, "")
+        return JSONResponse({"name": p.name, "role": p.role, "scope": p.scope.describe(),
+                             "perms": sorted(x for x in Perm if p.may(x)),
+                             "csrf": sessions.csrf(web.secret, cookie) if cookie else None,
+                             "tile_url": web.opts.tile_url})
+
+    return [
+        Route("/api/login", login, methods=["POST"]),
+        Route("/api/logout", logout, methods=["POST"]),
+        Route("/api/me", me, methods=["GET"]),
+        Route("/api/warnings", warnings, methods=["GET"]),
+        Route("/api/warnings/{wid}", detail, methods=["GET"]),
+        Route("/api/warnings/{wid}/{what:str}", act, methods=["POST"]),
+        Route("/api/stats", stats, methods=["GET"]),
+        Route("/api/silences", silences, methods=["GET"]),
+        Route("/api/silences", add_silence, methods=["POST"]),
+        Route("/api/silences/{sid}", end_silence, methods=["DELETE"]),
+        Route("/api/silences/{sid}/end", end_silence, methods=["POST"]),
+    ]
