@@ -14,6 +14,7 @@ from hazardwatch.commands import (
     denied,
     drill,
     jt808,
+    kpis,
     replay,
     simulate,
     sink,
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hazardwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (stack, config, bridge, replay, worker, sink, alerting, drill, simulate,
-                   dashboards, jt808, denied):
+                   dashboards, jt808, denied, kpis):
         module.add_parser(sub)
     return parser
 

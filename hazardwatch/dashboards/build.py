@@ -1,4 +1,4 @@
-"""The four monitoring-center dashboards (titles and labels in Chinese), as SDK builders.
+"""The monitoring-center dashboards (titles and labels in Chinese), as SDK builders.
 
 Every panel queries InfluxDB with raw InfluxQL over the measurements the sink writes
 (streams/sinks/line_protocol.py); tests execute each query against drill data.
@@ -14,6 +14,7 @@ from grafana_foundation_sdk.models import common as mc
 from grafana_foundation_sdk.models import dashboard as md
 
 from hazardwatch.dashboards.influxql import InfluxQL
+from hazardwatch.dashboards.kpis import assessment
 
 DATASOURCE_UID = "hazardwatch-influxdb"
 DS = md.DataSourceRef(type_val="influxdb", uid=DATASOURCE_UID)
@@ -217,4 +218,4 @@ def drill_review() -> bd.Dashboard:
 
 def all_dashboards() -> list[bd.Dashboard]:
     """Every dashboard, in menu order."""
-    return [duty_overview(), site_detail(), vehicle_detail(), drill_review()]
+    return [duty_overview(), site_detail(), vehicle_detail(), drill_review(), assessment(DS)]

@@ -28,7 +28,6 @@ def line(r: KpiRow, drill: bool = False) -> str:
     tags = f"kpi,figure={r.figure},scope={r.scope},id={r.id.translate(_TAG)},period={r.period}"
     if r.level is not None:
         tags += f",level={r.level}"
-    if drill:
-        tags += ",drill=true"
+    tags += f",drill={'true' if drill else 'false'}"
     return (f"{tags} value={float(r.value)!r},num={float(r.num)!r},den={float(r.den)!r} "
             f"{r.start}")

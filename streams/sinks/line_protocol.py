@@ -116,7 +116,9 @@ def alert_action(e: dict[str, object]) -> str:
 
 def rejected(r: RejectedRecord) -> str:
     """One point per dead-lettered message (the pipeline-health panel counts them by reason)."""
-    return (f"rejected,reason={tag(r.reason)} topic={text(r.topic)},detail={text(r.detail[:200])},"
+    who = f",device={tag(r.device)}" if r.device else ""  # site/device: 数据合格率 per site
+    return (f"rejected,reason={tag(r.reason)}{who} topic={text(r.topic)},"
+            f"detail={text(r.detail[:200])},"
             f"size={r.size}i {r.received_at}")
 
 

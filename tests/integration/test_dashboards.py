@@ -18,7 +18,9 @@ import pytest
 import requests
 
 from hazardwatch.commands.dashboards import dashboard_json
+from hazardwatch.commands.kpis import compute_range
 from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.daily import VehicleDayRecord
 from hazardwatch.contracts.records import (
     PositionRecord,
     RejectedRecord,
@@ -26,6 +28,9 @@ from hazardwatch.contracts.records import (
     VideoEventRecord,
 )
 from hazardwatch.ingest.decode import Accepted, MessageDecoder
+from hazardwatch.kpis.influxread import InfluxReader
+from hazardwatch.kpis.periods import local_midnight
+from hazardwatch.kpis.rows import KpiRow, line
 from hazardwatch.simulators.player import ScenarioPlayer, start_ms
 from hazardwatch.simulators.scenario import load_scenario
 from hazardwatch.stack.influx import ensure_database, influxql
@@ -37,10 +42,11 @@ from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.sinks import line_protocol as lp
 from hazardwatch.streams.vehicles.config import load_vehicle_rules
 from hazardwatch.streams.vehicles.engine import VehicleEngine
+from hazardwatch.streams.vehicles.state import VehicleState
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 VARS = {"site": "tf-hohhot-01", "unit": "T101", "sensor": "(T101-GAS1|T101-TT)",
-        "vehicle": "(hz-0003|co-0002|tb-0001)"}
+        "vehicle": "(hz-0003|co-0002|tb-0001)", "drill": "true"}
 
 
 def _load_drill(url: str, db: str) -> tuple[int, int]:
@@ -51,6 +57,7 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
     decoder = MessageDecoder(CAT)
     lines: dict[str, list[str]] = defaultdict(list)
     raw = []
+    veh, vstates = VehicleEngine(CAT, vrules), defaultdict(VehicleState)
     for _, msgs in ScenarioPlayer(sc, CAT, rules, vrules, start).steps():
         for m in msgs:
             raw.append(json.dumps({"topic": m.topic, "payload": m.payload.decode(),
@@ -63,6 +70,7 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
                 lines[rp] += ls
             elif isinstance(rec, PositionRecord):
                 lines[lp.RP_VEHICLE].append(lp.position(rec))
+                veh.on_record(vstates[rec.vehicle_id], rec)
             elif isinstance(rec, VideoEventRecord):
                 lines[lp.RP_EVENTS].append(lp.video_event(rec))
     for i, bad in enumerate((b"{not json", b'{"ts": 1, "points": []}')):
@@ -70,7 +78,8 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
                              start + i * 60_000)
         assert not isinstance(res, Accepted)
         lines[lp.RP_EVENTS].append(lp.rejected(RejectedRecord(
-            reason=res.reason.value, detail=res.detail, topic="hw/v1/…/telemetry",
+            reason=res.reason.value, detail=res.detail,
+            topic="hw/v1/sites/tf-hohhot-01/devices/gds-01/telemetry",
             payload_b64="", received_at=start + i * 60_000, size=len(bad))))
     warnings = list(Replayer(decoder, Engine(CAT, rules), VehicleEngine(CAT, vrules)).run(raw))
     for w in warnings:
@@ -83,6 +92,13 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
                 "delivery_id": f"{w.warning_id}:step0@L{w.level}:0|d", "at": w.ts + 500,
                 "drill": True, "kind": "alert", "channel": "webhook"}))
     end = start + int(sc.duration_min * 60_000)
+    for vid, st in vstates.items():  # the day figures the worker would emit at midnight
+        v = CAT.vehicles[vid]
+        lines[lp.RP_EVENTS].append(lp.vehicle_day(VehicleDayRecord(
+            vehicle_id=vid, company=v.company, vehicle_class=v.vehicle_class, day="drill",
+            ts=local_midnight(start), positions=st.day.positions, drift=st.day.drift,
+            gaps=st.day.gaps, overspeed=st.day.overspeed, fatigue_s=0, online_s=0, drill=True,
+            complete_m=st.day.complete_m, incomplete_m=st.day.incomplete_m)))
     for level, site in zip((1, 2, 3, 4), ("tf-hohhot-01", "cm-ordos-01", "td-baotou-01",
                                           "tf-hohhot-01"), strict=True):
         open_w = msgspec.structs.replace(warnings[0], site_id=site, sensor=f"OPEN-{level}",
@@ -124,20 +140,52 @@ def _queries(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def drill_db(stack: Stack) -> Iterator[tuple[str, int, int]]:
+def drill_db(stack: Stack) -> Iterator[tuple[str, int, int, list[KpiRow]]]:
     db = "test_dashboards"
     url = stack.settings.influx_url
     influxql(url, f'DROP DATABASE "{db}"')
     ensure_database(url, db)
     start, end = _load_drill(url, db)
-    yield db, start, end
+    yield db, start, end, _write_kpis(url, db, start, end)
     influxql(url, f'DROP DATABASE "{db}"')
 
 
-@pytest.mark.parametrize("uid", ["hw-duty", "hw-site", "hw-vehicle", "hw-drill"])
+def _write_kpis(url: str, db: str, start: int, end: int) -> list[KpiRow]:
+    """`hazardwatch kpis --drill` over the drill's day and shifts, read from the real store."""
+    rows = compute_range(InfluxReader(url, db, CAT, drill=True), start, end, ["day", "shift"])
+    r = requests.post(f"{url}/write", params={"db": db, "rp": lp.RP_EVENTS, "precision": "ms"},
+                      data="\n".join(line(x, True) for x in rows).encode(), timeout=30)
+    assert r.status_code == 204, r.text
+    return rows
+
+
+def test_kpis_of_the_drill_read_from_influxdb(drill_db: tuple[str, int, int, list[KpiRow]]
+                                               ) -> None:
+    """The figures of the drill period agree with the drill as written: one warning handled
+    (ack then resolve, about a minute after it was raised), vehicles on line, points seen."""
+    rows: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in drill_db[3]:  # (the drill crosses midnight: summed over its two days)
+        acc = rows[(r.figure, r.scope, r.id, r.period)]
+        acc[0] += r.num
+        acc[1] += r.den
+    assert rows[("handled_rate", "all", "all", "day")][0] == 1  # the drill's one 处置
+    assert rows[("handled_rate", "all", "all", "day")][1] >= 5
+    assert rows[("handled_rate", "all", "all", "shift")] == rows[("handled_rate", "all", "all",
+                                                                  "day")]
+    assert rows[("vehicle_online_rate", "all", "all", "day")][0] >= 3
+    done, total = rows[("track_complete_rate", "all", "all", "day")]
+    assert 0 < done <= total
+    assert rows[("access_rate", "site", "tf-hohhot-01", "day")][0] > 0
+    ok, received = rows[("data_valid_rate", "site", "tf-hohhot-01", "day")]
+    assert received - ok == 2  # the two refused messages of the drill data
+
+
+@pytest.mark.parametrize("uid", ["hw-duty", "hw-site", "hw-vehicle", "hw-drill", "hw-kpi"])
 def test_every_panel_query_returns_rows_on_drill_data(
-        stack: Stack, drill_db: tuple[str, int, int], uid: str) -> None:
-    db, start, end = drill_db
+        stack: Stack, drill_db: tuple[str, int, int, list[KpiRow]], uid: str) -> None:
+    db, start, end, _ = drill_db
+    if uid == "hw-kpi":  # figures are stamped with their period's start (the local midnight)
+        start = local_midnight(start)
     board = next(d for d in dashboard_json() if d["uid"] == uid)
     empty, errors = [], []
     for where, q in _queries(board):
@@ -235,9 +283,10 @@ def test_dashboards_push_creates_then_updates_folder_datasource_and_dashboards(
     ds = state["datasource"]
     assert (ds["type"], ds["url"], ds["database"], ds["jsonData"]["version"]) == (
         "influxdb", "http://influx:8086", "hazardwatch", "InfluxQL")
-    assert set(state["dashboards"]) == {"hw-duty", "hw-site", "hw-vehicle", "hw-drill"}
+    assert set(state["dashboards"]) == {"hw-duty", "hw-site", "hw-vehicle", "hw-drill",
+                                          "hw-kpi"}
     assert all(b["overwrite"] is True and b["folderUid"] == "hazardwatch"
                for b in state["dashboards"].values())
     methods = [(c[0], c[1]) for c in state["calls"]]
-    assert methods.count(("POST", "/api/dashboards/db")) == 8
+    assert methods.count(("POST", "/api/dashboards/db")) == 2 * len(state["dashboards"])
     assert ("PUT", "/api/datasources/uid/hazardwatch-influxdb") in methods

@@ -38,7 +38,7 @@ def test_dashboards_round_trip_through_the_sdk_models_with_influxql_targets() ->
 def test_the_four_dashboards_and_their_variables() -> None:
     boards = {d["uid"]: d for d in dashboard_json()}
     assert {d["title"] for d in boards.values()} == {"值班总览", "场所详情", "车辆详情",
-                                                   "演练复盘"}
+                                                   "演练复盘", "考核指标"}
     names = [v["name"] for v in boards["hw-site"]["templating"]["list"]]
     assert names == ["site", "unit", "sensor"]
     assert any(p["type"] == "geomap" for p in boards["hw-duty"]["panels"])

@@ -1,0 +1,132 @@
+"""Read one period's inputs of the figures from InfluxDB (the adapter of compute.Observed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import requests
+
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.daily import VehicleDayRecord
+from hazardwatch.kpis.compute import Observed
+from hazardwatch.kpis.handling import Handling, verdict_of
+from hazardwatch.kpis.periods import Period
+from hazardwatch.streams.sinks.line_protocol import RP_BY_SITE_KIND, RP_EVENTS
+
+
+class InfluxReader:
+    """InfluxQL over HTTP (v1 /query), times as epoch ms; drill selects drill or real data."""
+
+    def __init__(self, url: str, db: str, catalog: Catalog, drill: bool = False,
+                 session: requests.Session | None = None, timeout_s: float = 120.0) -> None:
+        self.url, self.db, self.catalog, self.drill = url, db, catalog, drill
+        self.session = session or requests.Session()
+        self.timeout_s = timeout_s
+
+    def query(self, q: str) -> Iterator[tuple[dict[str, str], list[str], list[list[Any]]]]:
+        """(tags, columns, rows) of every series of one statement."""
+        resp = self.session.post(f"{self.url}/query", timeout=self.timeout_s,
+                                 params={"q": q, "db": self.db, "epoch": "ms"})
+        resp.raise_for_status()
+        for result in resp.json().get("results", []):
+            if "error" in result:
+                raise RuntimeError(f"InfluxDB: {q[:120]!r}: {result['error']}")
+            for s in result.get("series", []):
+                yield s.get("tags") or {}, s["columns"], s["values"]
+
+    def _when(self, start: int, end: int) -> str:
+        return (f"time >= {start}ms AND time < {end}ms AND drill = "
+                f"{'true' if self.drill else 'false'}")
+
+    def observed(self, p: Period, handled_until: int) -> Observed:
+        """Valid values per point, refusals per site, warnings raised in p with their 签收 and
+        处置 (up to handled_until), vehicle days that start in p."""
+        obs = Observed()
+        when = self._when(p.start, p.end)
+        for site in self.catalog.sites.values():
+            if not any(d.sensors for d in site.devices):
+                continue
+            rp = RP_BY_SITE_KIND.get(site.kind, "chem_30d")
+            q = (f'SELECT "value" FROM "{rp}"."reading" WHERE site = \'{_q(site.id)}\' AND '
+                 f'{when} GROUP BY "sensor"')
+            for tags, _, rows in self.query(q):
+                obs.values[(site.id, tags["sensor"])] = np.fromiter(
+                    (r[0] for r in rows), dtype=np.int64, count=len(rows))
+        for _, cols, rows in self.query(
+                f'SELECT "device", "topic" FROM "{RP_EVENTS}"."rejected" WHERE '
+                f'time >= {p.start}ms AND time < {p.end}ms'):
+            for r in rows:
+                sid = _site_of(r[cols.index("device")], r[cols.index("topic")])
+                if sid:
+                    obs.rejected[sid] = obs.rejected.get(sid, 0) + 1
+        self._handling(obs, p, handled_until)
+        if p.kind == "day":
+            self._vehicle_days(obs, p)
+        return obs
+
+    def _handling(self, obs: Observed, p: Period, until: int) -> None:
+        raised: dict[str, tuple[int, int, tuple[tuple[str, str], ...]]] = {}
+        q = (f'SELECT "warning_id", "level_value", "started_at" FROM "{RP_EVENTS}"."warning" '
+             f"WHERE transition = 'raised' AND {self._when(p.start, p.end)} "
+             'GROUP BY "site", "vehicle"')
+        for tags, cols, rows in self.query(q):
+            scopes = self._scopes(tags.get("site") or "", tags.get("vehicle") or "")
+            for r in rows:
+                raised[r[cols.index("warning_id")]] = (int(r[cols.index("level_value")]),
+                                                       int(r[cols.index("started_at")]), scopes)
+        if not raised:
+            return
+        acts: dict[str, dict[str, tuple[int, str]]] = {}
+        q = (f'SELECT "cause" FROM "{RP_EVENTS}"."alert_action" WHERE '
+             f"(action = 'ack' OR action = 'resolve') AND {self._when(p.start, until)} "
+             'GROUP BY "warning_id", "action"')
+        for tags, _, rows in self.query(q):
+            if tags.get("warning_id") in raised:
+                first = min(rows, key=lambda r: r[0])
+                acts.setdefault(tags["warning_id"], {})[tags["action"]] = (first[0],
+                                                                          first[1] or "")
+        for wid, (level, at, scopes) in raised.items():
+            a = acts.get(wid, {})
+            ack, res = a.get("ack"), a.get("resolve")
+            obs.handling.append((scopes, Handling(
+                wid, level, at, ack[0] if ack else (res[0] if res else None),
+                res[0] if res else None, verdict_of(None, res[1]) if res else None)))
+
+    def _scopes(self, site_id: str, vehicle_id: str) -> tuple[tuple[str, str], ...]:
+        site = self.catalog.sites.get(site_id)
+        if site:
+            return (("site", site.id), ("region", site.region))
+        v = self.catalog.vehicles.get(vehicle_id)
+        if v:
+            c = self.catalog.companies.get(v.company)
+            return (("company", v.company),) + ((("region", c.region),) if c else ())
+        return ()
+
+    def _vehicle_days(self, obs: Observed, p: Period) -> None:
+        q = (f'SELECT "positions", "drift", "gaps", "complete_m", "incomplete_m" FROM '
+             f'"{RP_EVENTS}"."vehicle_daily" WHERE {self._when(p.start, p.end)} '
+             'GROUP BY "vehicle", "company", "class", "day"')
+        for tags, cols, rows in self.query(q):
+            for r in rows:
+                v = dict(zip(cols, r, strict=True))
+                obs.vehicle_days.append(VehicleDayRecord(
+                    vehicle_id=tags["vehicle"], company=tags["company"],
+                    vehicle_class=tags["class"], day=tags["day"], ts=int(v["time"]),
+                    positions=int(v["positions"] or 0), drift=int(v["drift"] or 0),
+                    gaps=int(v["gaps"] or 0), overspeed=0, fatigue_s=0.0, online_s=0.0,
+                    complete_m=float(v["complete_m"] or 0), drill=self.drill,
+                    incomplete_m=float(v["incomplete_m"] or 0)))
+
+
+def _q(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _site_of(device: str | None, topic: str | None) -> str | None:
+    """The sender's site: the record's site/device, else hw/v1/sites/<site>/… of its topic."""
+    if device:
+        return device.split("/", 1)[0] or None
+    parts = (topic or "").split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "sites" else None
