@@ -74,6 +74,11 @@ def check(cfg: AlertingConfig, catalog: Catalog | None = None) -> list[Problem]:
                     out.append((at, f"person {person.id}: a {ch.type} channel needs a url"))
                 elif (why := url_problem(ch.url)) is not None:
                     out.append(((*at, "url"), f"person {person.id}: {why}"))
+            for k, robot in enumerate(ch.pool):
+                if ch.type not in ("dingtalk", "wecom", "feishu"):
+                    out.append(((*at, "pool"), f"person {person.id}: only robots have a pool"))
+                elif (why := url_problem(robot.url)) is not None:
+                    out.append(((*at, "pool", k, "url"), f"person {person.id}: {why}"))
             if ch.type in ("email", "sms") and not ch.to:
                 out.append((at, f"person {person.id}: an {ch.type} channel needs 'to'"))
             elif ch.type == "email" and "@" not in str(ch.to):
@@ -149,6 +154,10 @@ def secret_problems(cfg: AlertingConfig, host: str) -> list[Problem]:
             if ch.secret is not None and is_placeholder(ch.secret):
                 out.append((("people", i, "channels", j, "secret"),
                             f"person {p.id}: the {ch.type} secret {why}"))
+            for k, robot in enumerate(ch.pool):
+                if robot.secret is not None and is_placeholder(robot.secret):
+                    out.append((("people", i, "channels", j, "pool", k, "secret"),
+                                f"person {p.id}: a pool robot's secret {why}"))
     for key in ("smtp_password", "sms_token"):
         v = getattr(cfg.gateways, key)
         if v is not None and is_placeholder(v):

@@ -24,6 +24,36 @@ class _C(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pass
 
 
+RobotType = Literal["dingtalk", "wecom", "feishu"]
+ROBOT_TYPES: frozenset[str] = frozenset({"dingtalk", "wecom", "feishu"})
+
+
+class RobotLimits(_C, frozen=True):
+    """What one chat robot accepts (docs/alerting.md lists the defaults and their sources)."""
+
+    per_min: int  # messages per rolling minute
+    throttle_s: float = 0  # after a breach the robot refuses everything this long
+    max_bytes: int = 20_000  # request body limit
+    monthly: int | None = None  # messages per calendar month (None: no known quota)
+
+
+# DingTalk: 20/min then 10 min throttled (130101), 20,000-byte body (460101), a monthly quota
+# (e.g. 50,000: set your plan's); WeCom: 20/min, markdown content 4,096 bytes; Feishu: 100/min
+# (5/s), 20 KB body, "9499 too many request" inside HTTP 200.
+DEFAULT_ROBOT_LIMITS: dict[str, RobotLimits] = {
+    "dingtalk": RobotLimits(per_min=20, throttle_s=600, max_bytes=20_000, monthly=50_000),
+    "wecom": RobotLimits(per_min=20, throttle_s=60, max_bytes=4_096),
+    "feishu": RobotLimits(per_min=100, throttle_s=60, max_bytes=20_000),
+}
+
+
+class Robot(_C, frozen=True):
+    """One more robot of a pool (the same group, another webhook)."""
+
+    url: str
+    secret: str | None = None
+
+
 class Channel(_C, frozen=True):
     """One way to reach a person: a robot or webhook URL (with its secret), an address, a phone."""
 
@@ -31,6 +61,8 @@ class Channel(_C, frozen=True):
     url: str | None = None
     secret: str | None = None
     to: str | None = None  # e-mail address or phone number
+    pool: list[Robot] = msgspec.field(default_factory=list)  # more robots of the same group
+    limits: RobotLimits | None = None  # this robot's limits, if not the type's
 
 
 class Person(_C, frozen=True):
@@ -119,6 +151,12 @@ class AlertingConfig(_C, frozen=True):
     route: Route
     drill_receivers: list[str]  # drill warnings go here and only here
     gateways: Gateways = msgspec.field(default_factory=Gateways)
+    robot_limits: dict[RobotType, RobotLimits] = msgspec.field(default_factory=dict)
+
+    def limits(self, ch: Channel) -> RobotLimits:
+        """The limits of a robot channel: its own, the config's for its type, the defaults."""
+        mine = {str(k): v for k, v in self.robot_limits.items()}
+        return ch.limits or mine.get(ch.type) or DEFAULT_ROBOT_LIMITS[ch.type]
 
 
 class AlertingConfigError(ValueError):

@@ -38,3 +38,11 @@ def verify(secret: str, token: str, now: int) -> tuple[str, str] | None:
     if not hmac.compare_digest(sig, _sig(secret, payload)) or now > int(expiry):
         return None
     return warning_id, person
+
+
+LIST = "list"  # the "warning id" of a full-list link
+
+
+def list_link(cfg: AlertingConfig, person: str, now: int) -> str:
+    """A signed link to the page of every active warning (the end of a digest)."""
+    return f"{cfg.public_url}/list/{make_token(cfg.link_secret, LIST, person, now)}"

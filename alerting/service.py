@@ -9,6 +9,7 @@ the middle of an HTTP request).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import ChainMap
 from collections.abc import Callable
@@ -17,15 +18,16 @@ from typing import Any
 
 import msgspec
 
-from hazardwatch.alerting.channels.base import Message, Permanent, Retryable
-from hazardwatch.alerting.config import AlertingConfig, Channel, Step
-from hazardwatch.alerting.links import ack_link
+from hazardwatch.alerting.channels.base import Message, Permanent, Retryable, Throttled
+from hazardwatch.alerting.config import ROBOT_TYPES, AlertingConfig, Channel, Step
+from hazardwatch.alerting.links import ack_link, list_link
 from hazardwatch.alerting.pipeline import View, decide
 from hazardwatch.alerting.plan import Kind, Planned, finished, plan, record
 from hazardwatch.alerting.recipients import Directory, Recipient
 from hazardwatch.alerting.routing import RouteSettings, facts, route_for
 from hazardwatch.alerting.stages.ratelimit import Bucket, take
 from hazardwatch.alerting.stages.reason import Reason
+from hazardwatch.alerting.stages.robot_budget import RobotUse, blocked, room, throttled, used
 from hazardwatch.alerting.state import (
     Action,
     Alert,
@@ -44,6 +46,11 @@ Send = Callable[[Channel, Message], None]
 _alert_codec = (msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Alert))
 
 
+def _rid(ch: Channel) -> str:
+    """A robot's id for its budget: a digest of its URL (never the URL: it holds the key)."""
+    return hashlib.sha1(str(ch.url).encode()).hexdigest()[:12]
+
+
 def _copy(a: Alert) -> Alert:
     return _alert_codec[1].decode(_alert_codec[0].encode(a))
 Emit = Callable[[dict[str, Any]], None]
@@ -60,6 +67,7 @@ class Pending:
     wait_ms: int = 0
     attempts: int = 0
     next_try: int = 0
+    held: Reason | None = None  # why it waits for a robot (logged once)
 
 
 class AlertingService:
@@ -76,6 +84,7 @@ class AlertingService:
         self.pending: dict[tuple[str, str, str], Pending] = {}
         self.open: dict[str, tuple[str, Planned, set[str]]] = {}  # nid → (wid, plan, left)
         self.buckets: dict[str, Bucket] = {}  # rate limit per person-channel
+        self.robots: dict[str, RobotUse] = {}  # budget use per chat robot (by URL)
 
     # -- input ------------------------------------------------------------------------------
 
@@ -100,12 +109,46 @@ class AlertingService:
         """Plan, group and send what is due at `now`; returns deliveries sent."""
         with self.store.tx():
             self._plan(now)
+        self._digest(now)
         sent = 0
         for key in list(self.pending):
-            p = self.pending[key]
-            if now >= max(p.first + p.wait_ms, p.next_try):
+            p = self.pending.get(key)
+            if p is not None and now >= max(p.first + p.wait_ms, p.next_try):
                 sent += self._flush(key, p, now)
         return sent
+
+    def _digest(self, now: int) -> None:
+        """Due groups for one robot that exceed what its pool takes now become one digest."""
+        groups: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        for key, p in self.pending.items():
+            if (p.recipient.channel.type in ROBOT_TYPES
+                    and now >= max(p.first + p.wait_ms, p.next_try)):
+                groups.setdefault((p.recipient.key, p.kind), []).append(key)
+        for keys in groups.values():
+            head = self.pending[keys[0]]
+            if len(keys) < 2 or len(keys) <= self._room(head.recipient.channel, now):
+                continue
+            for key in keys[1:]:
+                head.items += self.pending.pop(key).items
+            log.info("%s: %d groups merged into one digest (robot budget)",
+                     head.recipient.key, len(keys))
+
+    def _pool(self, ch: Channel) -> list[Channel]:
+        return [ch, *(Channel(type=ch.type, url=r.url, secret=r.secret) for r in ch.pool)]
+
+    def _room(self, ch: Channel, now: int) -> int:
+        lim = self.cfg.limits(ch)
+        return sum(room(self.robots.get(_rid(c), RobotUse()), lim, now) for c in self._pool(ch))
+
+    def _robot(self, ch: Channel, now: int) -> tuple[Channel | None, Reason | None]:
+        """The first robot of the pool that takes a message now, or why none does."""
+        lim, why = self.cfg.limits(ch), None
+        for c in self._pool(ch):
+            w = blocked(self.robots.get(_rid(c), RobotUse()), lim, now)
+            if w is None:
+                return c, None
+            why = why or w
+        return None, why
 
     def _plan(self, now: int) -> None:
         """Queue what is due; every decision about sending is left to the flush."""
@@ -168,11 +211,20 @@ class AlertingService:
         if not keep:
             del self.pending[key]
             return 0
+        via = p.recipient.channel
+        if via.type in ROBOT_TYPES:
+            robot, why = self._robot(via, now)
+            if robot is None:  # held: over budget, throttled or out of quota
+                if why is not None and p.held != why:
+                    p.held = why
+                    log.warning("%s held: %s", p.recipient.key, why)
+                return 0
+            via = robot
         allowed, self.buckets[p.recipient.key] = take(
             self.buckets.get(p.recipient.key), self._rate(p), now)
         if not allowed:
             return 0
-        return self._send(key, p, now)
+        return self._send(key, p, now, via)
 
     def _delivered(self, did: str) -> bool:
         a = self.alerts.get(did.split(":", 1)[0])
@@ -182,20 +234,31 @@ class AlertingService:
         a = self.alerts.get(p.items[0][1])
         return self.settings_for(a.warning).rate_per_min if a else 30
 
-    def _send(self, key: tuple[str, str, str], p: Pending, now: int) -> int:
+    def _send(self, key: tuple[str, str, str], p: Pending, now: int, via: Channel) -> int:
         alerts = [self.alerts[w] for _, w in p.items]
         links = [ack_link(self.cfg, w, p.recipient.person, now) for _, w in p.items]
         kind = p.kind
+        robot = via.type in ROBOT_TYPES
+        limit = self.cfg.limits(via).max_bytes if robot else None
+        full = list_link(self.cfg, p.recipient.person, now) if robot else ""
         data = {"kind": kind, "receiver": p.recipient.receiver, "person": p.recipient.person,
                 "warnings": [msgspec.to_builtins(a.warning) for a in alerts],
                 "ack_links": links, "delivery_ids": [d for d, _ in p.items],
                 "drill": any(a.warning.drill for a in alerts)}
         msg = Message(p.items[0][0], title(kind, alerts),
-                      body(kind, alerts, links, self.cfg.timezone, False),
-                      body(kind, alerts, links, self.cfg.timezone, True), data)
+                      body(kind, alerts, links, self.cfg.timezone, False, limit, full),
+                      body(kind, alerts, links, self.cfg.timezone, True, limit, full), data)
         status = "sent"
         try:
-            self.senders[p.recipient.channel.type](p.recipient.channel, msg)
+            self.senders[via.type](via, msg)
+            if robot:
+                self.robots[_rid(via)] = used(self.robots.get(_rid(via), RobotUse()), now)
+        except Throttled as exc:  # this robot is out for its throttle time; not an attempt
+            self.robots[_rid(via)] = throttled(self.robots.get(_rid(via), RobotUse()),
+                                               self.cfg.limits(via), now)
+            p.next_try = now + 1000
+            log.warning("%s to %s: %s; robot held", kind, p.recipient.key, exc)
+            return 0
         except Retryable as exc:
             p.attempts += 1
             if p.attempts < 8:

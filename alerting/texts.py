@@ -22,8 +22,13 @@ def title(kind: Kind, alerts: list[Alert]) -> str:
     return f"{drill}【{HEAD[kind]}】{LEVEL_NAMES_ZH[a.level]}{more}"
 
 
-def body(kind: Kind, alerts: list[Alert], links: list[str], tz: str, markdown: bool) -> str:
-    """The message: each warning with its time, evidence and acknowledgement link."""
+def body(kind: Kind, alerts: list[Alert], links: list[str], tz: str, markdown: bool,
+         max_bytes: int | None = None, full_list: str = "") -> str:
+    """The message: each warning with its time, evidence and acknowledgement link; with
+    max_bytes a digest: the warnings that fit (most urgent first), then how many more and the
+    link to the full list."""
+    if max_bytes is not None:
+        return _digest(kind, alerts, links, tz, markdown, max_bytes, full_list)
     lines = [("### " if markdown else "") + title(kind, alerts)]
     for a, link in zip(alerts, links, strict=True):
         w = a.warning
@@ -38,3 +43,24 @@ def body(kind: Kind, alerts: list[Alert], links: list[str], tz: str, markdown: b
         if kind != "resolved":
             lines.append(f"  确认：{link}")
     return "\n".join(lines)
+
+
+def _digest(kind: Kind, alerts: list[Alert], links: list[str], tz: str, markdown: bool,
+            max_bytes: int, full_list: str) -> str:
+    whole = body(kind, alerts, links, tz, markdown)
+    if len(whole.encode()) <= max_bytes:
+        return whole
+    order = sorted(range(len(alerts)), key=lambda i: (alerts[i].level, -alerts[i].warning.ts))
+    head = ("### " if markdown else "") + title(kind, alerts)
+    budget = max_bytes - 400  # room for the footer and the request's JSON around the text
+    out, size = [head], len(head.encode())
+    shown = 0
+    for i in order:
+        part = body(kind, [alerts[i]], [links[i]], tz, markdown).split("\n", 1)[1]
+        if size + len(part.encode()) + 1 > budget:
+            break
+        out.append(part)
+        size += len(part.encode()) + 1
+        shown += 1
+    out.append(f"……另有{len(alerts) - shown}条未列出，完整列表：{full_list}")
+    return "\n".join(out)

@@ -15,6 +15,10 @@ class Retryable(Exception):
     """Worth trying again later (network, timeout, 5xx, rate limited)."""
 
 
+class Throttled(Retryable):
+    """The robot refuses because it was sent too much: hold it for its throttle time."""
+
+
 class Permanent(Exception):
     """Trying again will not help (bad address, rejected signature, 4xx)."""
 

@@ -9,12 +9,23 @@ import json
 import time
 import urllib.parse
 
-from hazardwatch.alerting.channels.base import Message, Permanent, Retryable, post_json
+from hazardwatch.alerting.channels.base import (
+    Message,
+    Permanent,
+    Retryable,
+    Throttled,
+    post_json,
+)
 from hazardwatch.alerting.config import Channel
 
-DINGTALK_RATE_LIMITED = {130101}  # 发送速度太快而限流
-WECOM_RATE_LIMITED = {45009}
-FEISHU_RATE_LIMITED = {9499, 11232}
+# error codes inside an HTTP 200 answer: throttled (retry later, elsewhere), retryable, or
+# (any other non-zero code) permanent: a bad token, signature, keyword or IP, a stopped robot
+DINGTALK_RATE_LIMITED = {130101}  # send too fast: throttled for 10 min
+DINGTALK_RETRYABLE = {-1}  # 系统繁忙
+WECOM_RATE_LIMITED = {45009}  # api freq out of limit
+WECOM_RETRYABLE = {-1}
+FEISHU_RATE_LIMITED = {9499, 11232}  # too many request (in a 200!), frequency limited
+FEISHU_RETRYABLE: set[int] = set()
 
 
 def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
@@ -30,12 +41,18 @@ def feishu_sign(secret: str, timestamp_s: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def _check(resp: object, code_field: str, retry_codes: set[int]) -> None:
+def classify(resp: object, code_field: str, throttled: set[int], retryable: set[int]) -> None:
+    """Raise for an error code in a robot's (HTTP 200) answer; return when it accepted."""
     code = resp.get(code_field, 0) if isinstance(resp, dict) else 0
-    if code in retry_codes:
-        raise Retryable(f"robot rate limited ({code})")
+    if not isinstance(code, int):
+        raise Permanent(f"robot answered an unknown {code_field}: {code!r}")
+    if code in throttled:
+        raise Throttled(f"robot rate limited ({code})")
+    if code in retryable:
+        raise Retryable(f"robot busy ({code})")
     if code:
-        raise Permanent(f"robot refused: {resp}")
+        msg = resp.get("errmsg") or resp.get("msg") if isinstance(resp, dict) else ""
+        raise Permanent(f"robot refused ({code}: {str(msg)[:120]})")
 
 
 def send_dingtalk(ch: Channel, m: Message) -> None:
@@ -45,15 +62,15 @@ def send_dingtalk(ch: Channel, m: Message) -> None:
         ts = str(int(time.time() * 1000))
         url += ("&" if "?" in url else "?") + f"timestamp={ts}&sign={dingtalk_sign(ch.secret, ts)}"
     body = {"msgtype": "markdown", "markdown": {"title": m.title, "text": m.markdown}}
-    _check(post_json(url, json.dumps(body, ensure_ascii=False).encode(), {}), "errcode",
-           DINGTALK_RATE_LIMITED)
+    classify(post_json(url, json.dumps(body, ensure_ascii=False).encode(), {}), "errcode",
+             DINGTALK_RATE_LIMITED, DINGTALK_RETRYABLE)
 
 
 def send_wecom(ch: Channel, m: Message) -> None:
     """WeCom (企业微信) group robot: markdown, the key is in the URL."""
     body = {"msgtype": "markdown", "markdown": {"content": m.markdown}}
-    _check(post_json(str(ch.url), json.dumps(body, ensure_ascii=False).encode(), {}),
-           "errcode", WECOM_RATE_LIMITED)
+    classify(post_json(str(ch.url), json.dumps(body, ensure_ascii=False).encode(), {}),
+             "errcode", WECOM_RATE_LIMITED, WECOM_RETRYABLE)
 
 
 def send_feishu(ch: Channel, m: Message) -> None:
@@ -62,5 +79,5 @@ def send_feishu(ch: Channel, m: Message) -> None:
     if ch.secret:
         ts = str(int(time.time()))
         body.update(timestamp=ts, sign=feishu_sign(ch.secret, ts))
-    _check(post_json(str(ch.url), json.dumps(body, ensure_ascii=False).encode(), {}), "code",
-           FEISHU_RATE_LIMITED)
+    classify(post_json(str(ch.url), json.dumps(body, ensure_ascii=False).encode(), {}), "code",
+             FEISHU_RATE_LIMITED, FEISHU_RETRYABLE)

@@ -16,8 +16,15 @@ class Reason(StrEnum):
     SILENCED = "silenced"  # a silence or maintenance window covers it
     DELIVERED = "delivered"  # this delivery id already went out (dedup)
     RATE_LIMITED = "rate_limited"  # no token now: held, tried again later
+    ROBOT_BUDGET = "robot_budget"  # the robot's messages per minute are used up: held
+    ROBOT_THROTTLED = "robot_throttled"  # the robot throttles after a breach: held
+    ROBOT_QUOTA = "robot_quota"  # the robot's monthly quota is spent: held
 
     @property
     def final(self) -> bool:
         """Dropped for good (the series advances) rather than held for later."""
-        return self is not Reason.RATE_LIMITED
+        return self not in _HELD
+
+
+_HELD = frozenset({Reason.RATE_LIMITED, Reason.ROBOT_BUDGET, Reason.ROBOT_THROTTLED,
+                   Reason.ROBOT_QUOTA})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections import ChainMap
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from hazardwatch.alerting.links import verify
+from hazardwatch.alerting.links import LIST, verify
 from hazardwatch.alerting.web.context import Web
 from hazardwatch.alerting.web.limits import read_body
+from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 
 
 def _page(code: int, text: str, form: str = "") -> Response:
@@ -25,7 +27,7 @@ def _page(code: int, text: str, form: str = "") -> Response:
 
 
 def routes(web: Web) -> list[Route]:
-    """GET and POST /ack/<token>."""
+    """GET and POST /ack/<token>; GET /list/<token> (the full list behind a digest)."""
     svc = web.svc
 
     async def link(request: Request) -> Response:
@@ -35,7 +37,7 @@ def routes(web: Web) -> list[Route]:
         token = request.path_params["token"]
         now = int(time.time() * 1000)
         found = verify(svc.cfg.link_secret, token, now)
-        if found is None:
+        if found is None or found[0] == LIST:
             return _page(403, "链接无效或已过期")
         wid, person = found
         if not svc.directory.known(person):
@@ -64,4 +66,22 @@ def routes(web: Web) -> list[Route]:
             return _page(200, "已确认，升级通知已停止")
         return _page(200, f"该预警已由{a.acked_by}先行确认")
 
-    return [Route("/ack/{token}", link, methods=["GET", "POST"])]
+    async def full_list(request: Request) -> Response:
+        """The full list behind a digest: every active warning, most urgent first."""
+        now = int(time.time() * 1000)
+        found = verify(svc.cfg.link_secret, request.path_params["token"], now)
+        if found is None or found[0] != LIST or not svc.directory.known(found[1]):
+            return _page(403, "链接无效或已过期")
+        tz = ZoneInfo(svc.cfg.timezone)
+        rows = sorted((a for a in ChainMap(svc.alerts, svc.others).values() if a.active),
+                      key=lambda a: (a.level, -a.warning.ts))
+        items = "".join(
+            f"<li>{LEVEL_NAMES_ZH[a.level]} "
+            f"{datetime.fromtimestamp(a.warning.ts / 1000, tz):%m-%d %H:%M:%S} "
+            f"{html.escape(a.warning.message)}"
+            f"{'（已由' + html.escape(a.acked_by) + '确认）' if a.acked_by else ''}</li>"
+            for a in rows)
+        return _page(200, f"当前预警 {len(rows)} 条", f"<ol>{items}</ol>")
+
+    return [Route("/ack/{token}", link, methods=["GET", "POST"]),
+            Route("/list/{token}", full_list, methods=["GET"])]

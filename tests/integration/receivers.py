@@ -1,5 +1,8 @@
 """Local stand-ins for the notification endpoints that check each one's real request format
-and signature: a webhook, DingTalk, WeCom and Feishu robots, an SMS gateway, an SMTP server."""
+and signature: a webhook, DingTalk, WeCom and Feishu robots, an SMS gateway, an SMTP server.
+The robots enforce the real services' limits: DingTalk 20 a minute per robot then 130101 for
+10 minutes and 460101 above 20,000 bytes; WeCom 20 a minute (45009); Feishu 100 a minute
+answered with "9499 too many request" inside an HTTP 200."""
 
 from __future__ import annotations
 
@@ -41,6 +44,9 @@ class Receivers:
     def __init__(self) -> None:
         self.got: list[Received] = []
         self.errors: list[str] = []
+        self.robot_sends: dict[str, list[float]] = {}  # robot → accepted send times
+        self.robot_throttled: dict[str, float] = {}  # robot → refused until
+        self.refused: list[tuple[str, int]] = []  # (robot, code) of limit refusals
         self.lock = threading.Lock()
         self.port, self.smtp_port = free_port(), free_port()
         handler = type("H", (_Handler,), {"owner": self})
@@ -111,9 +117,34 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(json.dumps(reply).encode())
 
+    def _limit(self, robot: str, per_min: int, throttle_s: float, now: float) -> bool:
+        """Whether this robot is over its limit now (and starts its throttle if just so)."""
+        o = self.owner
+        with o.lock:
+            if now < o.robot_throttled.get(robot, 0):
+                return True
+            recent = [t for t in o.robot_sends.get(robot, []) if t > now - 60]
+            if len(recent) >= per_min:
+                o.robot_throttled[robot] = now + throttle_s
+                return True
+            o.robot_sends[robot] = [*recent, now]
+            return False
+
     def _check(self, path: str, q: dict[str, str], raw: bytes,
                body: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         now = time.time()
+        limits = {"/dingtalk": (20, 600, "errcode", 130101, "send too fast"),
+                  "/wecom": (20, 0, "errcode", 45009, "api freq out of limit"),
+                  "/feishu": (100, 0, "code", 9499, "too many request")}
+        if path == "/dingtalk" and len(raw) > 20_000:
+            self.owner.refused.append((path, 460101))
+            return None, {"errcode": 460101, "errmsg": "message too long"}
+        if path in limits:
+            per_min, throttle_s, field, code, msg = limits[path]
+            if self._limit(path + q.get("access_token", q.get("key", "")), per_min, throttle_s,
+                           now):
+                self.owner.refused.append((path, code))
+                return None, {field: code, "errmsg" if field == "errcode" else "msg": msg}
         if path.startswith("/webhook"):
             ts = self.headers["X-HW-Timestamp"]
             want = "sha256=" + hmac.new(SECRET.encode(), ts.encode() + b"." + raw,
