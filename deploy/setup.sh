@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 missing=()
-pkgs=(mosquitto)
+pkgs=(mosquitto chromium chromium-driver fonts-noto-cjk)  # the browser for the console tests
 if [ "${HW_INFLUX_VERSION:-}" = "1.6" ]; then pkgs+=(influxdb); fi
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -18,16 +18,35 @@ from hazardwatch.alerting.accounts import Perm, Principal
 from hazardwatch.alerting.state import Alert, Silence
 from hazardwatch.alerting.web import sessions
 from hazardwatch.alerting.web.context import COOKIE, ApiError, Web, client
+from hazardwatch.alerting.web.history import fetch
 from hazardwatch.alerting.web.limits import read_body
+from hazardwatch.contracts.catalog import Catalog
 
 
 def _now() -> int:
     return int(time.time() * 1000)
 
 
-def row(a: Alert) -> dict[str, Any]:
-    """An alert as the API shows it."""
-    return {**msgspec.to_builtins(a), "active": a.active}
+def row(a: Alert, cat: Catalog | None = None) -> dict[str, Any]:
+    """An alert as the API shows it; with the catalog, also where it is (for the console)."""
+    out = {**msgspec.to_builtins(a), "active": a.active}
+    if cat is not None:
+        out["where"] = where(a, cat)
+    return out
+
+
+def where(a: Alert, cat: Catalog) -> dict[str, str | None]:
+    """Names, kind (tank_farm, coal_mine, tailings_dam, vehicle), region and company."""
+    w = a.warning
+    v = cat.vehicles.get(w.vehicle_id or "")
+    if v is not None:
+        c = cat.companies.get(v.company)
+        return {"kind": "vehicle", "name": v.plate, "site": None, "company": v.company,
+                "company_name": c.name if c else None, "region": c.region if c else None}
+    s = cat.sites.get(w.site_id or "")
+    return {"kind": s.kind if s else None, "name": s.name if s else w.site_id,
+            "site": w.site_id, "company": None, "company_name": None,
+            "region": s.region if s else None}
 
 
 def _drill_ok(a: Alert, drill: str) -> bool:
@@ -57,7 +76,7 @@ def routes(web: Web) -> list[Route]:
         drill = request.query_params.get("drill", "include")
         if drill not in ("include", "exclude", "only"):
             raise ApiError(400, "drill 只能是 include、exclude 或 only")
-        rows = [row(a) for a in web.alerts()
+        rows = [row(a, svc.catalog) for a in web.alerts()
                 if a.active and web.visible(p, a) and _drill_ok(a, drill)]
         return JSONResponse(sorted(rows, key=lambda r: (r["level"], -r["opened_at"])))
 
@@ -77,7 +96,18 @@ def routes(web: Web) -> list[Route]:
         """
         p = web.require(request)
         a = _scoped(p, request.path_params["wid"])
-        return JSONResponse({**row(a), "notified": [msgspec.to_builtins(t) for t in a.told]})
+        return JSONResponse({**row(a, svc.catalog),
+                             "notified": [msgspec.to_builtins(t) for t in a.told]})
+
+    async def history(request: Request) -> Response:
+        """Transitions and the readings (or track) around a warning, from InfluxDB.
+        ---
+        responses: {200: {description: series}, 403: {description: outside the scope}}
+        """
+        p = web.require(request)
+        a = _scoped(p, request.path_params["wid"])
+        return JSONResponse(await run_in_threadpool(
+            fetch, web.opts.influx_url, web.opts.influx_db, a, _now()))
 
     async def act(request: Request) -> Response:
         """POST /api/warnings/{wid}/ack (body {} or {"note"}) and /resolve (处置: cause and
@@ -227,6 +257,7 @@ def routes(web: Web) -> list[Route]:
         Route("/api/me", me, methods=["GET"]),
         Route("/api/warnings", warnings, methods=["GET"]),
         Route("/api/warnings/{wid}", detail, methods=["GET"]),
+        Route("/api/warnings/{wid}/history", history, methods=["GET"]),
         Route("/api/warnings/{wid}/{what:str}", act, methods=["POST"]),
         Route("/api/stats", stats, methods=["GET"]),
         Route("/api/silences", silences, methods=["GET"]),

@@ -74,7 +74,7 @@ class Hub:
         if not (changed or gone):
             return
         for c in list(self.clients):
-            rows = [row(a) for a in changed if self.web.visible(c.who, a)
+            rows = [row(a, self.web.svc.catalog) for a in changed if self.web.visible(c.who, a)
                     and (c.drill == "include" or a.warning.drill == (c.drill == "only"))]
             if not (rows or gone):
                 continue

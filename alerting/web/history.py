@@ -1,0 +1,54 @@
+"""A warning's surroundings from InfluxDB: its transitions (measurement `warning`), the
+readings of its sensor or the track of its vehicle from 30 minutes before it started until
+now (at most two hours). InfluxQL built here; identifiers are quoted, never interpolated raw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from hazardwatch.alerting.state import Alert
+
+BEFORE_MS = 30 * 60_000
+SPAN_MS = 2 * 3600_000
+
+
+def _q(v: str) -> str:
+    return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def queries(a: Alert, now: int) -> dict[str, str]:
+    """InfluxQL per part of the detail view."""
+    w = a.warning
+    t0 = w.started_at - BEFORE_MS
+    t1 = min(now, t0 + SPAN_MS)
+    span = f"time >= {t0}ms AND time <= {t1}ms"
+    out = {"transitions": f"SELECT transition, level_value, value, threshold, message FROM "
+                          f"warning WHERE subject = {_q(w.subject)} AND rule = {_q(w.rule)} "
+                          f"AND {span} ORDER BY time LIMIT 200"}
+    if w.vehicle_id:
+        out["track"] = (f"SELECT lat, lon, speed_kmh FROM position WHERE vehicle = "
+                        f"{_q(w.vehicle_id)} AND {span} ORDER BY time LIMIT 2000")
+    elif w.sensor and w.site_id:
+        out["readings"] = (f"SELECT value FROM reading WHERE site = {_q(w.site_id)} AND "
+                           f"sensor = {_q(w.sensor)} AND {span} ORDER BY time LIMIT 2000")
+    return out
+
+
+def fetch(url: str, db: str, a: Alert, now: int) -> dict[str, Any]:
+    """{part: [[ms, …values], …]} plus `columns`; `error` when InfluxDB could not answer."""
+    out: dict[str, Any] = {"columns": {}}
+    if not url:
+        return {**out, "error": "未配置 InfluxDB"}
+    for part, q in queries(a, now).items():
+        try:
+            r = requests.get(f"{url}/query", params={"db": db, "q": q, "epoch": "ms"},
+                             timeout=3)
+            r.raise_for_status()
+            series = (r.json().get("results") or [{}])[0].get("series") or []
+        except (requests.RequestException, ValueError) as exc:
+            return {**out, "error": f"InfluxDB 查询失败: {exc.__class__.__name__}"}
+        out[part] = series[0]["values"] if series else []
+        out["columns"][part] = series[0]["columns"] if series else []
+    return out

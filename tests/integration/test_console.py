@@ -1,0 +1,237 @@
+"""The duty console in real headless Chromium on the real stack (Kafka + the alerting process):
+a county officer sees only the county's warnings, a new 一级 arrives live with colour and sound,
+acknowledging on the page stops the repeats, 处置 needs cause and action, another county can
+neither see nor act (page or crafted request), wrong password / expired session / missing
+CSRF are refused; the same flow on a 390×844 phone; screenshots to docs/console/."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from confluent_kafka import Producer
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from hazardwatch import kafka_tail
+from hazardwatch.alerting.accounts import Role, Scope
+from hazardwatch.alerting.users import UserFile
+from hazardwatch.alerting.web import sessions
+from hazardwatch.contracts.warnings import WarningRecord, encode_warning, warning_id
+from hazardwatch.stack.manager import Stack
+from hazardwatch.stack.process import free_port
+from tests.helpers import wait_for
+from tests.integration.browser import SHOTS, chromium
+from tests.integration.receivers import Receivers
+from tests.integration.test_alerting import TOKEN, _config
+
+PW = "值班-口令-2026"
+RED = "rgba(215, 25, 28, 1)"
+
+
+def _w(site: str, sensor: str, level: int, now: int, value: float = 52.0,
+       drill: bool = False) -> WarningRecord:
+    rule = "tank_farm.gas_combustible.threshold"
+    return WarningRecord(
+        warning_id=warning_id(rule, f"sensor:{site}/{sensor}", now), transition="raised",
+        ts=now, level=level, colour="red", rule=rule, kind="threshold", site_id=site,
+        device_id="gds-01", sensor=sensor, vehicle_id=None, value=value, threshold=50.0,
+        unit="%LEL", started_at=now, message=f"{sensor} 可燃气体浓度 {value}%LEL", drill=drill)
+
+
+class Console:
+    """The alerting process with console accounts, on its own topics and port."""
+
+    def __init__(self, stack: Stack, services: Any, tmp: Path, unique: str, r: Receivers):
+        self.prefix, self.api = f"co-{unique}.", free_port()
+        self.base = f"http://127.0.0.1:{self.api}"
+        users = UserFile(tmp / "users.json")
+        now = int(time.time() * 1000)
+        users.add("玉泉区值班员", Role.DUTY, Scope(regions=("150104",)), PW, now)
+        users.add("东胜区值班员", Role.DUTY, Scope(regions=("150602",)), PW, now)
+        users.add("呼和浩特指挥长", Role.COMMANDER, Scope(regions=("1501",)), PW, now)
+        cfg = _config(tmp, r, self.api, repeat_s=3, leader_after_s=600)
+        self.bootstrap = stack.settings.kafka_bootstrap
+        kafka_tail.ensure_topics(self.bootstrap, [self.prefix + "hw.warnings",
+                                                  self.prefix + "hw.alert-actions"])
+        self.actions = kafka_tail.mark(self.bootstrap, [self.prefix + "hw.alert-actions"])
+        self.proc = services(["alerting", "--config", str(cfg), "--topic-prefix", self.prefix,
+                              "--api-port", str(self.api), "--users", str(tmp / "users.json")],
+                             "alerting: ready", f"console-{unique}")
+        self.proc.start()
+        self.producer = Producer({"bootstrap.servers": self.bootstrap})
+
+    def send(self, w: WarningRecord) -> None:
+        self.producer.produce(self.prefix + "hw.warnings", key=w.subject.encode(),
+                              value=encode_warning(w))
+        self.producer.flush(10)
+
+    def alert(self, wid: str) -> dict[str, Any]:
+        rows = requests.get(f"{self.base}/api/warnings", timeout=5,
+                            headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        return next((r for r in rows if r["warning"]["warning_id"] == wid), {})
+
+    def events(self, pred: Any) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+
+        def done(msgs: list[Any]) -> bool:
+            got[:] = [json.loads(m.value()) for m in msgs]
+            return bool(pred(got))
+
+        kafka_tail.read_since(self.bootstrap, self.actions, done=done, timeout=30)
+        return got
+
+
+@pytest.fixture
+def receivers() -> Iterator[Receivers]:
+    r = Receivers()
+    yield r
+    r.close()
+
+
+def _login(d: WebDriver, base: str, name: str, pw: str = PW) -> None:
+    d.get(base + "/")
+    wait_for(lambda: d.find_element(By.ID, "login-name").is_displayed(), 10)
+    d.find_element(By.ID, "login-name").send_keys(name)
+    d.find_element(By.ID, "login-password").send_keys(pw)
+    d.find_element(By.CSS_SELECTOR, "#login-form button").click()
+
+
+def _text(d: WebDriver, element_id: str) -> str:
+    """An element's text, re-read when the page re-rendered it meanwhile."""
+    try:
+        return str(d.find_element(By.ID, element_id).text)
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
+
+
+def _row(d: WebDriver, wid: str) -> Any:
+    found = d.find_elements(By.CSS_SELECTOR, f'tr[data-wid="{wid}"]')
+    return found[0] if found else None
+
+
+def _flow(c: Console, d: WebDriver, r: Receivers, name: str, shots: str) -> str:
+    """Log in, a new 一级 arrives live, detail, 处置 refused without cause, acknowledge stops
+    the repeats, 处置 recorded. Returns the warning id."""
+    _login(d, c.base, name)
+    wait_for(lambda: d.find_element(By.ID, "app").is_displayed(), 10)
+    wait_for(lambda: "on" in d.find_element(By.ID, "live").get_attribute("class"), 10)
+    w = _w("tf-hohhot-01", f"GAS-{shots}", 1, int(time.time() * 1000))
+    t0 = time.monotonic()
+    c.send(w)
+    row = wait_for(lambda: _row(d, w.warning_id), 5, 0.02)
+    seen_s = time.monotonic() - t0
+    assert seen_s <= 2.0, f"the new warning took {seen_s:.2f} s to appear"
+    assert "flash" in row.get_attribute("class")
+    badge = row.find_element(By.CSS_SELECTOR, ".badge")
+    assert badge.text == "一级" and badge.value_of_css_property("background-color") == RED
+    assert int(d.execute_script("return window.hwSounds")) >= 1
+    time.sleep(0.5)
+    d.save_screenshot(str(SHOTS / f"{shots}-list.png"))
+    row.click()
+    wait_for(lambda: d.find_element(By.ID, "detail").is_displayed(), 5)
+    wait_for(lambda: "加载中" not in _text(d, "detail-body"), 10)
+    d.find_element(By.ID, "resolve-action").send_keys("关闭阀门并堵漏")
+    d.find_element(By.CSS_SELECTOR, "#resolve-form button").click()
+    wait_for(lambda: "cause" in _text(d, "detail-error"), 5)
+    assert c.alert(w.warning_id)["handled_at"] is None
+    wait_for(lambda: any(x.channel == "webhook" and w.warning_id in x.delivery
+                         for x in r.got), 20)
+    d.find_element(By.ID, "btn-ack").click()
+    wait_for(lambda: "已确认" in _text(d, "detail-state"), 5)
+    assert c.alert(w.warning_id)["acked_by"] == name
+    time.sleep(0.5)
+    sent = sum(1 for x in r.got if w.warning_id in x.delivery)
+    time.sleep(4)  # longer than the 3 s repeat
+    assert sum(1 for x in r.got if w.warning_id in x.delivery) == sent, "repeats went on"
+    assert "flash" not in (_row(d, w.warning_id).get_attribute("class") or "")
+    d.find_element(By.ID, "resolve-cause").send_keys("阀门密封失效")
+    d.find_element(By.CSS_SELECTOR, "#resolve-form button").click()
+    wait_for(lambda: "已处置" in _text(d, "detail-state"), 5)
+    d.execute_script("document.getElementById('detail').scrollTop = 0")
+    time.sleep(0.3)
+    d.save_screenshot(str(SHOTS / f"{shots}-detail.png"))
+    a = c.alert(w.warning_id)
+    assert (a["handled_by"], a["cause"], a["action"]) == (name, "阀门密封失效", "关闭阀门并堵漏")
+    d.find_element(By.ID, "detail-close").click()
+    return w.warning_id
+
+
+def test_county_officer_console_flow_in_chromium(stack: Stack, services: Any, tmp_path: Path,
+                                                 unique: str, receivers: Receivers) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    c = Console(stack, services, tmp_path, unique, receivers)
+    now = int(time.time() * 1000)
+    ordos = _w("cm-ordos-01", "CH4-1", 2, now, 1.2)
+    drill = _w("tf-hohhot-01", "DRILL-1", 2, now, drill=True)
+    c.send(ordos)
+    c.send(drill)
+    wait_for(lambda: c.alert(ordos.warning_id) and c.alert(drill.warning_id), 20)
+    d = chromium(1280, 860)
+    try:
+        _login(d, c.base, "玉泉区值班员", "wrong-password")
+        wait_for(lambda: "用户名或密码错误" in _text(d, "login-error"), 5)
+        wid = _flow(c, d, receivers, "玉泉区值班员", "desktop")
+        assert _row(d, ordos.warning_id) is None  # another county's
+        assert _row(d, drill.warning_id) is None  # drills only when asked
+        d.find_element(By.CSS_SELECTOR, "#drill option[value=only]").click()
+        wait_for(lambda: _row(d, drill.warning_id), 5)
+        assert "演练" in _row(d, drill.warning_id).text
+        d.find_element(By.CSS_SELECTOR, "#drill option[value=exclude]").click()
+        wait_for(lambda: _row(d, drill.warning_id) is None, 5)
+        d.find_element(By.CSS_SELECTOR, "nav button[data-tab=map]").click()
+        wait_for(lambda: len(d.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) >= 1,
+                 10)
+        time.sleep(0.5)
+        d.save_screenshot(str(SHOTS / "desktop-map.png"))
+        # another county: not on its page, and a crafted request with its session is refused
+        d.delete_all_cookies()
+        _login(d, c.base, "东胜区值班员")
+        wait_for(lambda: _row(d, ordos.warning_id), 10)
+        assert _row(d, wid) is None
+        code = d.execute_script(
+            "return fetch(arguments[0], {method: 'POST', headers: {'Content-Type': "
+            "'application/json', 'X-CSRF-Token': arguments[1]}, body: '{}'}).then(r => r.status)",
+            f"/api/warnings/{drill.warning_id}/ack", d.execute_script(
+                "return fetch('/api/me').then(r => r.json()).then(j => j.csrf)"))
+        assert code == 403
+        s = requests.Session()
+        s.cookies.set("hw_session", d.get_cookie("hw_session")["value"])
+        assert s.post(f"{c.base}/api/warnings/{drill.warning_id}/ack", json={}, timeout=5,
+                      headers={"X-CSRF-Token": "forged"}).status_code == 403
+        assert s.post(f"{c.base}/api/warnings/{ordos.warning_id}/ack", json={},
+                      timeout=5).status_code == 403  # own county, but no CSRF token
+        assert c.alert(drill.warning_id)["acked_at"] is None
+        assert c.alert(ordos.warning_id)["acked_at"] is None
+        # an expired session (signed correctly, out of time) puts the page back to the login
+        old = sessions.issue("link-secret", "东胜区值班员", int(time.time()) - 100, 10)
+        d.delete_all_cookies()
+        d.add_cookie({"name": "hw_session", "value": old, "path": "/"})
+        d.get(c.base + "/")
+        wait_for(lambda: d.find_element(By.ID, "login").is_displayed(), 5)
+    finally:
+        d.quit()
+    events = c.events(lambda e: any(x.get("what") == "resolve" for x in e))
+    audit = next(x for x in events if x.get("what") == "resolve")
+    assert audit["who"] == "玉泉区值班员" and audit["from"] == "127.0.0.1"
+    assert any(x.get("what") == "login_failed" for x in events)
+
+
+def test_commander_flow_on_a_390x844_phone(stack: Stack, services: Any, tmp_path: Path,
+                                           unique: str, receivers: Receivers) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    c = Console(stack, services, tmp_path, unique, receivers)
+    d = chromium(390, 844, mobile=True)
+    try:
+        _flow(c, d, receivers, "呼和浩特指挥长", "phone")
+        assert d.execute_script("return window.innerWidth") == 390
+        assert d.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        d.quit()
