@@ -72,7 +72,10 @@ class VehicleEngine:
         """
         out: list[WarningRecord] = []
         if isinstance(rec, PositionRecord):
-            self._position(st, self.compiled[rec.vehicle_id], rec, out, now)
+            c = self.compiled[rec.vehicle_id]
+            self._position(st, c, rec, out, now)
+            st.wake_at = self.wake_at(st, c, rec.ts)
+            return out
         elif isinstance(rec, VideoEventRecord) and rec.vehicle_id is not None:
             self._video(st, self.compiled[rec.vehicle_id], rec, out)
         elif isinstance(rec, StatusRecord) and rec.vehicle_id is not None:
@@ -82,12 +85,13 @@ class VehicleEngine:
                 st.status_offline_at = rec.ts
             else:
                 self._back(st, c, rec.ts, None, out, now)
+        if (vehicle_id := getattr(rec, "vehicle_id", None)) is not None:
+            st.wake_at = self.wake_at(st, self.compiled[vehicle_id], rec.ts)
         return out
 
     def _position(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord,
                   out: list[WarningRecord], now: int | None) -> None:
-        """One fix. The common case (moving, under every limit) runs inline in this method;
-        every branch that can leave a timer pending clears st.idle (see on_tick)."""
+        """One fix. The common case (moving, under every limit) runs inline in this method."""
         ts, last = p.ts, st.last_ts
         if ts <= last:
             return  # a late or repeated fix changes nothing (JT/T 808 0x0704 batches re-send)
@@ -102,7 +106,7 @@ class VehicleEngine:
                 day.gaps += 1
             if gap <= c.offline_ms:
                 day.online_ms += gap
-        if st.status_offline_at is not None or (not st.quiet and st.offline.active):
+        if st.status_offline_at is not None or st.offline.active:
             self._back(st, c, ts, p, out, now)
         lat, lon, speed = p.lat, p.lon, p.speed_kmh
         cr = c.rules
@@ -148,10 +152,8 @@ class VehicleEngine:
                 else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
                     self._open_bucket(st, b, dt)
                     self._prune(st, ts)
-                    if not st.quiet:  # (the state is looked at in full once in 5 minutes)
-                        st.quiet = _quiet(st)
             elif st.stop_since is None:
-                st.stop_since, st.idle = prev, False
+                st.stop_since = prev
         moving = speed >= self.moving_kmh
         if moving:
             if st.stop_since is not None:
@@ -159,7 +161,7 @@ class VehicleEngine:
                     st.cont_ms = 0  # an effective rest (≥ 20 min) resets continuous driving
                 st.stop_since = None
         elif st.stop_since is None:
-            st.stop_since, st.idle = ts, False
+            st.stop_since = ts
         self._driving_rules(st, c, ts, minute, moving, out)
         # -- speed ---------------------------------------------------------------------------
         limit_kmh, zone = cr.limit_kmh, None
@@ -170,8 +172,7 @@ class VehicleEngine:
         night = self.night[minute]
         if night:
             limit_kmh *= self.night_factor
-        if speed > limit_kmh or (not st.quiet and (st.speed.active
-                                                   or st.speed.pending_since is not None)):
+        if speed > limit_kmh or st.speed.active or st.speed.pending_since is not None:
             self._speed(st, c, speed, limit_kmh, (zone or "普通道路") + ("夜间" if night else ""),
                         ts, out)
         # -- places, terminal alarms ---------------------------------------------------------
@@ -181,14 +182,13 @@ class VehicleEngine:
         for r in c.routes:
             self._route(st, c, r, p, ts, out)
         st.lat, st.lon, st.fix_ts, st.last_ts = lat, lon, ts, ts
-        if p.alarm_flags or (not st.quiet and st.bits):
+        if p.alarm_flags or st.bits:
             self._bits(st, c, p.alarm_flags, ts, out)
 
     # -- speed ------------------------------------------------------------------------------
 
     def _speed(self, st: VehicleState, c: CompiledVehicle, speed: float, limit: float, where: str,
                ts: int, out: list[WarningRecord]) -> None:
-        st.idle = st.quiet = False
         ep, sp = st.speed, self.rules.speed
         want = speed_level((speed - limit) * 100 / limit, sp.bands,
                            ep.base_level if ep.active else None, sp.hysteresis_pct)
@@ -242,21 +242,19 @@ class VehicleEngine:
         if st.stop_since is not None and now - st.stop_since >= self.rest_ms:
             st.cont_ms = 0
         limit = self.cont_night_ms if cr.night_driving and self.night[minute] else self.cont_day_ms
-        cont, quiet = st.cont_ms, st.quiet  # (quiet: no episode here is open or pending)
+        cont = st.cont_ms
         want = (self.over_level if cont > limit
                 else self.prewarn_level if cont > limit - self.pre_ms else None)
-        if want is not None if quiet else not settled(st.cont, want):
+        if not settled(st.cont, want):
             self._continuous(st, c, limit, want, now, out)
-        if st.window_ms > self.daily_ms - self.pre_ms or (not quiet and st.daily.active):
+        if st.window_ms > self.daily_ms - self.pre_ms or st.daily.active:
             self._daily(st, c, now, out)  # (a prune only lowers the window)
         banned = bool(moving and cr.night_ban and self.ban[minute])
-        if banned or (not quiet and (st.night_ban.active
-                                     or st.night_ban.pending_since is not None)):
+        if banned or st.night_ban.active or st.night_ban.pending_since is not None:
             self._night_ban(st, c, banned, now, out)
 
     def _continuous(self, st: VehicleState, c: CompiledVehicle, limit: int, want: int | None,
                     now: int, out: list[WarningRecord]) -> None:
-        st.idle = st.quiet = False
         night = "夜间" if limit < self.cont_day_ms else ""
         self._episode(st.cont, self.instant, want, now, lambda ch, t: self._warn(
             ch, t, "vehicle.driving.continuous", "driving", c,
@@ -267,7 +265,6 @@ class VehicleEngine:
 
     def _night_ban(self, st: VehicleState, c: CompiledVehicle, banned: bool, now: int,
                    out: list[WarningRecord]) -> None:
-        st.idle = st.quiet = False
         nb = self.rules.driving.night_ban
         self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
                       lambda ch, t: self._warn(
@@ -277,7 +274,6 @@ class VehicleEngine:
 
     def _daily(self, st: VehicleState, c: CompiledVehicle, now: int,
                out: list[WarningRecord]) -> None:
-        st.idle = st.quiet = False
         dr = self.rules.driving
         self._prune(st, now)
         total = st.window_ms
@@ -301,7 +297,6 @@ class VehicleEngine:
                 continue
             zs = self._crossing(st, z.id, a.signed_m(p.lat, p.lon), ts)
             if zs is not None:
-                st.idle = False
                 self._zone_step(st, c, z, zs, ts, out)
                 self._forget_idle(st, z.id)
 
@@ -346,7 +341,6 @@ class VehicleEngine:
         zs = self._crossing(st, key, off_m, ts)  # 'inside' here: off the corridor
         if zs is None:
             return
-        st.idle = False
         self._episode(zs.ep, self.route_policies[r.id], r.level if zs.inside else None, ts,
                       lambda ch, t: self._warn(
                           ch, t, f"vehicle.route.{r.id}", "geofence", c,
@@ -361,7 +355,6 @@ class VehicleEngine:
               out: list[WarningRecord]) -> None:
         if not flags and not st.bits:
             return
-        st.flags, st.quiet = flags, False
         for bit, cfg in self.rules.jt808_bits.items():
             on = flags >> bit & 1
             ep = st.bits.get(bit)
@@ -389,7 +382,6 @@ class VehicleEngine:
         vs = st.video.get(key)
         if vs is None:
             vs = st.video[key] = VideoState()
-        st.idle = False
         st.drill = e.drill
         vs.recent = [x for x in vs.recent if e.ts - x <= vc.repeat_window_s * 1000] + [e.ts]
         level = t.level if t else vc.default_level
@@ -415,7 +407,6 @@ class VehicleEngine:
         st.status_offline_at = None
         if not st.offline.active or (now is not None and ts + c.offline_ms < now):
             return  # (a blind-area upload: still offline by event time; its track is known)
-        st.idle = False  # (an offline displacement is held for a while)
         off = self.rules.offline
         if p is not None and st.lat is not None and st.lon is not None and c.hazmat:
             moved = geo.distance_m(st.lat, st.lon, p.lat, p.lon)
@@ -439,12 +430,9 @@ class VehicleEngine:
     def on_tick(self, st: VehicleState, vehicle_id: str, now: int,
                 offline_not_before: int = 0) -> list[WarningRecord]:
         """Fire every timer of a vehicle due at or before `now`."""
+        if now < st.wake_at:
+            return []  # nothing can be due (see wake_at): most vehicles on most ticks
         c = self.compiled[vehicle_id]
-        if st.idle and now < st.day_ends_at and (
-                st.offline.active or not st.last_ts or (
-                    st.status_offline_at is None
-                    and now <= st.last_ts + c.offline_ms)):
-            return []  # nothing can be due (see _offline_due): most vehicles on most ticks
         out: list[WarningRecord] = []
         if now >= st.day_ends_at:
             self._rollover(st, now)
@@ -454,7 +442,6 @@ class VehicleEngine:
             at = due if due >= offline_not_before else offline_not_before
             if due < now and at <= now:
                 level = off.hazmat_level if c.hazmat else off.level
-                st.quiet = False
                 change = step(self.instant, st.offline, level, at)
                 if change:
                     self._warn(change, at, "vehicle.offline", "offline", c,
@@ -482,8 +469,33 @@ class VehicleEngine:
                 ch, t, "vehicle.offline_displacement", "offline", c,
                 f"{c.who} 离线位移 {st.moved_m / 1000:.1f}公里", st.drill, out,
                 st.moved_m, self.rules.offline.displacement_m, "m"))
-        st.idle = _idle(st)
+        st.wake_at = self.wake_at(st, c, now)
         return out
+
+    def wake_at(self, st: VehicleState, c: CompiledVehicle, now: int) -> int:
+        """The earliest tick time at which on_tick can change anything (timers as data): a
+        day's end, the offline timeout, a rest completed, a clear delay; every tick while a
+        24-hour, night-ban or zone episode is open (rare). Never later than the first due
+        timer; an earlier time only costs one on_tick that finds nothing due."""
+        at = st.day_ends_at
+        if st.last_ts and not st.offline.active:
+            at = min(at, self._offline_due(st, c) + 1)
+        if (st.daily.active or st.night_ban.active or st.night_ban.pending_since is not None
+                or st.window_ms > self.daily_ms - self.pre_ms
+                or any(zs.inside for zs in st.zones.values())):
+            return min(at, now + 1)
+        if st.stop_since is not None and st.cont_ms:  # a rest ends; the night limit begins
+            at = min(at, st.stop_since + self.rest_ms, (now // 60_000 + 1) * 60_000)
+        for ep, policy in ((st.speed, self.speed_policy), (st.moved, self.moment)):
+            if ep.active and (ep_due := next_due(policy, ep)) is not None:
+                at = min(at, ep_due)
+        window = int(self.rules.video.repeat_window_s * 1000)
+        for vs in st.video.values():  # a clear delay; an idle type is forgotten later
+            due = (next_due(self.video_policy, vs.ep) if vs.ep.active
+                   else max(vs.recent, default=now) + window + 1)
+            if due is not None:
+                at = min(at, due)
+        return at
 
     def _offline_due(self, st: VehicleState, c: CompiledVehicle) -> int:
         """After this time without a position (or since a last will) the vehicle is offline."""
@@ -549,24 +561,3 @@ class VehicleEngine:
                                              (ts - change.started_at) / 60000),
             evidence=[EvidenceRecord(k, u) for k, u in evidence], drill=drill))
 
-
-def _idle(st: VehicleState) -> bool:
-    """Whether only the offline timer and the day's end can be due (on_tick's short cut).
-
-    on_tick sets st.idle from this; on_record clears it in every branch that can leave a
-    timer pending, so st.idle implies _idle(st) (tests/unit/streams/test_vehicles.py)."""
-    return not (st.speed.active or st.zones or st.video
-                or (st.stop_since is not None and st.cont_ms) or st.daily.active
-                or st.night_ban.active or st.night_ban.pending_since is not None
-                or st.moved.active)
-
-
-def _quiet(st: VehicleState) -> bool:
-    """Whether no speed, driving-time or offline episode is open or pending and no JT/T 808
-    alarm bit is held (a position's short cut past them).
-
-    _position sets st.quiet from this on a new 5-minute bucket; every branch that can open one
-    clears it, so st.quiet implies _quiet(st) (tests/unit/streams/test_vehicles.py)."""
-    return not (st.bits or st.offline.active or any(
-        ep.active or ep.pending_since is not None
-        for ep in (st.speed, st.cont, st.daily, st.night_ban)))

@@ -34,7 +34,6 @@ class VideoState(msgspec.Struct, omit_defaults=True):
 
     ep: Episode = msgspec.field(default_factory=Episode)
     recent: list[int] = msgspec.field(default_factory=list)
-    level: int = 4
     evidence: list[tuple[str, str]] = msgspec.field(default_factory=list)
 
 
@@ -51,8 +50,7 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     day_ends_at: int = 0  # UTC ms of the next local midnight (when `day` closes)
     day: DayFigures = msgspec.field(default_factory=DayFigures)
     drill: bool = False
-    idle: bool = False  # only the offline timer and the day's end can be due (engine._idle)
-    quiet: bool = False  # no speed, driving-time or offline episode, no alarm bit (engine._quiet)
+    wake_at: int = 0  # the next tick that can change anything (VehicleEngine.wake_at)
     offline: Episode = msgspec.field(default_factory=Episode)
     status_offline_at: int | None = None
     drift_run: int = 0  # consecutive impossible jumps (3 in a row: the old fix was wrong)
@@ -73,7 +71,6 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     limit_where: str = ""
     lower_since: int | None = None  # an overspeed episode wants a lower level since
     higher_since: int | None = None  # … or a more severe level since
-    flags: int = 0
     video: dict[str, VideoState] = msgspec.field(default_factory=dict)
     moved: Episode = msgspec.field(default_factory=Episode)  # 离线位移 (a moment)
     moved_m: float = 0.0

@@ -20,7 +20,7 @@ from hazardwatch.contracts.warnings import WarningRecord
 from hazardwatch.streams.vehicles.bands import speed_level
 from hazardwatch.streams.vehicles.clock import LocalClock
 from hazardwatch.streams.vehicles.config import load_vehicle_rules
-from hazardwatch.streams.vehicles.engine import VehicleEngine, _idle, _quiet
+from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.vehicles.geo import (
     distance_m,
     polygon_signed_m,
@@ -405,33 +405,29 @@ def test_local_clock_uses_a_fixed_offset_only_without_daylight_saving() -> None:
     assert berlin.minute_of_day(summer) - berlin.minute_of_day(winter) == 60  # CEST vs CET
 
 
-def test_idle_and_quiet_short_cuts_hold_only_when_nothing_can_be_due() -> None:
-    """st.idle must imply _idle(st) and st.quiet _quiet(st) after every event, and a vehicle
-    that takes the short cuts must give the same warnings as one that never does."""
+def test_a_vehicle_woken_only_when_due_gives_the_same_warnings() -> None:
+    """Timers as data: on_tick does nothing before st.wake_at; a vehicle ticked only then
+    gives the same warnings as one whose wake time is ignored (every tick evaluated)."""
     def drive(skip: bool) -> list[tuple[str, str, int, int]]:
         e, st = VehicleEngine(CAT, RULES), VehicleState()
         rng, out, lat, lon = random.Random(5), [], 40.60, 111.77  # by the water source
-        quiet = 0
+        asleep = 0
         ts, speed = at("21:30"), 50.0
         for i in range(4000):  # 33 h of 30-s fixes with stops, fast runs, gaps, zone visits
             last, ts = ts, ts + (30_000 if rng.random() > 0.003 else 1_200_000)
             if i % 60 == 0:
                 speed = rng.choice([0.0, 40.0, 58.0, 63.0, 70.0, 80.0])
             lon += (speed + rng.gauss(0, 3)) * 30 / 3600 / 84 * rng.choice([1, -1])
-            if not skip:
-                st.idle = st.quiet = False
             for now in range(last + 5_000, ts, 5_000):
+                asleep += now < st.wake_at
+                if not skip:
+                    st.wake_at = 0
                 out += e.on_tick(st, TRUCK, now)
-                assert not st.idle or _idle(st)
-                assert not st.quiet or _quiet(st)
             out += e.on_record(st, PositionRecord(
                 vehicle_id=TRUCK, ts=ts, lat=lat + rng.gauss(0, 0.0002), lon=lon,
                 speed_kmh=max(0.0, speed + rng.gauss(0, 3)), heading=90, received_at=ts,
                 alarm_flags=1 << 11 if rng.random() < 0.01 else 0))
-            assert not st.idle or _idle(st)
-            assert not st.quiet or _quiet(st)
-            quiet += st.quiet
-        assert not skip or quiet > 100  # the short cut is taken
+        assert not skip or asleep > 5_000  # many ticks find nothing due
         return [(w.rule, w.transition, w.level, w.ts) for w in out]
     skipping = drive(skip=True)
     assert {r for r, *_ in skipping} >= {
