@@ -106,8 +106,8 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
             topic, partition = event.message.topic, event.message.partition
             if topic in outputs:
                 continue  # our own output
-            events = (fan_out.events(event.key, event.value) if topic == ticks.get_topic_name()
-                      else [(event.key, event.value)])
+            events = (core.tick_events(fan_out, event.key, event.value, table.get)
+                      if topic == ticks.get_topic_name() else [(event.key, event.value)])
             for key, value in events:
                 prior = table.get(key)
                 result = core.handle(prior, topic, value)

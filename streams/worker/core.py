@@ -4,12 +4,18 @@ No Faust here, so it is unit-tested directly. Ticks (one per partition and secon
 owner, fanned out to the partition's keys; or one per key from a drill) carry wall-clock time
 through the stream: timers then run where the state lives, in order with its data, and a
 replay of the input topics reproduces them.
+
+Timers are data: a vehicle's state carries its next wake-up (VehicleState.wake_at), and a
+partition's tick reaches only the vehicles that are due (`tick_events`). The state a worker
+last wrote is kept decoded beside its bytes, so an event decodes state at most once, and
+only when the table holds bytes this worker did not write (after a rebalance or restart).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import msgspec
 
@@ -23,6 +29,7 @@ from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.vehicles.state import DayFigures, VehicleState, dump_vehicle, load_vehicle
 
 TICK_TOPIC = "hw.ticks"
+_S = TypeVar("_S")
 
 
 class Tick(msgspec.Struct, frozen=True):
@@ -67,6 +74,10 @@ class TickFanOut:
         return [(k, encode_tick(Tick(t.site_id, tick.now, t.vehicle_id)))
                 for k, t in self._on(tick.partition)]
 
+    def on_partition(self, part: int) -> list[tuple[bytes, Tick]]:
+        """(key, tick template) of every site and vehicle on a partition."""
+        return self._on(part)
+
     def _on(self, part: int) -> list[tuple[bytes, Tick]]:
         if not self.by_partition:  # the partition count is known once the consumer runs
             for key, tick in self.keys:
@@ -76,6 +87,9 @@ class TickFanOut:
                     return []
                 self.by_partition.setdefault(found, []).append((key, tick))
         return self.by_partition.get(part, [])
+
+
+CACHE_MAX = 200_000  # decoded states kept (all dropped beyond: they are decoded again)
 
 
 @dataclass
@@ -98,43 +112,91 @@ class WorkerCore:
         self.accounting_from: int | None = None  # 未接入: silent since the first tick
         self.first_tick: int | None = None
         self.now: int | None = None  # the latest tick: tells buffered uploads from live data
+        self._sites: dict[str, tuple[bytes, SiteState]] = {}  # id → (bytes written, decoded)
+        self._vehicles: dict[str, tuple[bytes, VehicleState]] = {}
+
+    def _clock(self, tick: Tick) -> None:
+        if self.first_tick is None:  # the grace runs on the tick clock (a drill's is past)
+            self.first_tick = tick.now
+            self.offline_not_before = min(self.started_at, tick.now) + self.grace_ms
+            self.accounting_from = tick.now
+        if self.now is None or tick.now > self.now:
+            self.now = tick.now
+
+    def tick_events(self, fan_out: TickFanOut, key: bytes, value: bytes,
+                    table_get: Callable[[bytes], bytes | None]) -> list[tuple[bytes, bytes]]:
+        """(key, tick bytes) to evaluate for a tick read from the tick topic: the partition's
+        sites, and its vehicles whose state (as the table holds it) is due by the tick."""
+        tick = decode_tick(value)
+        self._clock(tick)
+        if tick.partition is None:  # a drill's tick for one key
+            return [(key, value)]
+        now, cache, out = tick.now, self._vehicles, []
+        for k, t in fan_out.on_partition(tick.partition):
+            if t.vehicle_id is not None:
+                hit = cache.get(t.vehicle_id)
+                if hit is not None and hit[1].wake_at > now and hit[0] is table_get(k):
+                    continue  # asleep: nothing of this vehicle is due
+            out.append((k, encode_tick(Tick(t.site_id, now, t.vehicle_id))))
+        return out
 
     def handle(self, state: bytes | None, topic: str, value: bytes) -> Result:
         """Evaluate one event (input record or tick) against the prior state bytes."""
         if topic.endswith(TICK_TOPIC):
             tick = _tick_dec.decode(value)
-            if self.first_tick is None:  # the grace runs on the tick clock (a drill's is past)
-                self.first_tick = tick.now
-                self.offline_not_before = min(self.started_at, tick.now) + self.grace_ms
-                self.accounting_from = tick.now
-            if self.now is None or tick.now > self.now:
-                self.now = tick.now
+            self._clock(tick)
             if tick.vehicle_id is not None:
                 return self._vehicle(state, tick.vehicle_id, tick.now, None)
-            st = load_state(state) if state else SiteState()
-            if tick.site_id not in self.engine.catalog.sites:
-                return Result(dump_state(st))
-            out = self.engine.on_tick(st, tick.site_id, tick.now, self.offline_not_before,
-                                      self.accounting_from)
-            return Result(dump_state(st), out)
+            site_id = str(tick.site_id)
+            if site_id not in self.engine.catalog.sites:
+                return Result(dump_state(load_state(state) if state else SiteState()))
+            return self._site(state, site_id, lambda st: self.engine.on_tick(
+                st, site_id, tick.now, self.offline_not_before, self.accounting_from))
         rec = decode_input(value)
         vehicle_id = getattr(rec, "vehicle_id", None)
         if vehicle_id is not None:
             return self._vehicle(state, vehicle_id, 0, rec)
-        st = load_state(state) if state else SiteState()
-        out = self.engine.on_record(st, rec, self.now)
-        return Result(dump_state(st), out)
+        return self._site(state, str(getattr(rec, "site_id", "")),
+                          lambda st: self.engine.on_record(st, rec, self.now))
+
+    def _site(self, state: bytes | None, site_id: str,
+              evaluate: Callable[[SiteState], list[WarningRecord]]) -> Result:
+        cache = self._sites
+        hit = cache.get(site_id)
+        st = hit[1] if hit is not None and hit[0] is state else (
+            load_state(state) if state else SiteState())
+        try:
+            out = evaluate(st)
+        except BaseException:
+            cache.pop(site_id, None)  # (possibly half-changed: decode it again next time)
+            raise
+        data = dump_state(st)
+        if data == state:
+            data = state  # the table keeps its bytes: the cache must know them
+        _keep(cache, site_id, data, st)
+        return Result(data, out)
 
     def _vehicle(self, state: bytes | None, vehicle_id: str, now: int,
                  rec: InputRecord | None) -> Result:
-        vst = load_vehicle(state) if state else VehicleState()
         if vehicle_id not in self.vehicles.catalog.vehicles:
-            return Result(dump_vehicle(vst))
-        out = (self.vehicles.on_record(vst, rec, self.now) if rec is not None
-               else self.vehicles.on_tick(vst, vehicle_id, now, self.offline_not_before))
+            return Result(dump_vehicle(load_vehicle(state) if state else VehicleState()))
+        cache = self._vehicles
+        hit = cache.get(vehicle_id)
+        vst = hit[1] if hit is not None and hit[0] is state else (
+            load_vehicle(state) if state else VehicleState())
+        try:
+            out = (self.vehicles.on_record(vst, rec, self.now) if rec is not None
+                   else self.vehicles.on_tick(vst, vehicle_id, now, self.offline_not_before))
+        except BaseException:
+            cache.pop(vehicle_id, None)
+            raise
         days = [self._day(vehicle_id, d, vst.drill) for d in vst.closed]
         vst.closed = []
-        return Result(dump_vehicle(vst), out, days)
+        data = dump_vehicle(vst)
+        if data == state:
+            data = state
+        _keep(cache, vehicle_id, data, vst)
+        return Result(data, out, days)
 
     def _day(self, vehicle_id: str, d: DayFigures, drill: bool) -> VehicleDayRecord:
         v = self.vehicles.catalog.vehicles[vehicle_id]
@@ -145,3 +207,12 @@ class WorkerCore:
             day=day_text(d.day), ts=midnight, positions=d.positions, drift=d.drift, gaps=d.gaps,
             overspeed=d.overspeed, fatigue_s=d.fatigue_ms / 1000, online_s=d.online_ms / 1000,
             drill=drill, complete_m=d.complete_m, incomplete_m=d.incomplete_m)
+
+
+def _keep(cache: dict[str, tuple[bytes, _S]], key: str, data: bytes | None, st: _S) -> None:
+    """Remember the decoded state beside the bytes the table will hold."""
+    if data is None:
+        return
+    if len(cache) >= CACHE_MAX and key not in cache:
+        cache.clear()
+    cache[key] = (data, st)

@@ -86,3 +86,27 @@ def test_the_latest_tick_tells_an_upload_of_stored_fixes_from_live_ones() -> Non
     live = msgspec.structs.replace(fix, ts=later, received_at=later)
     r = c.handle(r.state, "hw.vehicle.positions", encode(live))
     assert [w.transition for w in r.warnings] == ["cleared"]
+
+
+def test_a_partition_tick_reaches_only_the_vehicles_that_are_due() -> None:
+    """Timers as data: a vehicle that reported is asleep until its offline timeout; a state
+    the table holds that this worker did not write (a rebalance) is always evaluated."""
+    c, table = core(), {}
+    fan = TickFanOut(["tf-hohhot-01"], ["hz-0001", "hz-0002"], lambda _k: 0)
+    for vid in ("hz-0001", "hz-0002"):
+        pos = PositionRecord(vehicle_id=vid, ts=T0, lat=40.8, lon=111.6, speed_kmh=50,
+                             heading=0, received_at=T0)
+        table[vid.encode()] = c.handle(None, "hw.vehicle.positions", encode(pos)).state
+    tick = encode_tick(Tick(None, T0 + 1000, partition=0))
+    keys = [k for k, _ in c.tick_events(fan, b"", tick, table.get)]
+    assert keys == [b"tf-hohhot-01"]  # sites every tick; both vehicles asleep
+    table[b"hz-0002"] = bytes(bytearray(table[b"hz-0002"]))  # equal bytes another worker wrote
+    keys = [k for k, _ in c.tick_events(fan, b"", tick, table.get)]
+    assert keys == [b"tf-hohhot-01", b"hz-0002"]
+    late = encode_tick(Tick(None, T0 + 3_600_000, partition=0))  # past the offline timeout
+    events = c.tick_events(fan, b"", late, table.get)
+    assert [k for k, _ in events] == [b"tf-hohhot-01", b"hz-0001", b"hz-0002"]
+    out = [w for k, v in events[1:] for w in c.handle(table[k], "hw.ticks", v).warnings]
+    assert [(w.rule, w.vehicle_id) for w in out] == [("vehicle.offline", "hz-0001"),
+                                                    ("vehicle.offline", "hz-0002")]
+    assert c.now == T0 + 3_600_000
