@@ -13,24 +13,40 @@ from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.daily import VehicleDayRecord
 from hazardwatch.kpis.figures import nearest_rank
 from hazardwatch.kpis.handling import DEFAULT_HANDLE_DEADLINE_S, Handling, handling_figures
-from hazardwatch.kpis.online import offline_ms
+from hazardwatch.kpis.online import Seen, offline_of, seen
 from hazardwatch.kpis.periods import Period
 from hazardwatch.kpis.rows import KpiRow
 from hazardwatch.kpis.vehicles import vehicle_figures
 
 Times = npt.NDArray[np.int64]
-_EMPTY: Times = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
 class Observed:
     """What the stores hold for one period, read by an adapter (times in UTC ms, sorted)."""
 
-    values: dict[tuple[str, str], Times] = field(default_factory=dict)  # (site, sensor)
+    points: dict[tuple[str, str], Seen] = field(default_factory=dict)  # (site, sensor)
+    devices: dict[tuple[str, str], Seen] = field(default_factory=dict)  # (site, device)
     rejected: dict[str, int] = field(default_factory=dict)  # site → values refused
     #: (scope, id) pairs the warning counts in (site or company, region), and its handling
     handling: list[tuple[tuple[tuple[str, str], ...], Handling]] = field(default_factory=list)
     vehicle_days: list[VehicleDayRecord] = field(default_factory=list)
+
+
+    @classmethod
+    def from_times(cls, catalog: Catalog, values: dict[tuple[str, str], Times]) -> Observed:
+        """Points and devices from the value times of each point (site, sensor)."""
+        obs = cls()
+        for (site, sensor), ts in values.items():
+            s = seen(ts)
+            if s is not None:
+                obs.points[(site, sensor)] = s
+        for (site, dev_id), dev in catalog.devices.items():
+            parts = [values[(site, x.id)] for x in dev.sensors if (site, x.id) in values]
+            s = seen(np.sort(np.concatenate(parts))) if parts else None
+            if s is not None:
+                obs.devices[(site, dev_id)] = s
+        return obs
 
 
 class _Sum:
@@ -63,22 +79,22 @@ def compute(catalog: Catalog, obs: Observed, p: Period, points: bool = True,
             if not dev.sensors:
                 continue  # cameras: their events are not values (not in these figures)
             timeout = dev.offline_timeout_s * 1000
-            series = [obs.values.get((site.id, s.id), _EMPTY) for s in dev.sensors]
-            for s, ts in zip(dev.sensors, series, strict=True):
-                online = span - offline_ms(ts, p.start, p.end, timeout)
+            for s in dev.sensors:
+                got = obs.points.get((site.id, s.id))
+                online = span - offline_of(got, p.start, p.end, timeout)
                 if points:
                     rows.append(KpiRow("online_rate_point", "point", f"{site.id}/{s.id}",
                                        p.kind, p.start, online / span, online, span))
                 for k in keys:
                     on_point.add(k, online, span)
-                n_valid += ts.size
-            merged = np.sort(np.concatenate(series)) if len(series) > 1 else series[0]
-            online = span - offline_ms(merged, p.start, p.end, timeout)
+                n_valid += got.count if got else 0
+            merged = obs.devices.get((site.id, dev.id))
+            online = span - offline_of(merged, p.start, p.end, timeout)
             rows.append(KpiRow("online_rate_device", "device", f"{site.id}/{dev.id}", p.kind,
                                p.start, online / span, online, span))
             for k in keys:
                 on_device.add(k, online, span)
-                access.add(k, 1 if merged.size else 0, 1)
+                access.add(k, 1 if merged else 0, 1)
         refused = obs.rejected.get(site.id, 0)
         for k in keys:
             valid.add(k, n_valid, n_valid + refused)

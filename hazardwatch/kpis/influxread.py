@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import requests
 
 from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.catalog.model import Site
 from hazardwatch.contracts.daily import VehicleDayRecord
 from hazardwatch.kpis.compute import Observed
 from hazardwatch.kpis.handling import Handling, verdict_of
+from hazardwatch.kpis.online import Seen
 from hazardwatch.kpis.periods import Period
 from hazardwatch.streams.sinks.line_protocol import RP_BY_SITE_KIND, RP_EVENTS
 
@@ -46,14 +49,8 @@ class InfluxReader:
         obs = Observed()
         when = self._when(p.start, p.end)
         for site in self.catalog.sites.values():
-            if not any(d.sensors for d in site.devices):
-                continue
-            rp = RP_BY_SITE_KIND.get(site.kind, "chem_30d")
-            q = (f'SELECT "value" FROM "{rp}"."reading" WHERE site = \'{_q(site.id)}\' AND '
-                 f'{when} GROUP BY "sensor"')
-            for tags, _, rows in self.query(q):
-                obs.values[(site.id, tags["sensor"])] = np.fromiter(
-                    (r[0] for r in rows), dtype=np.int64, count=len(rows))
+            if any(d.sensors for d in site.devices):
+                self._site_values(obs, site, when)
         for _, cols, rows in self.query(
                 f'SELECT "device", "topic" FROM "{RP_EVENTS}"."rejected" WHERE '
                 f'time >= {p.start}ms AND time < {p.end}ms'):
@@ -65,6 +62,37 @@ class InfluxReader:
         if p.kind == "day":
             self._vehicle_days(obs, p)
         return obs
+
+    def _site_values(self, obs: Observed, site: Site, when: str) -> None:
+        """First and last value, count and silences per point, silences per device: InfluxDB
+        computes the differences (elapsed) and returns only those above the shortest timeout,
+        so a day of a site is a few hundred rows instead of every value."""
+        src = (f'"{RP_BY_SITE_KIND.get(site.kind, "chem_30d")}"."reading" WHERE '
+               f"site = '{_q(site.id)}' AND {when}")
+        floor = min(d.offline_timeout_s for d in site.devices if d.sensors) * 1000
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+        count: dict[str, int] = {}
+        for fn, into in (("first", first), ("last", last)):
+            for tags, _, rows in self.query(f'SELECT {fn}("value") FROM {src} GROUP BY "sensor"'):
+                into[tags["sensor"]] = int(rows[0][0])
+        for tags, _, rows in self.query(f'SELECT count("value") FROM {src} GROUP BY "sensor"'):
+            count[tags["sensor"]] = int(rows[0][1])
+        gaps: dict[tuple[str, str], list[int]] = {}
+        for key in ("sensor", "device"):
+            q = (f'SELECT "e" FROM (SELECT elapsed("value", 1ms) AS "e" FROM {src} GROUP BY '
+                 f'"{key}") WHERE "e" > {floor} GROUP BY "{key}"')
+            for tags, _, rows in self.query(q):
+                gaps[(key, tags[key])] = [int(r[1]) for r in rows]
+        for dev in site.devices:
+            ids = [x.id for x in dev.sensors if x.id in first]
+            for sid in ids:
+                obs.points[(site.id, sid)] = Seen(first[sid], last[sid], count.get(sid, 0),
+                                                  _arr(gaps.get(("sensor", sid), [])))
+            if ids:
+                obs.devices[(site.id, dev.id)] = Seen(
+                    min(first[i] for i in ids), max(last[i] for i in ids),
+                    sum(count.get(i, 0) for i in ids), _arr(gaps.get(("device", dev.id), [])))
 
     def _handling(self, obs: Observed, p: Period, until: int) -> None:
         raised: dict[str, tuple[int, int, tuple[tuple[str, str], ...]]] = {}
@@ -118,6 +146,10 @@ class InfluxReader:
                     gaps=int(v["gaps"] or 0), overspeed=0, fatigue_s=0.0, online_s=0.0,
                     complete_m=float(v["complete_m"] or 0), drill=self.drill,
                     incomplete_m=float(v["incomplete_m"] or 0)))
+
+
+def _arr(v: list[int]) -> npt.NDArray[np.int64]:
+    return np.array(v, dtype=np.int64)
 
 
 def _q(v: str) -> str:

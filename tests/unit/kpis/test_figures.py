@@ -155,16 +155,17 @@ def test_compute_rolls_points_up_to_devices_sites_and_regions() -> None:
     (p,) = periods(T0, T0 + DAY, "day")
     sites = [s for s in cat.sites.values() if any(d.sensors for d in s.devices)]
     first = sites[0]
-    obs = Observed()
+    values = {}
     silent = None
     for dev in first.devices:
         for s in dev.sensors:
-            obs.values[(first.id, s.id)] = every_minute()
+            values[(first.id, s.id)] = every_minute()
             silent = silent or (dev, s)
     assert silent is not None
     dev, sensor = silent
     missing = 35 + dev.offline_timeout_s // 60  # values at 600 and 641 + … : 36 min offline
-    obs.values[(first.id, sensor.id)] = every_minute((601, 601 + missing))
+    values[(first.id, sensor.id)] = every_minute((601, 601 + missing))
+    obs = Observed.from_times(cat, values)
     obs.rejected[first.id] = 10
     rows = {(r.figure, r.scope, r.id): r for r in compute(cat, obs, p)}
     n_points = sum(len(d.sensors) for d in first.devices)
