@@ -11,6 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 missing=()
 pkgs=(mosquitto chromium chromium-driver fonts-noto-cjk)  # the browser for the console tests
+pkgs+=(poppler-utils)  # reports: pdftotext/pdffonts check the PDFs' Chinese (fonts-noto-cjk)
 if [ "${HW_INFLUX_VERSION:-}" = "1.6" ]; then pkgs+=(influxdb); fi
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -16,6 +16,7 @@ from hazardwatch.commands import (
     jt808,
     kpis,
     replay,
+    report,
     simulate,
     sink,
     stack,
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hazardwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (stack, config, bridge, replay, worker, sink, alerting, drill, simulate,
-                   dashboards, jt808, denied, kpis):
+                   dashboards, jt808, denied, kpis, report):
         module.add_parser(sub)
     return parser
 

@@ -102,7 +102,8 @@ def compute(catalog: Catalog, obs: Observed, p: Period, points: bool = True,
                         ("access_rate", access), ("data_valid_rate", valid)):
         rows += acc.rows(figure, p)
     rows += _handling_rows(obs, p, deadline_s)
-    rows += _vehicle_rows(catalog, obs, p)
+    if p.kind == "day":  # the vehicle engine counts per local day (hw.vehicle-daily)
+        rows += _vehicle_rows(catalog, obs, p)
     return rows
 
 

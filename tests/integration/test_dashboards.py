@@ -7,10 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -31,6 +34,8 @@ from hazardwatch.ingest.decode import Accepted, MessageDecoder
 from hazardwatch.kpis.influxread import InfluxReader
 from hazardwatch.kpis.periods import local_midnight
 from hazardwatch.kpis.rows import KpiRow, line
+from hazardwatch.reports.read import shift_report
+from hazardwatch.reports.shift import local
 from hazardwatch.simulators.player import ScenarioPlayer, start_ms
 from hazardwatch.simulators.scenario import load_scenario
 from hazardwatch.stack.influx import ensure_database, influxql
@@ -57,7 +62,8 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
     decoder = MessageDecoder(CAT)
     lines: dict[str, list[str]] = defaultdict(list)
     raw = []
-    veh, vstates = VehicleEngine(CAT, vrules), defaultdict(VehicleState)
+    vengine = VehicleEngine(CAT, vrules)
+    vstates: dict[str, VehicleState] = defaultdict(VehicleState)
     for _, msgs in ScenarioPlayer(sc, CAT, rules, vrules, start).steps():
         for m in msgs:
             raw.append(json.dumps({"topic": m.topic, "payload": m.payload.decode(),
@@ -70,7 +76,7 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
                 lines[rp] += ls
             elif isinstance(rec, PositionRecord):
                 lines[lp.RP_VEHICLE].append(lp.position(rec))
-                veh.on_record(vstates[rec.vehicle_id], rec)
+                vengine.on_record(vstates[rec.vehicle_id], rec)
             elif isinstance(rec, VideoEventRecord):
                 lines[lp.RP_EVENTS].append(lp.video_event(rec))
     for i, bad in enumerate((b"{not json", b'{"ts": 1, "points": []}')):
@@ -178,6 +184,30 @@ def test_kpis_of_the_drill_read_from_influxdb(drill_db: tuple[str, int, int, lis
     assert rows[("access_rate", "site", "tf-hohhot-01", "day")][0] > 0
     ok, received = rows[("data_valid_rate", "site", "tf-hohhot-01", "day")]
     assert received - ok == 2  # the two refused messages of the drill data
+
+
+def test_shift_report_of_the_drill(stack: Stack, drill_db: tuple[str, int, int, list[KpiRow]],
+                                   tmp_path: Path) -> None:
+    """`hazardwatch report shift --drill` over the drill: its warnings, the ones left open
+    at the end (the four W-open ones among them), the handled one, figures, HTML and PDF."""
+    db, start, end, _ = drill_db
+    reader = InfluxReader(stack.settings.influx_url, db, CAT, drill=True)
+    r = shift_report(reader, start, end)
+    assert len(r.warnings) >= 5
+    assert {f"W-open-{i}" for i in (1, 2, 3, 4)} <= {w.warning_id for w in r.still_open}
+    assert [w.state for w in r.warnings].count("已处置") == 1
+    assert {x.figure for x in r.figures} >= {"online_rate_point", "handled_rate"}
+    site = shift_report(reader, start, end, "site:tf-hohhot-01")
+    assert 0 < len(site.warnings) < len(r.warnings)
+    assert all(w.where == "tf-hohhot-01" for w in site.warnings)
+    out = subprocess.run([sys.executable, "-m", "hazardwatch", "report", "shift", "--drill",
+                          "--from", local(start), "--to", local(end), "--db", db,
+                          "--influx-url", stack.settings.influx_url, "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    (page,) = tmp_path.glob("shift-drill-all-*.html")
+    assert "仍未闭环的预警" in page.read_text() and "未签收" in page.read_text()
+    assert page.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("uid", ["hw-duty", "hw-site", "hw-vehicle", "hw-drill", "hw-kpi"])

@@ -1,0 +1,1 @@
+"""Reports for people: the shift hand-over report (交接班报告)."""

@@ -1,0 +1,82 @@
+"""Assemble a shift report from InfluxDB (warnings, 签收/处置, the figures of the shift)."""
+
+from __future__ import annotations
+
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.kpis.compute import compute
+from hazardwatch.kpis.influxread import InfluxReader
+from hazardwatch.kpis.periods import DAY_MS, Period
+from hazardwatch.reports.shift import ShiftReport, WarningLine
+from hazardwatch.streams.sinks.line_protocol import RP_EVENTS
+
+LOOKBACK_MS = 7 * DAY_MS  # warnings raised up to a week before the shift can still be open
+
+
+def in_scope(catalog: Catalog, scope: str, site_id: str, vehicle_id: str) -> bool:
+    """scope: all, site:ID, company:ID, region:CODE (a prefix: 15 province, 1501 city)."""
+    if scope == "all":
+        return True
+    kind, _, ident = scope.partition(":")
+    site = catalog.sites.get(site_id)
+    vehicle = catalog.vehicles.get(vehicle_id)
+    if kind == "site":
+        return site_id == ident
+    if kind == "company":
+        return vehicle is not None and vehicle.company == ident
+    if kind == "region":
+        company = catalog.companies.get(vehicle.company) if vehicle else None
+        region = site.region if site else (company.region if company else "")
+        return region.startswith(ident)
+    raise ValueError(f"scope {scope!r}: all, site:ID, company:ID or region:CODE")
+
+
+def scope_zh(scope: str) -> str:
+    """The scope as a heading."""
+    kind, _, ident = scope.partition(":")
+    return {"all": "全部", "site": f"场所 {ident}", "company": f"企业 {ident}",
+            "region": f"地区 {ident}"}.get(kind, scope)
+
+
+def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all"
+                 ) -> ShiftReport:
+    """The report of [start, end) for a scope."""
+    cat = reader.catalog
+    flag = "true" if reader.drill else "false"
+    eps: dict[str, dict[str, object]] = {}
+    q = (f'SELECT "warning_id", "level_value", "transition", "message", "started_at" FROM '
+         f'"{RP_EVENTS}"."warning" WHERE time >= {start - LOOKBACK_MS}ms AND time < {end}ms '
+         f'AND drill = {flag} GROUP BY "site", "vehicle"')
+    for tags, cols, rows in reader.query(q):
+        site, vehicle = tags.get("site") or "", tags.get("vehicle") or ""
+        if not in_scope(cat, scope, site, vehicle):
+            continue
+        for r in rows:
+            v = dict(zip(cols, r, strict=True))
+            e = eps.setdefault(str(v["warning_id"]), {"where": site or vehicle,
+                                                      "raised": int(v["started_at"])})
+            e["level"], e["message"] = int(v["level_value"]), str(v["message"])
+            if v["transition"] == "cleared":
+                e["cleared"] = int(v["time"])
+    acts: dict[tuple[str, str], int] = {}
+    q = (f'SELECT "drill" FROM "{RP_EVENTS}"."alert_action" WHERE (action = \'ack\' OR '
+         f"action = 'resolve') AND time >= {start - LOOKBACK_MS}ms AND time < {end}ms "
+         'GROUP BY "warning_id", "action"')
+    for tags, _, rows in reader.query(q):
+        if tags.get("warning_id") in eps:
+            acts[(tags["warning_id"], tags["action"])] = min(int(r[0]) for r in rows)
+    report = ShiftReport(scope_zh(scope), start, end, drill=reader.drill)
+    for wid, e in sorted(eps.items(), key=lambda kv: int(str(kv[1]["raised"]))):
+        w = WarningLine(wid, int(str(e["level"])), str(e["message"]), str(e["where"]),
+                        int(str(e["raised"])),
+                        int(str(e["cleared"])) if "cleared" in e else None,
+                        acts.get((wid, "ack")), acts.get((wid, "resolve")))
+        if start <= w.raised_at < end:
+            report.warnings.append(w)
+        if w.raised_at < end and (w.cleared_at is None or w.handled_at is None):
+            report.still_open.append(w)
+    p = Period("shift", start, end)
+    kind, _, ident = scope.partition(":")
+    want = ("all", "all") if kind == "all" else (kind, ident)
+    report.figures = [r for r in compute(cat, reader.observed(p, end), p, points=False)
+                      if (r.scope, r.id) == want]
+    return report

@@ -1,0 +1,71 @@
+"""The shift report from a hand-made shift: states, scope, HTML with plots, a PDF whose
+Chinese text is embedded and extractable (poppler's pdftotext and pdffonts)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.kpis.periods import parse_time
+from hazardwatch.kpis.rows import KpiRow
+from hazardwatch.reports.read import in_scope
+from hazardwatch.reports.render import to_html, to_pdf
+from hazardwatch.reports.shift import ShiftReport, WarningLine
+
+MIN = 60_000
+T0 = parse_time("2026-11-30T08:00:00")
+CAT = load_catalog("deploy/catalog/demo.yaml")
+
+
+def report() -> ShiftReport:
+    w = [WarningLine("w1", 1, "1号储罐可燃气体浓度 26 %LEL", "tf-hohhot-01", T0 + 5 * MIN,
+                     T0 + 30 * MIN, T0 + 7 * MIN, T0 + 25 * MIN),
+         WarningLine("w2", 3, "甲烷浓度 0.9%", "cm-ordos-01", T0 + 65 * MIN, None, T0 + 70 * MIN),
+         WarningLine("w3", 2, "车辆超速", "hz-0003", T0 + 125 * MIN)]
+    return ShiftReport("全部", T0, T0 + 12 * 60 * MIN, warnings=w, still_open=w[1:],
+                       figures=[KpiRow("online_rate_point", "all", "all", "shift", T0, 0.975,
+                                       1, 1),
+                                KpiRow("ack_p50_s", "all", "all", "shift", T0, 120.0, level=1)])
+
+
+@pytest.mark.parametrize(("w", "state"), [
+    (0, "已处置"), (1, "已签收"), (2, "未签收")])
+def test_states(w: int, state: str) -> None:
+    assert report().warnings[w].state == state
+
+
+def test_hourly_counts_by_level() -> None:
+    hours, counts = report().hourly_by_level()
+    assert len(hours) == 12 and counts[1][0] == 1 and counts[3][1] == 1 and counts[2][2] == 1
+    assert sum(map(sum, counts.values())) == 3
+
+
+@pytest.mark.parametrize(("scope", "site", "vehicle", "want"), [
+    ("all", "x", "", True), ("site:tf-hohhot-01", "tf-hohhot-01", "", True),
+    ("site:tf-hohhot-01", "cm-ordos-01", "", False), ("region:15", "tf-hohhot-01", "", True),
+    ("region:1501", "tf-hohhot-01", "", True), ("region:32", "tf-hohhot-01", "", False),
+    ("company:nm-hazmat-01", "", "hz-0003", True), ("company:nm-coach-01", "", "hz-0003", False),
+    ("region:150102", "", "hz-0003", True)])
+def test_scope(scope: str, site: str, vehicle: str, want: bool) -> None:
+    assert in_scope(CAT, scope, site, vehicle) is want
+
+
+def test_html_has_years_states_plots_and_a_cjk_font() -> None:
+    page = to_html(report())
+    assert "交接班报告:全部,2026-11-30 08:00:00 至 2026-11-30 20:00:00" in page
+    assert page.count("<svg") == 3 and "Noto Sans CJK SC" in page
+    assert "一级(红色)" in page and "未签收" in page and "97.50%" in page and "2.0 分钟" in page
+
+
+def test_pdf_embeds_the_chinese_it_shows(tmp_path: Path) -> None:
+    path = tmp_path / "r.pdf"
+    to_pdf(report(), path)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "交接班报告" in text and "仍未闭环的预警" in text and "甲烷浓度" in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "NotoSansCJK" in fonts
