@@ -1,1 +1,1 @@
-"""Routing, escalation and notification of warnings (not built yet)."""
+"""Routing, escalation and notification of warnings."""

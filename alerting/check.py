@@ -9,8 +9,8 @@ import urllib.parse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hazardwatch.alerting.config import AlertingConfig, Receiver, Route
+from hazardwatch.clock import in_window, minutes
 from hazardwatch.contracts.catalog import Catalog
-from hazardwatch.streams.vehicles.clock import in_window, minutes
 
 Where = tuple[str | int, ...]
 Problem = tuple[Where, str]

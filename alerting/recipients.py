@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 
 from hazardwatch.alerting.config import AlertingConfig, Channel, Receiver
+from hazardwatch.clock import LocalClock, in_window, minutes
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import WarningRecord
-from hazardwatch.streams.vehicles.clock import LocalClock, in_window, minutes
 
 
 @dataclass(frozen=True, slots=True)

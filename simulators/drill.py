@@ -34,7 +34,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hazardwatch import kafka_tail
 from hazardwatch.alerting.channels.webhook import signature
 from hazardwatch.alerting.secrets import redact
-from hazardwatch.commands.bridge import mqtt_login
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import WarningRecord, decode_warning
@@ -43,6 +42,7 @@ from hazardwatch.ingest.session import retire_session
 from hazardwatch.simulators.evaluate import Evaluation, evaluate
 from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, start_ms
 from hazardwatch.simulators.scenario import Scenario
+from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
 from hazardwatch.stack.settings import StackSettings
 from hazardwatch.streams.rules.config import RulesConfig

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from hazardwatch.clock import LocalClock, in_window, minutes
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import MQTT_ROOT
 from hazardwatch.ingest.acl import device_username, vehicle_username
@@ -21,7 +22,6 @@ from hazardwatch.simulators.motion import ROADS, Route, VehicleMotion
 from hazardwatch.simulators.scenario import Incident, Scenario
 from hazardwatch.simulators.signals import SensorSignal, Signal, normal_band
 from hazardwatch.streams.rules.config import RulesConfig
-from hazardwatch.streams.vehicles.clock import LocalClock, in_window, minutes
 from hazardwatch.streams.vehicles.config import VehicleRules
 
 MEDIA = "https://media.drill.invalid"  # drill evidence never points at real storage

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hazardwatch.clock import in_window, minutes
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.simulators.motion import VehicleMotion
 from hazardwatch.simulators.player import ScenarioPlayer
 from hazardwatch.simulators.scenario import Incident, Scenario
 from hazardwatch.streams.rules.config import RulesConfig
-from hazardwatch.streams.vehicles.clock import in_window, minutes
 from hazardwatch.streams.vehicles.config import VehicleRules
 
 # local hours: tank T101 (gasoline) receives 08:00–11:00 and dispatches 19:00–23:00

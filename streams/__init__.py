@@ -1,1 +1,1 @@
-"""Rule engine and stream workers (not built yet)."""
+"""Rule engines (sites, vehicles), offline replay, stream workers and the InfluxDB sink."""

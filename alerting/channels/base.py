@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
-from hazardwatch.alerting.config import Channel
 from hazardwatch.alerting.secrets import redact_url
 
 
@@ -32,13 +31,6 @@ class Message:
     text: str
     markdown: str
     data: dict[str, Any]
-
-
-class Sender(Protocol):
-    """Sends one message to one channel."""
-
-    def __call__(self, ch: Channel, m: Message) -> None:
-        """Deliver or raise Retryable / Permanent."""
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float = 5.0) -> Any:

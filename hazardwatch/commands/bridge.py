@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.ingest.bridge import Bridge, BridgeConfig
 from hazardwatch.ingest.decode import Limits, MessageDecoder
 from hazardwatch.ingest.session import retire_session
+from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.settings import StackSettings, default_catalog
 
 
@@ -34,14 +34,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--retire", action="store_true",
                    help="end this client id's persistent session (instance decommissioned)")
     p.set_defaults(func=run)
-
-
-def mqtt_login(settings: StackSettings, user: str) -> tuple[str, str]:
-    """Credentials from HW_MQTT_USERNAME/HW_MQTT_PASSWORD, else the local stack's account."""
-    if os.environ.get("HW_MQTT_USERNAME"):
-        return os.environ["HW_MQTT_USERNAME"], os.environ.get("HW_MQTT_PASSWORD", "")
-    creds = json.loads((settings.run_dir / "mosquitto" / "credentials.json").read_text())
-    return user, str(creds[user])
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from hazardwatch.commands.bridge import mqtt_login
+from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.settings import StackSettings
 
 

@@ -85,7 +85,7 @@ def _idle(ep: Episode) -> bool:
 
 
 class Engine:
-    """Evaluates every rule kind for fixed sites (vehicles: issue 5)."""
+    """Evaluates every rule kind for fixed sites (vehicles: streams/vehicles/engine.py)."""
 
     def __init__(self, catalog: Catalog, rules: RulesConfig) -> None:
         self.catalog = catalog

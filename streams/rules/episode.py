@@ -37,7 +37,6 @@ class Episode(msgspec.Struct, omit_defaults=True):
     started_at: int = 0
     level_since: int = 0
     pending_since: int | None = None  # condition seen, waiting for persistence
-    pending_level: int = 0
     normal_since: int | None = None  # condition gone, waiting for clear delay
     raises: list[int] = msgspec.field(default_factory=list)  # recent raise times (flapping)
 
@@ -72,8 +71,7 @@ def step(policy: Policy, ep: Episode, want: int | None, now: int) -> Change | No
             ep.pending_since = None
             return None
         if ep.pending_since is None:
-            ep.pending_since, ep.pending_level = now, want
-        ep.pending_level = want
+            ep.pending_since = now
         if now - ep.pending_since < policy.persist_s * 1000:
             return None
         return _raise(policy, ep, want, now)

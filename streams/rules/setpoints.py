@@ -21,12 +21,6 @@ class Stage:
     restore: float
     level: int
 
-    def active(self, v: float, was_active: bool) -> bool:
-        """Hysteresis: trigger at value, hold until past restore."""
-        if self.high:
-            return v >= self.value or (was_active and v >= self.restore)
-        return v <= self.value or (was_active and v <= self.restore)
-
 
 @dataclass(frozen=True, slots=True)
 class SetPoints:

@@ -92,6 +92,9 @@ class SinkRunner:
             if self.sink.points:
                 self._flush_and_commit()
             self.consumer.close()
+            c = self.counters
+            log.info("sink: %d records, %d points in %d flushes, %d failed flushes, %d skipped",
+                     c.records, c.points, c.flushes, c.failed_flushes, c.skipped)
 
     def _add(self, topic: str, value: bytes) -> None:
         self.counters.records += 1

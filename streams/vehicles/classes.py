@@ -7,10 +7,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from hazardwatch.clock import in_window, minutes
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import subject_key
 from hazardwatch.streams.vehicles import geo
-from hazardwatch.streams.vehicles.clock import in_window, minutes
 from hazardwatch.streams.vehicles.config import Route, VehicleRules, Zone
 from hazardwatch.streams.vehicles.messages import CLASS_ZH
 

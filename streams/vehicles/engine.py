@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hazardwatch.clock import DAY_MS, LocalClock
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.records import (
     InputRecord,
@@ -23,7 +24,6 @@ from hazardwatch.streams.rules.messages import transition_suffix
 from hazardwatch.streams.vehicles import geo
 from hazardwatch.streams.vehicles.bands import speed_level
 from hazardwatch.streams.vehicles.classes import CompiledVehicle, compile_vehicles, minute_table
-from hazardwatch.streams.vehicles.clock import DAY_MS, LocalClock
 from hazardwatch.streams.vehicles.config import Route, VehicleRules, Zone
 from hazardwatch.streams.vehicles.messages import FAMILY_ZH, duration
 from hazardwatch.streams.vehicles.state import DayFigures, VehicleState, VideoState, ZoneState

@@ -19,12 +19,12 @@ from typing import TypeVar
 
 import msgspec
 
+from hazardwatch.clock import DAY_MS, day_text
 from hazardwatch.contracts.daily import VehicleDayRecord
 from hazardwatch.contracts.records import InputRecord, decode_input
 from hazardwatch.contracts.warnings import WarningRecord
 from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.rules.state import SiteState, dump_state, load_state
-from hazardwatch.streams.vehicles.clock import DAY_MS, day_text
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.vehicles.state import DayFigures, VehicleState, dump_vehicle, load_vehicle
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hazardwatch.clock import LocalClock
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.contracts.records import (
     MediaRecord,
@@ -18,7 +19,6 @@ from hazardwatch.contracts.records import (
 )
 from hazardwatch.contracts.warnings import WarningRecord
 from hazardwatch.streams.vehicles.bands import speed_level
-from hazardwatch.streams.vehicles.clock import LocalClock
 from hazardwatch.streams.vehicles.config import load_vehicle_rules
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.vehicles.geo import (

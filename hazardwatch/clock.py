@@ -1,4 +1,5 @@
-"""Local wall-clock helpers for night rules; internal times stay UTC epoch ms."""
+"""Local wall-clock time for rules and reports (night windows, local days); internal times stay
+UTC epoch ms. Shared by every package (streams, simulators, alerting, kpis)."""
 
 from __future__ import annotations
 
