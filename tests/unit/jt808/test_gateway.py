@@ -281,3 +281,52 @@ async def test_fast_clock_uses_receive_time_and_far_future_or_old_fixes_are_reje
     (pos,) = sink.on("hw.vehicle.positions")
     assert pos["ts"] == pos["received_at"] and 3_500_000 < pos["clock_fast_ms"] <= 3_600_000
     assert [r["reason"] for r in sink.on("hw.rejected")] == ["ts_in_future", "ts_too_old"]
+
+
+def fragments(t: Terminal, msg_id: int, body: bytes, size: int) -> list[tuple[int, bytes]]:
+    """The body split into sub-package frames of `size` bytes, with consecutive serials."""
+    from hazardwatch.ingest.jt808.framing import frame
+    from hazardwatch.ingest.jt808.header import Version, encode_header
+
+    parts = [body[i:i + size] for i in range(0, len(body), size)]
+    out = []
+    for k, part in enumerate(parts, 1):
+        serial = t.next_serial()
+        head = encode_header(msg_id, len(part), t.phone, serial, Version.V2013,
+                             packet=(len(parts), k))
+        out.append((serial, frame(head + part)))
+    return out
+
+
+@with_gateway
+async def test_sub_packages_are_reassembled_acked_together_or_asked_again_with_0x8003(
+        gw: Gateway, sink: FakeSink) -> None:
+    from hazardwatch.simulators.jt808.messages import batch_body
+
+    t = await terminal(gw)
+    await t.register()
+    await t.authenticate()
+    fixes = [SimFix(NOW - 600_000 + i * 1000, 40.0, 111.0 + i / 1000, 30.0) for i in range(30)]
+    body = batch_body(fixes, blind=True)
+    frags = fragments(t, 0x0704, body, 400)
+    assert len(frags) >= 3
+    for _, data in frags[:-1]:
+        t.send_raw(data)
+    await asyncio.sleep(0.2)
+    assert sink.on("hw.vehicle.positions") == [] and t.received.count(0x8001) == 1
+    t.send_raw(frags[-1][1])
+    await asyncio.sleep(0.3)
+    assert len(sink.on("hw.vehicle.positions")) == 30
+    acked = {int.from_bytes(m.body[:2], "big") for m in t.received.by_id[0x8001]}
+    assert {s for s, _ in frags} <= acked  # every fragment answered once the whole is in
+    lost = fragments(t, 0x0704, body, 400)
+    for _, data in lost[:-2]:
+        t.send_raw(data)
+    await asyncio.sleep(1.2)  # the reassembly timeout is 0.5 s here
+    (ask,) = t.received.by_id[0x8003]
+    first, count = int.from_bytes(ask.body[:2], "big"), ask.body[2]
+    assert first == lost[0][0] and count == 2
+    assert [int.from_bytes(ask.body[3 + 2 * i:5 + 2 * i], "big") for i in range(2)] == [
+        len(lost) - 1, len(lost)]
+    assert gw.counters.events["reassembly_timeout"] == 1
+    assert gw.budget.used == 0
