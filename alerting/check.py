@@ -130,7 +130,7 @@ def check(cfg: AlertingConfig, catalog: Catalog | None = None) -> list[Problem]:
         out.append((("drill_receivers",), "at least one drill receiver is needed"))
     if cfg.route.escalation is None:
         out.append((("route",), "the root route needs an escalation"))
-    for key in ("sms_url",):
+    for key in ("sms_url", "voice_url"):
         url = getattr(cfg.gateways, key)
         if url and (why := url_problem(url)) is not None:
             out.append((("gateways", key), why))
@@ -158,7 +158,7 @@ def secret_problems(cfg: AlertingConfig, host: str) -> list[Problem]:
                 if robot.secret is not None and is_placeholder(robot.secret):
                     out.append((("people", i, "channels", j, "pool", k, "secret"),
                                 f"person {p.id}: a pool robot's secret {why}"))
-    for key in ("smtp_password", "sms_token"):
+    for key in ("smtp_password", "sms_token", "voice_token", "voice_callback_token"):
         v = getattr(cfg.gateways, key)
         if v is not None and is_placeholder(v):
             out.append((("gateways", key), f"gateways.{key} {why}"))

@@ -16,7 +16,7 @@ from hazardwatch.resources import packaged
 
 DEFAULT_ALERTING = packaged("alerting", "alerting.yaml")
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-ChannelType = Literal["webhook", "dingtalk", "wecom", "feishu", "email", "sms"]
+ChannelType = Literal["webhook", "dingtalk", "wecom", "feishu", "email", "sms", "voice"]
 Role = Literal["principal", "technical", "operator"]
 
 
@@ -122,6 +122,7 @@ class Route(_C, frozen=True):
     reminder_s: float | None = None  # acknowledged but not handled after this → reminder
     group_wait_s: float | None = None  # transitions of one site within this are one message
     rate_per_min: int | None = None  # per receiver
+    fallback_after_s: float | None = None  # 一级/二级 not acknowledged → SMS and voice call
     routes: list[Route] = msgspec.field(default_factory=list)
 
 
@@ -134,8 +135,15 @@ class Gateways(_C, frozen=True):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_sender: str = "hazardwatch@localhost"
-    sms_url: str | None = None
+    sms_url: str | None = None  # the provider's (or an internal gateway's) send endpoint
     sms_token: str | None = None
+    sms_sign: str = ""  # registered signature (签名)
+    sms_template: str | None = None  # registered template code: template SMS with parameters
+    voice_url: str | None = None  # voice-notification gateway (text-to-speech calls)
+    voice_token: str | None = None
+    voice_show_number: str = ""  # the caller number shown
+    voice_template: str = ""  # registered TTS template code
+    voice_callback_token: str | None = None  # the gateway's key-press / SMS-reply callbacks
 
 
 class AlertingConfig(_C, frozen=True):

@@ -36,11 +36,23 @@ class Directory:
         self.receivers = {r.id: r for r in cfg.receivers}
         self.clock = LocalClock(cfg.timezone)
         self.names = {p.name for p in cfg.people}
+        self.phones = {p.name: ch.to for p in cfg.people for ch in p.channels
+                       if ch.type == "sms" and ch.to}
         for site in catalog.sites.values():
-            self.names |= {x.name for x in (site.people.principal, site.people.technical,
-                                            site.people.operator) if x is not None}
+            for x in (site.people.principal, site.people.technical, site.people.operator):
+                if x is not None:
+                    self.names.add(x.name)
+                    if x.phone:
+                        self.phones.setdefault(x.name, x.phone)
         for company in catalog.companies.values():
-            self.names |= {x.name for x in company.monitors}
+            for x in company.monitors:
+                self.names.add(x.name)
+                if x.phone:
+                    self.phones.setdefault(x.name, x.phone)
+
+    def phone(self, person: str) -> str | None:
+        """The person's mobile number for SMS and voice fallback, if known."""
+        return self.phones.get(person)
 
     def known(self, person: str) -> bool:
         """Whether a name (as printed in an acknowledgement link) is somebody we notify."""

@@ -32,6 +32,7 @@ class RouteSettings:
     reminder_s: float
     group_wait_s: float
     rate_per_min: int
+    fallback_after_s: float = 600.0
 
 
 def facts(w: WarningRecord, catalog: Catalog) -> Facts:
@@ -77,4 +78,5 @@ def route_for(root: Route, f: Facts) -> RouteSettings:
     escalation = next(r.escalation for r in reversed(chain) if r.escalation is not None)
     return RouteSettings(" / ".join(r.name for r in chain), tuple(escalation),
                          pick("repeat_s", 300), pick("reminder_s", 1800),
-                         pick("group_wait_s", 0), int(pick("rate_per_min", 30)))
+                         pick("group_wait_s", 0), int(pick("rate_per_min", 30)),
+                         pick("fallback_after_s", 600))

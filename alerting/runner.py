@@ -40,13 +40,16 @@ class RunnerOptions:
 
 def senders(cfg: AlertingConfig) -> dict[str, Callable[..., None]]:
     """The channel senders by channel type."""
-    from hazardwatch.alerting.channels.mail import send_email, send_sms
+    from hazardwatch.alerting.channels.mail import send_email
     from hazardwatch.alerting.channels.robots import send_dingtalk, send_feishu, send_wecom
+    from hazardwatch.alerting.channels.sms import send_sms
+    from hazardwatch.alerting.channels.voice import send_voice
     from hazardwatch.alerting.channels.webhook import send_webhook
 
     return {"webhook": send_webhook, "dingtalk": send_dingtalk, "wecom": send_wecom,
             "feishu": send_feishu, "email": functools.partial(send_email, cfg.gateways),
-            "sms": functools.partial(send_sms, cfg.gateways)}
+            "sms": functools.partial(send_sms, cfg.gateways),
+            "voice": functools.partial(send_voice, cfg.gateways)}
 
 
 def ensure_state_topic(bootstrap: str, topic: str, partitions: int) -> None:

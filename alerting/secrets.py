@@ -13,7 +13,8 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 PLACEHOLDER_MARKS = ("change-me", "changeme", "local", "example", "placeholder", "test")
 MIN_SECRET_LEN = 16
 SECRET_KEYS = frozenset({"secret", "link_secret", "smtp_password", "sms_token", "api_tokens",
-                         "access_key_secret", "voice_token", "sms_secret", "voice_secret"})
+                         "access_key_secret", "voice_token", "sms_secret", "voice_secret",
+                         "voice_callback_token"})
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 

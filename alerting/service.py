@@ -25,12 +25,15 @@ from hazardwatch.alerting.pipeline import View, decide
 from hazardwatch.alerting.plan import Kind, Planned, finished, plan, record
 from hazardwatch.alerting.recipients import Directory, Recipient
 from hazardwatch.alerting.routing import RouteSettings, facts, route_for
+from hazardwatch.alerting.stages.fallback import due as fallback_due
+from hazardwatch.alerting.stages.fallback import needs_fallback
 from hazardwatch.alerting.stages.ratelimit import Bucket, take
 from hazardwatch.alerting.stages.reason import Reason
 from hazardwatch.alerting.stages.robot_budget import RobotUse, blocked, room, throttled, used
 from hazardwatch.alerting.state import (
     Action,
     Alert,
+    Fallback,
     Silence,
     Told,
     apply_action,
@@ -43,6 +46,7 @@ from hazardwatch.contracts.warnings import WarningRecord
 
 log = logging.getLogger("hazardwatch.alerting")
 Send = Callable[[Channel, Message], None]
+CHAT = frozenset({"webhook", "dingtalk", "wecom", "feishu"})  # fallback to SMS/voice from these
 _alert_codec = (msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder(Alert))
 
 
@@ -158,6 +162,7 @@ class AlertingService:
                 self.store.drop_alert(wid)
                 continue
             r = self.settings_for(a.warning)
+            self._queue_fallback(wid, a, now)
             for p in plan(a, r, now):
                 if p.nid in self.open:
                     continue
@@ -191,6 +196,37 @@ class AlertingService:
                     record(a, p, now)
                     self.store.put_alert(a)
 
+    def _queue_fallback(self, wid: str, a: Alert, now: int) -> None:
+        """SMS and a voice call for chat notices of an 一级/二级 that are due for fallback."""
+        taken = fallback_due(a, now)
+        for fk in taken:
+            f = a.fallback[fk]
+            f.done = True
+            for t in ("sms", "voice"):
+                rcp = Recipient(f.receiver, f.person, Channel(type=t, to=f.phone))
+                did = f"{wid}:fallback@{fk}|{rcp.key}"
+                if self._delivered(did):
+                    continue
+                gkey = (rcp.key, "alert", f"fallback:{wid}")
+                self.pending.setdefault(gkey, Pending(rcp, "alert", first=now)).items.append(
+                    (did, wid))
+            log.warning("%s: 一级/二级未送达或未确认，转短信和语音呼叫 %s", wid, f.person)
+        if taken:
+            self.store.put_alert(a)
+
+    def _want_fallback(self, a: Alert | None, p: Pending, now: int, at: int) -> None:
+        """Remember a chat notice of an 一级/二级 for SMS and voice from `at` (once per person
+        and level; never for drills)."""
+        if (a is None or p.kind not in ("alert", "upgrade", "repeat")
+                or p.recipient.channel.type not in CHAT or not needs_fallback(a)):
+            return
+        phone = self.directory.phone(p.recipient.person)
+        fk = f"L{a.level}:{p.recipient.person}"
+        if phone is None or fk in a.fallback:
+            return
+        a.fallback[fk] = Fallback(p.recipient.receiver, p.recipient.person, phone, at)
+        self.store.put_alert(a)
+
     def _flush(self, key: tuple[str, str, str], p: Pending, now: int) -> int:
         """Run the stages on every item as it is now; send what passes; 1 if a message went."""
         view = View(ChainMap(self.alerts, self.others), self.silences, self._delivered)
@@ -218,6 +254,9 @@ class AlertingService:
                 if why is not None and p.held != why:
                     p.held = why
                     log.warning("%s held: %s", p.recipient.key, why)
+                    with self.store.tx():  # an 一级/二级 held by a robot has reached nobody
+                        for _, wid in p.items:
+                            self._want_fallback(self.alerts.get(wid), p, now, now)
                 return 0
             via = robot
         allowed, self.buckets[p.recipient.key] = take(
@@ -244,6 +283,7 @@ class AlertingService:
         data = {"kind": kind, "receiver": p.recipient.receiver, "person": p.recipient.person,
                 "warnings": [msgspec.to_builtins(a.warning) for a in alerts],
                 "ack_links": links, "delivery_ids": [d for d, _ in p.items],
+                "list_link": list_link(self.cfg, p.recipient.person, now),
                 "drill": any(a.warning.drill for a in alerts)}
         msg = Message(p.items[0][0], title(kind, alerts),
                       body(kind, alerts, links, self.cfg.timezone, False, limit, full),
@@ -290,6 +330,10 @@ class AlertingService:
             told = Told(p.recipient.receiver, p.recipient.person, p.recipient.channel)
             if status == "sent" and told not in a.told:
                 a.told.append(told)
+            if status in ("sent", "failed"):
+                after = self.settings_for(a.warning).fallback_after_s
+                self._want_fallback(a, p, now, now + int(after * 1000) if status == "sent"
+                                    else now)
             self.store.put_alert(a)
         self._done(did, now)
         event: dict[str, Any] = {

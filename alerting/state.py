@@ -21,6 +21,16 @@ class Told(msgspec.Struct, frozen=True):
     channel: Channel
 
 
+class Fallback(msgspec.Struct):
+    """A chat notice of an 一级/二级 warning that also goes to SMS and voice if due."""
+
+    receiver: str
+    person: str
+    phone: str
+    at: int  # due from (now: undelivered or held; later: not acknowledged by then)
+    done: bool = False
+
+
 class Alert(msgspec.Struct):
     """A warning episode as the people on duty see it."""
 
@@ -40,6 +50,7 @@ class Alert(msgspec.Struct):
     told: list[Told] = msgspec.field(default_factory=list)  # actually reached: resolved notice
     done: bool = False  # resolved notice sent (or nobody to tell): archive
     delivered: list[str] = msgspec.field(default_factory=list)  # final delivery ids (dedup)
+    fallback: dict[str, Fallback] = msgspec.field(default_factory=dict)  # chat delivery id →
 
     @property
     def active(self) -> bool:

@@ -1,13 +1,12 @@
-"""E-mail over SMTP (STARTTLS when configured) and SMS through an HTTP gateway."""
+"""E-mail over SMTP (STARTTLS when configured)."""
 
 from __future__ import annotations
 
-import json
 import smtplib
 import ssl
 from email.message import EmailMessage
 
-from hazardwatch.alerting.channels.base import Message, Permanent, Retryable, post_json
+from hazardwatch.alerting.channels.base import Message, Permanent, Retryable
 from hazardwatch.alerting.config import Channel, Gateways
 
 
@@ -29,12 +28,3 @@ def send_email(gw: Gateways, ch: Channel, m: Message) -> None:
         raise Permanent(f"smtp: {exc}") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise Retryable(f"smtp: {exc.__class__.__name__}: {exc}") from None
-
-
-def send_sms(gw: Gateways, ch: Channel, m: Message) -> None:
-    """POST {to, text, id} to the configured SMS gateway (its own dedup by id)."""
-    if not gw.sms_url:
-        raise Permanent("no SMS gateway configured")
-    headers = {"Authorization": f"Bearer {gw.sms_token}"} if gw.sms_token else {}
-    body = {"to": ch.to, "text": m.text[:500], "id": m.delivery_id}
-    post_json(gw.sms_url, json.dumps(body, ensure_ascii=False).encode(), headers)

@@ -179,6 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
             text = body["content"]["text"]
             self.owner.add(Received("feishu", "", _kind(text), text, body, now))
             return None, {"code": 0}
+        if path == "/voice":  # a voice-notification gateway (text-to-speech call)
+            if self.headers.get("Authorization") != "Bearer voice-token" or not body.get(
+                    "CalledNumber") or not body.get("TtsCode") or not body.get("OutId"):
+                return "bad auth or body", {"Code": "InvalidParameter"}
+            self.owner.add(Received("voice", body["OutId"], "alert",
+                                    str(body.get("TtsParam", "")), body, now))
+            return None, {"Code": "OK", "CallId": f"call-{len(self.owner.got)}"}
         if path == "/sms":
             if self.headers.get("Authorization") != "Bearer sms-token" or not body.get("to"):
                 return "bad auth or body", {}

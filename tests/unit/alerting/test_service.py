@@ -52,13 +52,14 @@ class Outbox:
         return send
 
     def kinds(self) -> list[tuple[str, str]]:
-        return [(c, m.data["kind"]) for c, _, m in self.sent]
+        """(channel, kind) of the routed notices (not the SMS/voice fallbacks)."""
+        return [(c, m.data["kind"]) for c, _, m in self.sent if ":fallback@" not in m.delivery_id]
 
 
 def service(tmp_path: Path, cfg: AlertingConfig = CFG) -> tuple[AlertingService, Outbox]:
     box = Outbox()
     senders = {k: box.sender(k) for k in ("webhook", "dingtalk", "wecom", "feishu", "email",
-                                          "sms")}
+                                          "sms", "voice")}
     return AlertingService(cfg, CAT, Store(tmp_path / "a.db"), senders), box
 
 
