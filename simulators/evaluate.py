@@ -71,12 +71,14 @@ def evaluate(sc: Scenario, start: int, warnings: list[WarningRecord]) -> Evaluat
         if w.warning_id in matched or w.warning_id in seen:
             continue
         seen.add(w.warning_id)
-        if w.rule == "device.never_connected" and not _in_fleet(sc, w.site_id):
-            continue  # a site the drill does not play: silent by design
+        if w.rule.endswith(".never_connected") and not _in_fleet(sc, w.site_id, w.vehicle_id):
+            continue  # a site or vehicle the drill does not play: silent by design
         if (w.rule, w.subject) not in expected_keys:
             unexpected.append(w)
     return Evaluation(outcomes, unexpected)
 
 
-def _in_fleet(sc: Scenario, site_id: str | None) -> bool:
+def _in_fleet(sc: Scenario, site_id: str | None, vehicle_id: str | None) -> bool:
+    if vehicle_id is not None:
+        return sc.fleet.vehicles is None or vehicle_id in sc.fleet.vehicles
     return sc.fleet.sites is None or site_id in sc.fleet.sites

@@ -34,9 +34,9 @@ class ReplaySummary:
     points_refused: Counter[str] = field(default_factory=Counter)  # partial acceptance
     transitions: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  # "line N: reason: detail"
-    devices: int = 0  # catalogued site devices (接入率: connected / devices)
+    devices: int = 0  # catalogued site devices and vehicles (接入率: connected / devices)
     connected: int = 0  # … that sent anything
-    never_connected: list[str] = field(default_factory=list)  # site/device, 未接入
+    never_connected: list[str] = field(default_factory=list)  # site/device, vehicle/id: 未接入
 
     @property
     def rejected_share(self) -> float:
@@ -105,6 +105,7 @@ class Replayer:
         self.last_tick: int | None = None
         self.started: int | None = None  # the first event time: 未接入 counts from it
         self.drill = True  # every accepted record so far is drill traffic
+        self._vehicles_accounted = False
         self.summary = ReplaySummary()
         # a line this long may hold a payload over the size limit (UTF-8: ≤ 4 bytes a char)
         self._one_pass_max = decoder.limits.max_payload_bytes // 4
@@ -161,6 +162,15 @@ class Replayer:
                     s.connected += 1
                 else:
                     s.never_connected.append(f"{site_id}/{device.id}")
+        if self.vehicle_engine is not None:
+            for vid in sorted(self.vehicle_engine.catalog.vehicles):
+                vst = self.vehicles.get(vid)
+                s.devices += 1
+                if vst is not None and (vst.last_ts or vst.status_offline_at is not None
+                                        or vst.video):
+                    s.connected += 1
+                else:
+                    s.never_connected.append(f"vehicle/{vid}")
 
     def _by_input(self, topic: str, raw: bytes) -> Accepted | Rejected:
         """Decode a line without `received_at`: the input's own time is the clock. The latest
@@ -231,11 +241,28 @@ class Replayer:
                for w in self.engine.on_tick(self.sites[site_id], site_id, now, 0, started,
                                             self.drill)]
         if self.vehicle_engine is not None:
+            if not self._vehicles_accounted:
+                out += self._silent_vehicles(started, now)
             if self._vehicle_order is None:
                 self._vehicle_order = sorted(self.vehicles.items())
             on_tick = self.vehicle_engine.on_tick
             out += [w for vid, vst in self._vehicle_order for w in on_tick(vst, vid, now)]
         self._count(out)
+        return out
+
+    def _silent_vehicles(self, started: int, now: int) -> list[WarningRecord]:
+        """未接入 of the catalogued vehicles that have sent nothing (once, when due)."""
+        ve = self.vehicle_engine
+        assert ve is not None
+        if now < started + int(ve.rules.offline.never_connected_s * 1000):
+            return []
+        self._vehicles_accounted = True
+        out = []
+        for vid in sorted(ve.catalog.vehicles):
+            if vid not in self.vehicles:
+                vst = self.vehicles[vid] = VehicleState()
+                self._vehicle_order = None
+                out += ve.never_connected(vst, vid, started, now, self.drill)
         return out
 
     def _count(self, out: list[WarningRecord]) -> None:

@@ -142,6 +142,8 @@ class VehicleOffline(_C, frozen=True):
     status_offline_persist_s: float
     displacement_m: float
     displacement_level: Level
+    never_connected_s: float = 600  # 未接入: silent this long after start (not offline)
+    never_connected_level: Level = 4
 
 
 class VehicleRules(_C, frozen=True):

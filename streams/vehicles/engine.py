@@ -71,6 +71,8 @@ class VehicleEngine:
         not end the offline warning, or the next tick would raise it again (flapping).
         """
         out: list[WarningRecord] = []
+        if st.never.active or st.connect_by:  # the first record of a vehicle (未接入)
+            self._connected(st, rec, out)
         if isinstance(rec, PositionRecord):
             c = self.compiled[rec.vehicle_id]
             self._position(st, c, rec, out, now)
@@ -427,6 +429,37 @@ class VehicleEngine:
 
     # -- timers -----------------------------------------------------------------------------
 
+    def never_connected(self, st: VehicleState, vehicle_id: str, since: int, now: int,
+                        drill: bool = False) -> list[WarningRecord]:
+        """未接入: a catalogued vehicle that has sent nothing since `since` (the worker's first
+        tick, the replay's first line) for offline.never_connected_s is reported once."""
+        off = self.rules.offline
+        connect_by = since + int(off.never_connected_s * 1000)
+        if st.last_ts or st.status_offline_at is not None or st.never.active or st.video:
+            return []
+        if now < connect_by:
+            st.connect_by = connect_by  # (wake_at: the tick that must look again)
+            st.wake_at = min(st.wake_at, connect_by)
+            return []
+        out: list[WarningRecord] = []
+        c = self.compiled[vehicle_id]
+        change = step(self.instant, st.never, off.never_connected_level, connect_by)
+        if change:
+            st.connect_by = 0
+            self._warn(change, connect_by, "vehicle.never_connected", "offline", c,
+                       f"{c.who} 未接入（{duration(connect_by - since)}内未收到任何数据）",
+                       drill, out)
+        return out
+
+    def _connected(self, st: VehicleState, rec: InputRecord, out: list[WarningRecord]) -> None:
+        vehicle_id = str(getattr(rec, "vehicle_id", ""))
+        st.connect_by = 0
+        change = step(self.instant, st.never, None, rec.ts)
+        if change:
+            c = self.compiled[vehicle_id]
+            self._warn(change, rec.ts, "vehicle.never_connected", "offline", c,
+                       f"{c.who} 已接入", rec.drill, out)
+
     def on_tick(self, st: VehicleState, vehicle_id: str, now: int,
                 offline_not_before: int = 0) -> list[WarningRecord]:
         """Fire every timer of a vehicle due at or before `now`."""
@@ -480,6 +513,8 @@ class VehicleEngine:
         at = st.day_ends_at
         if st.last_ts and not st.offline.active:
             at = min(at, self._offline_due(st, c) + 1)
+        if st.connect_by:  # 未接入 due (never_connected)
+            at = min(at, st.connect_by)
         if (st.daily.active or st.night_ban.active or st.night_ban.pending_since is not None
                 or st.window_ms > self.daily_ms - self.pre_ms
                 or any(zs.inside for zs in st.zones.values())):

@@ -53,6 +53,8 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     wake_at: int = 0  # the next tick that can change anything (VehicleEngine.wake_at)
     offline: Episode = msgspec.field(default_factory=Episode)
     status_offline_at: int | None = None
+    never: Episode = msgspec.field(default_factory=Episode)  # 未接入 (never any record)
+    connect_by: int = 0  # when 未接入 is due, while nothing was ever heard (0: not pending)
     drift_run: int = 0  # consecutive impossible jumps (3 in a row: the old fix was wrong)
     stop_since: int | None = None  # stopped since (None: moving)
     cont_ms: int = 0  # continuous driving since the last effective rest

@@ -187,6 +187,9 @@ class WorkerCore:
         try:
             out = (self.vehicles.on_record(vst, rec, self.now) if rec is not None
                    else self.vehicles.on_tick(vst, vehicle_id, now, self.offline_not_before))
+            if rec is None and self.accounting_from is not None:  # 未接入
+                out += self.vehicles.never_connected(vst, vehicle_id, self.accounting_from,
+                                                     now)
         except BaseException:
             cache.pop(vehicle_id, None)
             raise

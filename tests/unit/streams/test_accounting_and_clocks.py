@@ -50,7 +50,7 @@ def test_four_devices_that_never_speak_are_reported_as_never_connected() -> None
     assert all("未接入" in w.message for w in out if w.rule == "device.never_connected")
     assert not [w for w in out if w.rule == "device.offline"]  # separate from offline
     s = rp.summary
-    assert (s.connected, s.devices) == (1, 5)
+    assert (s.connected, s.devices) == (7, 11)  # gds-01 and the 6 vehicles of 5 + 6
     assert sorted(s.never_connected) == ["cm-ordos-01/kj-sub-01", "td-baotou-01/rtu-01",
                                          "tf-hohhot-01/cam-01", "tf-hohhot-01/dcs-gw-01"]
 
@@ -125,3 +125,35 @@ def test_replay_fails_when_most_lines_are_rejected(tmp_path: Path) -> None:
                          "--max-rejected-share", "0.95"], capture_output=True, text=True,
                         check=False)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_vehicle_that_never_reports_is_never_connected_until_its_first_fix() -> None:
+    others = sorted(v for v in CAT.vehicles if v != "hz-0002")
+    lines = [json.dumps({"topic": f"hw/v1/vehicles/{v}/position", "payload": {
+        "ts": T0 + k * 30_000, "lat": 40.8, "lon": 111.6, "speed_kmh": 0}})
+        for k in range(30) for v in others]
+    lines.append(json.dumps({"topic": "hw/v1/vehicles/hz-0002/position", "payload": {
+        "ts": T0 + 30 * 30_000, "lat": 40.8, "lon": 111.6, "speed_kmh": 0}}))
+    rp = replayer()
+    out = [(w.rule, w.transition, w.vehicle_id, w.ts) for w in rp.run(lines)
+           if w.rule == "vehicle.never_connected"]
+    assert out == [("vehicle.never_connected", "raised", "hz-0002", T0 + 600_000),
+                   ("vehicle.never_connected", "cleared", "hz-0002", T0 + 900_000)]
+    assert "vehicle/hz-0002" not in rp.summary.never_connected
+
+
+def test_the_worker_reports_never_connected_devices_and_vehicles_from_its_first_tick() -> None:
+    from hazardwatch.streams.worker.core import Tick, WorkerCore, encode_tick
+
+    core = WorkerCore(Engine(CAT, load_rules()), VehicleEngine(CAT, load_vehicle_rules()),
+                      started_at=T0, grace_ms=0)
+    r = core.handle(None, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0)))
+    assert r.warnings == []
+    r = core.handle(r.state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 600_000)))
+    assert sorted((w.rule, w.device_id) for w in r.warnings) == [
+        ("device.never_connected", d) for d in ("cam-01", "dcs-gw-01", "gds-01")]
+    again = core.handle(r.state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 700_000)))
+    assert again.warnings == []  # once
+    v = core.handle(None, "p.hw.ticks", encode_tick(Tick(None, T0 + 600_000, "hz-0001")))
+    assert [(w.rule, w.vehicle_id) for w in v.warnings] == [("vehicle.never_connected",
+                                                             "hz-0001")]
