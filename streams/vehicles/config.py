@@ -144,6 +144,7 @@ class VehicleOffline(_C, frozen=True):
     displacement_level: Level
     never_connected_s: float = 600  # 未接入: silent this long after start (not offline)
     never_connected_level: Level = 4
+    clock_fast_level: Level = 4  # a terminal clock ahead beyond its tolerance (data kept)
 
 
 class VehicleRules(_C, frozen=True):

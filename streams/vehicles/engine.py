@@ -42,6 +42,7 @@ class VehicleEngine:
         sp, dr = rules.speed, rules.driving
         self.speed_policy = Policy(sp.persist_s, sp.clear_delay_s, None)
         self.instant = Policy(0, 0, None)
+        self.clock_policy = Policy(0, 600, None)
         self.ban_policy = Policy(dr.night_ban.persist_s, 60, None)
         self.video_policy = Policy(0, rules.video.clear_delay_s, None)
         self.moment = Policy(0, 300, None)
@@ -73,6 +74,8 @@ class VehicleEngine:
         out: list[WarningRecord] = []
         if st.never.active or st.connect_by:  # the first record of a vehicle (未接入)
             self._connected(st, rec, out)
+        if rec.clock_fast_ms is not None or st.clock.active:
+            self._clock(st, rec, out)
         if isinstance(rec, PositionRecord):
             c = self.compiled[rec.vehicle_id]
             self._position(st, c, rec, out, now)
@@ -450,6 +453,22 @@ class VehicleEngine:
                        f"{c.who} 未接入（{duration(connect_by - since)}内未收到任何数据）",
                        drill, out)
         return out
+
+    def _clock(self, st: VehicleState, rec: InputRecord, out: list[WarningRecord]) -> None:
+        """A terminal clock ahead beyond its tolerance: one fault per episode, with the offset;
+        cleared after 10 min of records on time (the data were kept at the receive time)."""
+        fast = rec.clock_fast_ms
+        if fast is not None:
+            st.clock_fast_ms = fast
+        level = self.rules.offline.clock_fast_level if fast is not None else None
+        change = step(self.clock_policy, st.clock, level, rec.ts)
+        if change:
+            c = self.compiled[str(getattr(rec, "vehicle_id", ""))]
+            text = (f"{c.who} 终端时钟已恢复正常" if change.transition == "cleared" else
+                    f"{c.who} 终端时钟超前{st.clock_fast_ms / 1000:.0f}秒（超出允许偏差），"
+                    "数据按接收时间保存")
+            self._warn(change, rec.ts, "vehicle.clock_fast", "fault", c, text, rec.drill, out,
+                       st.clock_fast_ms / 1000, None, "s")
 
     def _connected(self, st: VehicleState, rec: InputRecord, out: list[WarningRecord]) -> None:
         vehicle_id = str(getattr(rec, "vehicle_id", ""))

@@ -55,6 +55,8 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     status_offline_at: int | None = None
     never: Episode = msgspec.field(default_factory=Episode)  # 未接入 (never any record)
     connect_by: int = 0  # when 未接入 is due, while nothing was ever heard (0: not pending)
+    clock: Episode = msgspec.field(default_factory=Episode)  # terminal clock fast
+    clock_fast_ms: int = 0
     drift_run: int = 0  # consecutive impossible jumps (3 in a row: the old fix was wrong)
     stop_since: int | None = None  # stopped since (None: moving)
     cont_ms: int = 0  # continuous driving since the last effective rest

@@ -157,3 +157,19 @@ def test_the_worker_reports_never_connected_devices_and_vehicles_from_its_first_
     v = core.handle(None, "p.hw.ticks", encode_tick(Tick(None, T0 + 600_000, "hz-0001")))
     assert [(w.rule, w.vehicle_id) for w in v.warnings] == [("vehicle.never_connected",
                                                              "hz-0001")]
+
+
+def test_a_vehicle_terminal_ten_minutes_fast_is_reported_once_and_its_fixes_kept() -> None:
+    lines = [json.dumps({"topic": "hw/v1/vehicles/hz-0001/position", "received_at":
+                         T0 + k * 30_000, "payload": {"ts": T0 + k * 30_000 + 600_000,
+                                                      "lat": 40.8, "lon": 111.6,
+                                                      "speed_kmh": 0}}) for k in range(20)]
+    lines += [json.dumps({"topic": "hw/v1/vehicles/hz-0001/position", "received_at":
+                          T0 + k * 30_000, "payload": {"ts": T0 + k * 30_000, "lat": 40.8,
+                                                       "lon": 111.6, "speed_kmh": 0}})
+              for k in range(20, 45)]  # the clock set right: cleared 10 min later
+    rp = replayer()
+    out = [(w.transition, w.level, w.value, w.ts) for w in rp.run(lines)
+           if w.rule == "vehicle.clock_fast"]
+    assert rp.summary.readings == 45 and not rp.summary.rejected
+    assert out == [("raised", 4, 600.0, T0), ("cleared", 4, 600.0, T0 + 40 * 30_000)]
