@@ -70,6 +70,17 @@ class DrillRun:
     raised_at: dict[str, int] = field(default_factory=dict)  # warning id → append time (ms)
 
 
+def console_account(folder: Path) -> tuple[Path, str, str]:
+    """A drill-only console account with a random password: (accounts file, name, password)."""
+    from hazardwatch.alerting.accounts import Role, Scope
+    from hazardwatch.alerting.users import UserFile
+
+    password = secrets.token_urlsafe(12)
+    path = folder / "console-users.json"
+    UserFile(path).add("演练值班员", Role.DUTY, Scope(), password, int(time.time() * 1000))
+    return path, "演练值班员", password
+
+
 class DrillDesk:
     """The drill's only notification receiver (演练导调台): a local webhook checking the
     signature, so a drill proves its notifications arrive without paging a real person."""
@@ -239,6 +250,7 @@ class DrillRunner:
         metrics_port, client_id = free_port(), f"hw-bridge-{drill_id}"
         env = {**os.environ, **s.to_env(), "HW_CATALOG": str(self.catalog_path)}
         common = ["--topic-prefix", prefix]
+        console_port, console = free_port(), console_account(s.run_dir / "drills" / drill_id)
         procs = [
             spawn_command(["bridge", "--client-id", client_id, "--group", drill_id, *common,
                     "--metrics-port", str(metrics_port), "--log-interval", "10"],
@@ -248,7 +260,8 @@ class DrillRunner:
                    logs / "worker.log", env),
             spawn_command(["sink", *common, "--group", f"{drill_id}-sink"], logs / "sink.log", env),
             *(spawn_command(["alerting", *common, "--config", str(alerting_cfg), "--api-port",
-                             str(free_port()), "--instance", name],
+                             str(console_port if name == "a" else free_port()), "--instance",
+                             name, "--users", str(console[0])],
                             logs / f"alerting-{name}.log", env) for name in ("a", "b")),
         ]  # two alerting instances share the alerts (fail-over), as in production
         bridge_user, bridge_password = mqtt_login(s, "hw-bridge")
@@ -270,6 +283,8 @@ class DrillRunner:
             wait_for_log(procs[2], logs / "sink.log", "sink: assigned", 60)
             wait_for_log(procs[3], logs / "alerting-a.log", "alerting: ready", 60)
             wait_for_log(procs[4], logs / "alerting-b.log", "alerting: ready", 60)
+            self.say(f"值班台 http://127.0.0.1:{console_port}/ 账号 {console[1]} 密码 {console[2]}"
+                     "（仅本次演练有效；页面上选「演练预警」）")
             local = datetime.fromtimestamp(start / 1000, ZoneInfo(sc.timezone))
             self.say(f"演练 {sc.title}: {drill_id}, scenario clock from "
                      f"{local:%Y-%m-%d %H:%M} ({sc.timezone}), {sc.duration_min:.0f} min")

@@ -78,7 +78,8 @@ def routes(web: Web) -> list[Route]:
             raise ApiError(400, "drill 只能是 include、exclude 或 only")
         rows = [row(a, svc.catalog) for a in web.alerts()
                 if a.active and web.visible(p, a) and _drill_ok(a, drill)]
-        return JSONResponse(sorted(rows, key=lambda r: (r["level"], -r["opened_at"])))
+        rows.sort(key=lambda r: (r["level"], -r["opened_at"]))
+        return Response(msgspec.json.encode(rows), media_type="application/json")
 
     def _scoped(p: Principal, wid: str) -> Alert:
         a = svc.find(wid)
