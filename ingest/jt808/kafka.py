@@ -38,7 +38,8 @@ class KafkaSink:
     async def _poll(self) -> None:
         while True:
             served = self.producer.poll(0)
-            await asyncio.sleep(0 if served else 0.002)
+            # quick while records wait for confirmation, slow when idle (a quiet gateway idles)
+            await asyncio.sleep(0 if served else 0.002 if self.in_flight else 0.05)
 
     def _error(self, err: KafkaError) -> None:
         self.errors += 1
