@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from hazardwatch.connection_log import ConnectionLog
 from hazardwatch.contracts.records import RejectedRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.counters import BridgeCounters
@@ -105,6 +106,9 @@ class Bridge:
         self._draining = False
         self._stop = threading.Event()
         self._delivery_lock = threading.Lock()
+        self.kafka_state = ConnectionLog("Kafka", log, 5)
+        self.fatal: KafkaError | None = None
+        self.mqtt_state = ConnectionLog("MQTT", log, 30)
 
     # -- MQTT side (paho network thread) ----------------------------------------------------
 
@@ -117,6 +121,7 @@ class Bridge:
         if not flags.session_present:
             self._ackable_from = self._generation  # old packet ids mean nothing any more
         self.counters.mqtt_connects += 1
+        self.mqtt_state.back()
         log.info("MQTT connected (session present: %s)", flags.session_present)
         client.subscribe(f"$share/{self.cfg.group}/{self.cfg.mqtt_filter}", qos=1)
 
@@ -133,7 +138,7 @@ class Bridge:
         self.counters.mqtt_disconnects += 1
         self.counters.subscribed = 0
         if not self._stop.is_set():
-            log.warning("MQTT disconnected (%s); reconnecting with backoff", rc)
+            self.mqtt_state.lost(rc)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if msg.topic.endswith("/rejected"):  # our own replies to senders
@@ -224,10 +229,11 @@ class Bridge:
                 ack.waiting -= 1
             complete = ack.waiting == 0
         if err is not None:
-            log.error("Kafka delivery to %s failed (%s); retrying", topic, err)
+            self.kafka_state.lost(f"delivery to {topic} failed ({err})")
             time.sleep(0.5)
             self._produce(topic, key, value, ack, headers, serve=False)
             return
+        self.kafka_state.back()
         generation, mid, qos = ack.generation, ack.mid, ack.qos
         if complete and qos and generation >= self._ackable_from:
             self.client.ack(mid, qos)
@@ -237,13 +243,22 @@ class Bridge:
     def _kafka_error(self, err: KafkaError) -> None:
         with self._delivery_lock:
             self.counters.kafka_errors += 1
-        log.warning("Kafka: %s", err)
+        if err.fatal():  # the producer is unusable: exit; what was not acknowledged comes again
+            log.error("Kafka: fatal error, the bridge stops: %s", err)
+            self.fatal = err
+            self._stop.set()
+            return
+        self.kafka_state.lost(err)
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Ask run() to flush and return (safe from a signal handler)."""
         self._stop.set()
+
+    def stopping(self) -> bool:
+        """True once stop() was called (or a fatal error stopped the bridge)."""
+        return self._stop.is_set()
 
     def run(self) -> None:
         """Connect both sides and move messages until stop() is called; then flush and exit."""

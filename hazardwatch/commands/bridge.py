@@ -10,11 +10,16 @@ from pathlib import Path
 from hazardwatch.commands import stop_on_signals
 from hazardwatch.commands.replay import clock_tolerances
 from hazardwatch.contracts.catalog import load_catalog
+from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.bridge import Bridge, BridgeConfig
 from hazardwatch.ingest.decode import Limits, MessageDecoder
 from hazardwatch.ingest.session import retire_session
+from hazardwatch.kafka_topics import ensure_topics
 from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.settings import StackSettings, default_catalog
+
+OUTPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.POSITIONS, KafkaTopic.VIDEO_EVENTS,
+           KafkaTopic.DEVICE_STATUS, KafkaTopic.REJECTED)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run until SIGTERM or SIGINT, then flush and exit 0."""
+    """Run until SIGTERM or SIGINT, then flush and exit 0 (2 on a fatal Kafka error)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = StackSettings.from_env()
     username, password = mqtt_login(settings, "hw-bridge")
@@ -54,5 +59,7 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(clock_tolerance_ms=clock_tolerances(args.clock_tolerance))
     bridge = Bridge(cfg, MessageDecoder(load_catalog(args.catalog), limits))
     stop_on_signals(bridge.stop)
+    ensure_topics(settings.kafka_bootstrap, [cfg.kafka_topic(t) for t in OUTPUTS],
+                  stopped=bridge.stopping)
     bridge.run()
-    return 0
+    return 2 if bridge.fatal is not None else 0

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     """Build the app from validated config and run it until SIGTERM."""
     from faust import Worker
 
-    from hazardwatch.streams.worker.app import WorkerSettings, create_app
+    from hazardwatch.kafka_topics import ensure_topics
+    from hazardwatch.streams.worker.app import WorkerSettings, create_app, pipeline_topics
 
     catalog = load_catalog(args.catalog)
     rules = load_rules(args.rules)
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
                         internal_ticks=args.ticks == "internal",
                         commit_interval_s=args.commit_interval,
                         grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace)
+    # before Faust subscribes: a topic created later would be seen only at the next metadata
+    # refresh (5 minutes), and its ticks' transactions would fail meanwhile
+    ensure_topics(ws.kafka_bootstrap, pipeline_topics(ws), ws.partitions)
     app = create_app(ws, Engine(catalog, rules),
                      VehicleEngine(catalog, load_vehicle_rules(args.vehicle_rules)))
     Worker(app, loglevel=args.loglevel).execute_from_commandline()

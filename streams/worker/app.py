@@ -55,6 +55,12 @@ class RawTable(faust.Table):  # type: ignore[type-arg]
         return "raw"
 
 
+def pipeline_topics(settings: WorkerSettings) -> list[str]:
+    """The topics a worker reads and writes (it creates them at start, with its partitions)."""
+    return [settings.topic_prefix + t for t in (*INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS,
+                                                KafkaTopic.VEHICLE_DAILY)]
+
+
 def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine) -> faust.App:
     """A Faust app with the evaluate agent, the state table and a ticker for owned keys."""
     p = settings.topic_prefix
@@ -125,14 +131,18 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def ticker() -> None:
         # one tick per owned partition; the agent fans it out to the partition's sites and
-        # vehicles. A send to a partition this worker does not own has no transaction to join.
+        # vehicles. Ticks are sent outside the transactions: in one, a tick became readable
+        # only when its partition's transaction committed, which needs input on that partition
+        # (a quiet partition's timers never fired; its open transaction timed out and the
+        # producer was fenced). A tick's effect (state, warnings, offset) is still exactly once.
         now, topic = int(time.time() * 1000), ticks.get_topic_name()
         for tp in app.assignor.assigned_actives():
             if tp.topic != topic:
                 continue
             try:
-                await ticks.send(key=None, partition=tp.partition,
-                                 value=encode_tick(Tick(None, now, partition=tp.partition)))
+                await app.producer.send(topic, None,
+                                        encode_tick(Tick(None, now, partition=tp.partition)),
+                                        tp.partition, None, None)
             except Exception as exc:  # a rebalance moved the partition; next second retries
                 log.info("tick for partition %d skipped: %r", tp.partition, exc)
 
