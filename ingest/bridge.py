@@ -18,13 +18,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from hazardwatch.connection_log import ConnectionLog
+from hazardwatch.connection_log import ConnectionLog, Throttle
 from hazardwatch.contracts.records import RejectedRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.counters import BridgeCounters
 from hazardwatch.ingest.decode import Accepted, MessageDecoder, PointRejection, Rejected
 
 log = logging.getLogger("hazardwatch.bridge")
+_client_log = logging.getLogger("hazardwatch.bridge.kafka")  # librdkafka: every retry, throttled
+_client_log.addFilter(Throttle(("hazardwatch.bridge.kafka",)))
 Headers = list[tuple[str, str | bytes | None]] | None
 
 
@@ -77,7 +79,7 @@ def producer_config(cfg: BridgeConfig) -> dict[str, Any]:
         "message.timeout.ms": 0,  # never give up: the MQTT message stays unacknowledged
         "reconnect.backoff.ms": 100,
         "reconnect.backoff.max.ms": 5000,
-        "logger": logging.getLogger("hazardwatch.bridge.kafka"),
+        "logger": _client_log,
     }
 
 

@@ -24,6 +24,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--web-port", type=int, default=6066)
     p.add_argument("--grace", type=float, default=None, metavar="SECONDS",
                    help="no offline warning this long after start (default: rules file)")
+    p.add_argument("--gap-hold", type=float, default=None, metavar="SECONDS",
+                   help="no offline warning this long after a platform gap (Kafka, bridge or "
+                        "worker away, or catching up); default: the rules' start-up grace")
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
     p.add_argument("--ticks", choices=["internal", "external"], default="internal",
                    help="external: timers run on ticks another process sends (drills)")
@@ -51,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
                         tick_interval_s=args.tick, guarantee=args.guarantee,
                         internal_ticks=args.ticks == "internal",
                         commit_interval_s=args.commit_interval,
-                        grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace)
+                        grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace,
+                        gap_hold_s=(rules.offline.startup_grace_s if args.gap_hold is None
+                                    else args.gap_hold))
     # before Faust subscribes: a topic created later would be seen only at the next metadata
     # refresh (5 minutes), and its ticks' transactions would fail meanwhile
     ensure_topics(ws.kafka_bootstrap, pipeline_topics(ws), ws.partitions)

@@ -17,6 +17,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from hazardwatch.connection_log import Throttle
 from hazardwatch.kafka_errors import Outcome, classify
 from hazardwatch.streams.sinks import line_protocol as lp
 from hazardwatch.streams.sinks.influx import (
@@ -27,6 +28,8 @@ from hazardwatch.streams.sinks.influx import (
 )
 
 log = logging.getLogger("hazardwatch.sink")
+_client_log = logging.getLogger("hazardwatch.sink.kafka")  # librdkafka: every retry, throttled
+_client_log.addFilter(Throttle(("hazardwatch.sink.kafka",)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +74,7 @@ class SinkRunner:
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             "max.poll.interval.ms": 600_000, "fetch.wait.max.ms": 100,
             "reconnect.backoff.max.ms": 5000,
-            "logger": logging.getLogger("hazardwatch.sink.kafka"),
+            "logger": _client_log,
             "error_cb": self._on_error,
         }
         self.consumer = Consumer(conf)
@@ -253,10 +256,14 @@ class SinkRunner:
                 raise SinkFatal(f"fatal Kafka error, the sink stops: {self.fatal}")
 
     def _resume(self) -> None:
+        # all of them, assigned or not: librdkafka keeps a partition's pause across a lost
+        # assignment, and a partition assigned again later would stay paused for ever
         if self.paused:
-            mine = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
-            self.consumer.resume([tp for tp in self.paused if (tp.topic, tp.partition) in mine])
-            self.paused = []
+            paused, self.paused = self.paused, []
+            try:
+                self.consumer.resume(paused)
+            except KafkaException as exc:
+                log.info("resume: %s", exc)
 
     def _lag(self) -> None:
         """Every 10 s, the records not yet consumed per topic (pipeline health in Grafana)."""
@@ -278,9 +285,12 @@ class SinkRunner:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("sink: assigned %d partitions", len(partitions))
+        consumer.assign(partitions)
         if self.paused:  # still waiting for InfluxDB or a commit: the new ones wait too
             consumer.pause(partitions)
             self.paused = [*self.paused, *partitions]
+        else:  # a pause from before a lost assignment must not outlive it
+            consumer.resume(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self.sink.points:

@@ -15,6 +15,7 @@ from typing import Any
 
 import faust
 
+from hazardwatch.connection_log import Throttle
 from hazardwatch.contracts.daily import encode_day
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import encode_warning
@@ -22,6 +23,7 @@ from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.worker.core import TICK_TOPIC, Tick, TickFanOut, WorkerCore, encode_tick
 from hazardwatch.streams.worker.handover import HandoverConsumer, HandoverTransactionManager
+from hazardwatch.streams.worker.platform_gap import PlatformGap
 
 log = logging.getLogger("hazardwatch.worker")
 INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.DEVICE_STATUS, KafkaTopic.VIDEO_EVENTS,
@@ -38,6 +40,7 @@ class WorkerSettings:
     partitions: int = 4
     tick_interval_s: float = 1.0
     grace_s: float = 120.0
+    gap_hold_s: float = 120.0  # offline held this long after a platform gap (platform_gap.py)
     web_port: int = 6066
     guarantee: str = "exactly_once"
     commit_interval_s: float = 0.2  # warnings are visible downstream only after the commit
@@ -89,8 +92,11 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     transport = app.transport  # this app's transport only; Faust's classes stay as they are
     transport.TransactionManager = HandoverTransactionManager  # type: ignore[misc]
     transport.Consumer = HandoverConsumer  # type: ignore[misc]
+    gap = (PlatformGap(int(settings.gap_hold_s * 1000),
+                       stale_ms=max(5_000, int(settings.tick_interval_s * 5_000)))
+           if settings.internal_ticks else None)
     core = WorkerCore(engine, vehicles, started_at=int(time.time() * 1000),
-                      grace_ms=int(settings.grace_s * 1000))
+                      grace_ms=int(settings.grace_s * 1000), gap=gap)
     # the outputs are subscribed too (and skipped): in the same topic group as the inputs, a
     # warning sent to its event's partition joins that partition's transaction, so output,
     # state changelog and input offsets commit together (Faust names transactions by
@@ -105,6 +111,13 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
 
     fan_out = TickFanOut(list(engine.catalog.sites), list(vehicles.catalog.vehicles),
                          lambda key: app.consumer.key_partition(ticks.get_topic_name(), key, None))
+
+    # one line per kind of Kafka connection error a minute, not thousands a second
+    throttle = Throttle(("aiokafka", "faust.transport"))
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def quiet_kafka_logs() -> None:
+        throttle.attach()  # once Faust has set up logging
 
     @app.agent(inputs)
     async def evaluate(stream: Any) -> None:

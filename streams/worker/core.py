@@ -27,6 +27,7 @@ from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.rules.state import SiteState, dump_state, load_state
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.vehicles.state import DayFigures, VehicleState, dump_vehicle, load_vehicle
+from hazardwatch.streams.worker.platform_gap import PlatformGap
 
 TICK_TOPIC = "hw.ticks"
 _S = TypeVar("_S")
@@ -105,8 +106,9 @@ class WorkerCore:
     """Evaluates one event against one site's or vehicle's state."""
 
     def __init__(self, engine: Engine, vehicles: VehicleEngine, *, started_at: int,
-                 grace_ms: int) -> None:
+                 grace_ms: int, gap: PlatformGap | None = None) -> None:
         self.engine, self.vehicles = engine, vehicles
+        self.gap = gap  # live ticks only: a drill's scenario clock is not the wall clock
         self.started_at, self.grace_ms = started_at, grace_ms
         self.offline_not_before = started_at + grace_ms  # no offline storm after a restart
         self.accounting_from: int | None = None  # 未接入: silent since the first tick
@@ -120,6 +122,9 @@ class WorkerCore:
             self.first_tick = tick.now
             self.offline_not_before = min(self.started_at, tick.now) + self.grace_ms
             self.accounting_from = tick.now
+        if self.gap is not None:
+            self.offline_not_before = max(self.offline_not_before,
+                                          self.gap.tick(tick.now, self.now))
         if self.now is None or tick.now > self.now:
             self.now = tick.now
 

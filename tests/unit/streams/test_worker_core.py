@@ -11,6 +11,7 @@ from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.vehicles.config import load_vehicle_rules
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.worker.core import Tick, TickFanOut, WorkerCore, decode_tick, encode_tick
+from hazardwatch.streams.worker.platform_gap import PlatformGap
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 T0 = 1_795_000_000_000
@@ -110,3 +111,60 @@ def test_a_partition_tick_reaches_only_the_vehicles_that_are_due() -> None:
     assert [(w.rule, w.vehicle_id) for w in out] == [("vehicle.offline", "hz-0001"),
                                                     ("vehicle.offline", "hz-0002")]
     assert c.now == T0 + 3_600_000
+
+
+def _live(clock: list[float]) -> WorkerCore:
+    return WorkerCore(Engine(CAT, load_rules()), VehicleEngine(CAT, load_vehicle_rules()),
+                      started_at=0, grace_ms=0,
+                      gap=PlatformGap(120_000, clock=lambda: clock[0] / 1000))
+
+
+def _offline_after_gap(c: WorkerCore, clock: list[float], resumes: bool) -> list[int]:
+    """A device seen every second until T0+60 s, Kafka away 70 s (ticks made meanwhile read
+    late), back at T0+130 s; the device is seen again from then on if `resumes`, else it
+    stayed silent (a real outage). Returns the times of offline warnings raised."""
+    state: bytes | None = None
+    raised: list[int] = []
+
+    def tick(at: int, made: int) -> None:
+        nonlocal state
+        clock[0] = at
+        r = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", made)))
+        state = r.state
+        raised.extend(w.ts for w in r.warnings
+                      if w.kind == "offline" and w.transition == "raised")
+
+    def reading(at: int) -> None:
+        nonlocal state
+        clock[0] = at
+        rec = TelemetryRecord(site_id="tf-hohhot-01", device_id="gds-01", ts=at,
+                              points=[PointRecord("T101-GAS1", 1.0, at)], received_at=at)
+        state = c.handle(state, "hw.telemetry", encode(rec)).state
+
+    for s in range(0, 60):
+        reading(T0 + s * 1000)
+        tick(T0 + s * 1000, T0 + s * 1000)
+    # Kafka away 60 → 130 s: the ticks made meanwhile are read late, then fresh ones
+    for s in range(60, 130):
+        tick(T0 + 130_000 + (s - 60) * 10, T0 + s * 1000)
+    for s in range(130, 400):
+        if resumes:
+            reading(T0 + s * 1000)
+        tick(T0 + s * 1000, T0 + s * 1000)
+    return raised
+
+
+def test_a_platform_gap_raises_no_offline_and_a_real_outage_is_reported_after_the_hold() -> None:
+    clock = [0.0]
+    assert _offline_after_gap(_live(clock), clock, resumes=True) == []
+    clock = [0.0]  # the device really went silent at 60 s: reported once the hold has passed
+    raised = _offline_after_gap(_live(clock), clock, resumes=False)
+    last_late_tick = T0 + 130_650  # the last tick read > 5 s late: made at 125 s
+    assert raised == [last_late_tick + 120_000], [r - T0 for r in raised]
+
+
+def test_without_the_gap_rule_the_platform_gap_raises_offline() -> None:  # the guard can fail
+    clock = [0.0]
+    c = WorkerCore(Engine(CAT, load_rules()), VehicleEngine(CAT, load_vehicle_rules()),
+                   started_at=0, grace_ms=0)
+    assert _offline_after_gap(c, clock, resumes=True) != []

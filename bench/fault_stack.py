@@ -1,0 +1,248 @@
+"""A stack of its own for fault injection: own run directory and ports, its own pipeline.
+
+Faults (Kafka, Mosquitto or InfluxDB stopped or killed) act on this stack only, so they never
+disturb other tests or another user's stack. Devices are a synthetic fleet (`simulators/fleet`)
+publishing telemetry with a per-device `seq`; every message is then counted end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from confluent_kafka import Consumer, TopicPartition
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hazardwatch.contracts.topics import KafkaTopic
+from hazardwatch.simulators.load import load_catalog_text
+from hazardwatch.stack.influx import ensure_database, influxql
+from hazardwatch.stack.manager import Stack
+from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
+from hazardwatch.stack.settings import StackSettings
+
+
+class FaultStack:
+    """Mosquitto, Kafka and InfluxDB under `root`, on free ports, and the processes started."""
+
+    def __init__(self, root: Path, devices: int) -> None:
+        root = root.resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        self.root, self.devices = root, devices
+        self.catalog = root / "catalog.yaml"
+        self.catalog.write_text(load_catalog_text(devices), encoding="utf-8")
+        ports = _distinct_ports(5)
+        self.settings = StackSettings(run_dir=root / "run", catalog=self.catalog,
+                                      mqtt_port=ports[0], kafka_port=ports[1],
+                                      kafka_controller_port=ports[2], influx_port=ports[3],
+                                      influx_rpc_port=ports[4])
+        self.stack = Stack(self.settings)
+        self.env = {**os.environ, **self.settings.to_env()}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.db = "faults"
+
+    def up(self) -> None:
+        """Start (or restart) whatever service of the stack is not running."""
+        self.stack.up(say=lambda _m: None)
+
+    def down(self) -> None:
+        """Stop the processes, then the stack."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.stack.down(say=lambda _m: None)
+
+    def signal_service(self, name: str, sig: int) -> None:
+        """Send a signal to one service of this stack (by the pid it wrote)."""
+        pid = self.stack.pid(self.stack.service(name))
+        assert pid is not None, f"{name} is not running"
+        os.kill(pid, sig)
+        if sig in (signal.SIGKILL, signal.SIGTERM):
+            deadline = time.monotonic() + 40
+            while self.stack.pid(self.stack.service(name)) is not None:
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                time.sleep(0.2)
+
+    def spawn(self, name: str, argv: list[str], ready: str, timeout: float = 120) -> Path:
+        """Start `hazardwatch ARGV` as process `name`; wait for `ready` in its log."""
+        log = self.root / f"{name}.log"
+        proc = spawn_command(argv, log, self.env)
+        self.procs[name] = proc
+        wait_for_log(proc, log, ready, timeout)
+        return log
+
+    def pipeline(self, workers: int = 1) -> None:
+        """Bridge, worker(s) (no start-up grace: only the platform-gap rule holds offline) and
+        sink into the database `faults`."""
+        ensure_database(self.settings.influx_url, self.db)
+        for n in range(1, workers + 1):
+            self.spawn(f"worker-{n}", ["worker", "--web-port", str(free_port()), "--grace", "0"],
+                       "[^Worker]: Ready")
+        self.spawn("sink", ["sink", "--db", self.db], "sink: assigned")
+        self.spawn("bridge", ["bridge", "--client-id", "hw-bridge-faults", "--log-interval",
+                              "5"], "subscribed to")
+
+    def credentials(self) -> dict[str, str]:
+        """Platform MQTT accounts."""
+        creds: dict[str, str] = json.loads(
+            (self.settings.run_dir / "mosquitto" / "credentials.json").read_text())
+        return creds
+
+    def influx_readings(self) -> int:
+        """Readings of the level sensor in InfluxDB: one per message published."""
+        res = influxql(self.settings.influx_url,
+                       'SELECT count(value) FROM "chem_30d"."reading" WHERE sensor = \'T0-LT\'',
+                       db=self.db)
+        series = res["results"][0].get("series")
+        return int(series[0]["values"][0][1]) if series else 0
+
+    def kafka_seqs(self) -> tuple[dict[tuple[str, int], int], float]:
+        """(count of each (site, seq) on hw.telemetry, longest device → Kafka delay in s)."""
+        seen: dict[tuple[str, int], int] = {}
+        longest = 0.0
+        for msg in self._read_all(KafkaTopic.TELEMETRY):
+            rec = json.loads(msg.value())
+            key = (rec["site_id"], int(rec.get("seq") or 0))
+            seen[key] = seen.get(key, 0) + 1
+            _, ts = msg.timestamp()
+            longest = max(longest, (ts - rec["ts"]) / 1000)
+        return seen, longest
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """Every warning record on hw.warnings (read_committed)."""
+        return [json.loads(m.value()) for m in self._read_all(KafkaTopic.WARNINGS)]
+
+    def _read_all(self, topic: str) -> list[Any]:
+        c = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap,
+                      "group.id": f"count-{time.time_ns()}", "enable.auto.commit": False,
+                      "isolation.level": "read_committed"})
+        try:
+            parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+            ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                    for p in parts}
+            c.assign([TopicPartition(topic, p, 0) for p in parts])
+            out: list[Any] = []
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                for m in c.consume(5000, timeout=0.5):
+                    if m.error() is None:
+                        out.append(m)
+                pos = {tp.partition: tp.offset for tp in c.position(c.assignment())}
+                if all(pos.get(p, 0) >= end for p, end in ends.items()):
+                    break
+            return out
+        finally:
+            c.close()
+
+
+def _distinct_ports(n: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < n:
+        p = free_port()
+        if p not in ports:
+            ports.append(p)
+    return ports
+
+
+@dataclass
+class Devices:
+    """`count` synthetic devices publishing telemetry every `period_s`, QoS 1, with `seq`.
+
+    A message counts as acknowledged when its PUBACK came back (the broker has it)."""
+
+    port: int
+    user: str
+    password: str
+    count: int
+    period_s: float = 0.5
+    sent: dict[tuple[str, int], float] = field(default_factory=dict)
+    acked: set[tuple[str, int]] = field(default_factory=set)
+    failed: int = 0
+
+    def __post_init__(self) -> None:
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+        self.by_mid: dict[int, tuple[str, int]] = {}
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
+                                  client_id=f"hw-faults-devices-{time.time_ns()}",
+                                  protocol=mqtt.MQTTv5)
+        self.client.username_pw_set(self.user, self.password)
+        self.client.max_inflight_messages_set(65535)
+        self.client.reconnect_delay_set(1, 2)
+        self.client.on_publish = self._on_publish
+        self.client.connect("127.0.0.1", self.port)
+        self.client.loop_start()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        """Begin publishing."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop publishing and disconnect (after the last PUBACKs, up to 30 s)."""
+        self.stop_event.set()
+        self.thread.join()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(self.acked) + self.failed < len(self.sent):
+            time.sleep(0.2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: Any,
+                    props: Any) -> None:
+        with self.lock:
+            key = self.by_mid.pop(mid, None)
+            if key is not None:
+                self.acked.add(key)
+
+    def _run(self) -> None:
+        seq = [0] * self.count
+        t0 = time.monotonic()
+        k = 0
+        while not self.stop_event.is_set():
+            due = t0 + k * self.period_s / self.count
+            now = time.monotonic()
+            if due > now:
+                time.sleep(min(due - now, 0.05))
+                continue
+            d = k % self.count
+            k += 1
+            seq[d] += 1
+            site = f"tf-{d:04d}"
+            ts = int(time.time() * 1000)
+            body = json.dumps({"ts": ts, "seq": seq[d], "drill": True, "points": [
+                {"sensor": f"T0-{c}", "value": v} for c, v in
+                (("LT", 8.0), ("TT", 25.0), ("PT", 10.0), ("GAS", 2.0))]}).encode()
+            with self.lock:
+                info = self.client.publish(f"hw/v1/sites/{site}/devices/gw/telemetry", body,
+                                           qos=1)
+                if info.rc == mqtt.MQTT_ERR_SUCCESS or info.rc == mqtt.MQTT_ERR_NO_CONN:
+                    self.sent[(site, seq[d])] = time.time()
+                    self.by_mid[info.mid] = (site, seq[d])
+                else:
+                    self.failed += 1
+
+
+def wait_until(pred: Callable[[], bool], timeout: float, every: float = 1.0) -> float | None:
+    """Seconds until pred() was true, or None after `timeout`."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if pred():
+            return time.monotonic() - t0
+        time.sleep(every)
+    return None
