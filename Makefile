@@ -24,6 +24,11 @@ test-other-kafka: setup
 unit: setup
 	$(BIN)/pytest -m unit tests
 
+# fault injection (Kafka, Mosquitto, InfluxDB, workers) on a stack of its own; `make test` runs
+# it too (tests/faults)
+faults: setup
+	$(BIN)/pytest -s tests/faults
+
 # the built wheel in a fresh virtual environment outside the checkout (also part of `test`)
 package-check: setup
 	$(BIN)/pytest tests/acceptance/test_wheel_contents.py tests/acceptance/test_installed_package.py \

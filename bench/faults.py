@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import machine
 from bench.fault_stack import Devices, FaultStack, wait_until
+from hazardwatch.stack.process import spawn_command
 
 
 def _lines(path: Path) -> int:
@@ -77,27 +80,157 @@ def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_
         fs.down()
 
 
+def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict[str, Any]:
+    """Mosquitto restarted cleanly under load (with `hazardwatch simulate` running), then,
+    with Kafka stopped, Mosquitto killed -9 20 s into the outage and started again."""
+    os.environ["HW_MQTT_AUTOSAVE_S"] = str(autosave_s)
+    fs = FaultStack(root, devices)
+    try:
+        fs.up()
+        fs.pipeline()
+        creds = fs.credentials()
+        dev = Devices(fs.settings.mqtt_port, "hw-simulator", creds["hw-simulator"], devices)
+        dev.start()
+        sim_log = fs.root / "simulate.log"
+        sim = spawn_command(["simulate", "--devices", "20", "--rate", "40", "--duration", "25"],
+                            sim_log, fs.env)
+        time.sleep(8)
+        # 1. a clean restart of the broker: nothing may be lost
+        fs.signal_service("mosquitto", signal.SIGTERM)
+        fs.up()
+        time.sleep(15)
+        sim_rc = sim.wait(180)
+        sim_json = sim_log.read_text().strip().splitlines()[-1] if sim_log.exists() else ""
+        # 2. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
+        fs.signal_service("kafka", signal.SIGTERM)
+        cpu0 = _cpu_s(fs)
+        time.sleep(20)
+        cpu1 = _cpu_s(fs)
+        kill_at = time.time()
+        fs.signal_service("mosquitto", signal.SIGKILL)
+        fs.up()  # Mosquitto again, then Kafka
+        time.sleep(5)
+        fs.up()
+        time.sleep(20)
+        dev.stop()
+        acked = set(dev.acked)
+        wait_until(lambda: fs.influx_readings() >= len(acked), 90)
+        seqs, longest = fs.kafka_seqs()
+        lost = sorted(acked - set(seqs), key=lambda k: dev.sent[k])
+        lost_clean = [k for k in lost if dev.sent[k] < kill_at - 5]
+        lost_kill = [k for k in lost if k not in lost_clean]
+        rate = devices / dev.period_s
+        return {
+            "fault": f"mosquitto restart, then kill -9 during a Kafka outage (autosave "
+                     f"{autosave_s} s)",
+            "devices": devices, "published": len(dev.sent), "acked": len(acked),
+            "lost_clean_restart": len(lost_clean), "lost_kill": len(lost_kill),
+            "broker_kill_lost_ms": round(len(lost_kill) / rate * 1000),
+            "lost_kill_span_s": (round(dev.sent[lost_kill[-1]] - dev.sent[lost_kill[0]], 1)
+                                 if lost_kill else 0.0),
+            "duplicated": sum(n - 1 for n in seqs.values() if n > 1),
+            "longest_delay_s": round(longest, 1),
+            "simulate_exit": sim_rc, "simulate_json": sim_json.startswith("{"),
+            "mosquitto_cpu_s_while_holding_20s": (None if cpu0 is None or cpu1 is None
+                                                   else round(cpu1 - cpu0, 2)),
+            "sink_alive": fs.procs["sink"].poll() is None,
+            "bridge_alive": fs.procs["bridge"].poll() is None,
+        }
+    finally:
+        fs.down()
+        os.environ.pop("HW_MQTT_AUTOSAVE_S", None)
+
+
+def worker_freeze(root: Path, *, devices: int = 40, freeze_s: float = 60.0) -> dict[str, Any]:
+    """Two workers; one frozen (SIGSTOP) `freeze_s` while gas alarms keep coming on every
+    partition; then SIGCONT. Figures: the longest delay of a gas alarm (its due time → its
+    record on hw.warnings), repeated raises, and whether both workers are alive 30 s later."""
+    fs = FaultStack(root, devices)
+    try:
+        fs.up()
+        fs.pipeline(workers=2)
+        w1, w2 = fs.root / "worker-1.log", fs.root / "worker-2.log"
+        wait_until(lambda: w1.read_text(errors="replace").count("Worker ready") >= 2, 90)
+        creds = fs.credentials()
+        dev = Devices(fs.settings.mqtt_port, "hw-simulator", creds["hw-simulator"], devices)
+        dev.start()
+        time.sleep(10)
+        stop = threading.Event()
+
+        def alarms() -> None:  # one more device over the alarm point each second, 20 s each
+            k = 0
+            while not stop.is_set():
+                dev.high.add(k % devices)
+                dev.high.discard((k - 20) % devices)
+                k += 1
+                time.sleep(1)
+
+        probe = threading.Thread(target=alarms, daemon=True)
+        probe.start()
+        time.sleep(15)
+        frozen_at = time.time()
+        fs.procs["worker-2"].send_signal(signal.SIGSTOP)
+        time.sleep(freeze_s)
+        fs.procs["worker-2"].send_signal(signal.SIGCONT)
+        resumed = time.time()
+        time.sleep(30)
+        alive = [p.poll() is None for n, p in fs.procs.items() if n.startswith("worker")]
+        stop.set()
+        dev.stop()
+        ws = [w for w in fs.warnings() if w["kind"] == "threshold" and w["transition"] == "raised"]
+        window = [w for w in ws if frozen_at * 1000 - 5_000 <= w["ts"] <= resumed * 1000]
+        delays = [(w["kafka_ts"] - w["ts"]) / 1000 for w in window]
+        ids = [w["warning_id"] for w in ws]
+        return {
+            "fault": f"worker frozen {freeze_s:.0f} s while a second runs (standby replicas)",
+            "gas_alarms_in_window": len(window),
+            "worker_failover_max_delay_s": round(max(delays), 1) if delays else None,
+            "repeated_raises": len(ids) - len(set(ids)),
+            "both_workers_alive_30s_after_sigcont": all(alive) and len(alive) == 2,
+            "restarted_itself": "restarting itself" in w2.read_text(errors="replace"),
+        }
+    finally:
+        fs.down()
+
+
+def _cpu_s(fs: FaultStack) -> float | None:
+    pid = fs.stack.pid(fs.stack.service("mosquitto"))
+    if pid is None:
+        return None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def main() -> None:
     """Run the scenarios and print their figures; the last line is JSON."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="one Kafka outage of 70 s (≈ 4 min)")
+    ap.add_argument("--quick", action="store_true",
+                    help="Kafka killed 70 s, the broker faults, a worker frozen 60 s (≈ 10 min)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hw-faults-") as tmp:
-        k = kafka_outage(Path(tmp) / "kafka", kill=True)
-        print(json.dumps(k))
-        runs = [k]
+        runs = []
+        for name, run in [("kafka", lambda: kafka_outage(Path(tmp) / "kafka", kill=True)),
+                          ("broker", lambda: broker_faults(Path(tmp) / "broker")),
+                          ("worker", lambda: worker_freeze(Path(tmp) / "worker"))]:
+            runs.append(run())
+            print(json.dumps({name: runs[-1]}), flush=True)
         if not args.quick:
-            s = kafka_outage(Path(tmp) / "kafka-stop", kill=False, outage_s=60)
-            print(json.dumps(s))
-            runs.append(s)
+            runs.append(kafka_outage(Path(tmp) / "kafka-stop", kill=False, outage_s=60))
+            runs.append(broker_faults(Path(tmp) / "broker-30", autosave_s=30))
+            print(json.dumps(runs[-2:]), flush=True)
+    kafka, broker, worker = runs[0], runs[1], runs[2]
     print(json.dumps({
         "bench": "faults", **machine(),
-        "sink_survives_kafka_outage": all(r["sink_alive"] for r in runs),
-        "false_offline_after_outage": sum(r["false_offline"] for r in runs),
-        "kafka_outage_lost": sum(r["lost"] for r in runs),
-        "kafka_outage_recovered_s": max((r["recovered_after_return_s"] or -1) for r in runs),
-        "worker_log_lines_per_s_in_outage": max(r["worker_log_lines_per_s"] for r in runs),
-        "broker_kill_lost_ms": None, "worker_failover_max_delay_s": None,
+        "sink_survives_kafka_outage": kafka["sink_alive"],
+        "false_offline_after_outage": kafka["false_offline"],
+        "kafka_outage_lost": kafka["lost"],
+        "kafka_outage_recovered_s": kafka["recovered_after_return_s"],
+        "worker_log_lines_per_s_in_outage": kafka["worker_log_lines_per_s"],
+        "broker_clean_restart_lost": broker["lost_clean_restart"],
+        "broker_kill_lost_ms": broker["broker_kill_lost_ms"],
+        "simulate_exit_across_restart": broker["simulate_exit"],
+        "worker_failover_max_delay_s": worker["worker_failover_max_delay_s"],
+        "both_workers_alive_after_sigcont": worker["both_workers_alive_30s_after_sigcont"],
         "runs": runs}))
 
 

@@ -7,23 +7,15 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from hazardwatch import kafka_topics
 
 Offsets = dict[tuple[str, int], int]
 
 
 def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int = 4) -> None:
-    """Create the topics that do not exist yet (already existing is fine)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    existing = set(admin.list_topics(timeout=10).topics)
-    new = [NewTopic(t, num_partitions=partitions, replication_factor=1)
-           for t in topics if t not in existing]
-    for fut in admin.create_topics(new, operation_timeout=10).values() if new else []:
-        try:
-            fut.result(15)
-        except Exception as exc:
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise
+    """Create the topics that do not exist yet; wait while Kafka is away (kafka_topics)."""
+    kafka_topics.ensure_topics(bootstrap, topics, partitions)
 
 
 def mark(bootstrap: str, topics: Iterable[str]) -> Offsets:

@@ -17,10 +17,10 @@ TESTS = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by its folder: unit, integration or acceptance."""
+    """Mark each test by its folder: unit, integration, acceptance or faults."""
     for item in items:
         rel = Path(str(item.fspath)).relative_to(TESTS).parts[0]
-        if rel in ("unit", "integration", "acceptance"):
+        if rel in ("unit", "integration", "acceptance", "faults"):
             item.add_marker(getattr(pytest.mark, rel))
 
 

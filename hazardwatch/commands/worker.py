@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import time
 from pathlib import Path
+from typing import NoReturn
 
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.stack.settings import StackSettings, default_catalog
@@ -62,5 +66,20 @@ def run(args: argparse.Namespace) -> int:
     ensure_topics(ws.kafka_bootstrap, pipeline_topics(ws), ws.partitions)
     app = create_app(ws, Engine(catalog, rules),
                      VehicleEngine(catalog, load_vehicle_rules(args.vehicle_rules)))
-    Worker(app, loglevel=args.loglevel).execute_from_commandline()
+    worker = Worker(app, loglevel=args.loglevel)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        reason = worker.crash_reason or app.crash_reason
+        if exc.code not in (0, None) and reason is not None:
+            restart_self(reason)
+        raise
     return 0
+
+
+def restart_self(reason: BaseException) -> NoReturn:
+    """A crashed worker (e.g. fenced after a long pause) starts again in place: same pid, same
+    arguments, a new producer and consumer that rejoin the group; never on SIGTERM."""
+    print(f"worker crashed ({reason!r}); restarting itself in 2 s", file=sys.stderr, flush=True)
+    time.sleep(2)
+    os.execv(sys.executable, [sys.executable, "-m", "hazardwatch", *sys.argv[1:]])

@@ -74,6 +74,9 @@ class SinkRunner:
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             "max.poll.interval.ms": 600_000, "fetch.wait.max.ms": 100,
             "reconnect.backoff.max.ms": 5000,
+            # after a Kafka restart the group waits for its old members' sessions to end
+            # before it assigns again: 10 s instead of 45
+            "session.timeout.ms": 10_000, "heartbeat.interval.ms": 3_000,
             "logger": _client_log,
             "error_cb": self._on_error,
         }

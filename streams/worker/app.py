@@ -40,6 +40,7 @@ class WorkerSettings:
     partitions: int = 4
     tick_interval_s: float = 1.0
     grace_s: float = 120.0
+    standby_replicas: int = 1
     gap_hold_s: float = 120.0  # offline held this long after a platform gap (platform_gap.py)
     web_port: int = 6066
     guarantee: str = "exactly_once"
@@ -87,6 +88,9 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
         producer_linger_ms=5,
         Table=RawTable,
         broker_session_timeout=10.0,  # a killed worker's partitions move within ~10 s
+        # every worker keeps a copy of the others' state: the survivor of a dead or frozen
+        # worker reads only the changelog's tail before it raises that worker's warnings
+        table_standby_replicas=settings.standby_replicas,
         broker_heartbeat_interval=3.0,
     )
     transport = app.transport  # this app's transport only; Faust's classes stay as they are
