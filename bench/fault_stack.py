@@ -175,6 +175,7 @@ class Devices:
     acked: set[tuple[str, int]] = field(default_factory=set)
     failed: int = 0
     high: set[int] = field(default_factory=set)  # devices whose gas reading is 60 %LEL
+    first_seq: int = 1_000_000  # apart from `hazardwatch simulate`'s on the same sites
 
     def __post_init__(self) -> None:
         self.stop_event = threading.Event()
@@ -216,7 +217,7 @@ class Devices:
                 self.early.add(mid)
 
     def _run(self) -> None:
-        seq = [0] * self.count
+        seq = [self.first_seq] * self.count
         t0 = time.monotonic()
         k = 0
         while not self.stop_event.is_set():

@@ -141,7 +141,7 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         os.environ.pop("HW_MQTT_AUTOSAVE_S", None)
 
 
-def worker_freeze(root: Path, *, devices: int = 40, freeze_s: float = 60.0) -> dict[str, Any]:
+def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0) -> dict[str, Any]:
     """Two workers; one frozen (SIGSTOP) `freeze_s` while gas alarms keep coming on every
     partition; then SIGCONT. Figures: the longest delay of a gas alarm (its due time → its
     record on hw.warnings), repeated raises, and whether both workers are alive 30 s later."""
@@ -157,11 +157,13 @@ def worker_freeze(root: Path, *, devices: int = 40, freeze_s: float = 60.0) -> d
         time.sleep(10)
         stop = threading.Event()
 
-        def alarms() -> None:  # one more device over the alarm point each second, 20 s each
+        def alarms() -> None:
+            # one more device over the alarm point each second for 12 s (raised after the
+            # rule's 10 s persistence), then low long enough to clear (30 s clear delay)
             k = 0
             while not stop.is_set():
                 dev.high.add(k % devices)
-                dev.high.discard((k - 20) % devices)
+                dev.high.discard((k - 12) % devices)
                 k += 1
                 time.sleep(1)
 
