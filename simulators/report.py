@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -13,6 +14,7 @@ import msgspec
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 from hazardwatch.simulators.drill import DrillRun
+from hazardwatch.simulators.names import rule_zh, subject_zh
 from hazardwatch.simulators.player import incident_end_min
 from hazardwatch.simulators.scenario import Scenario, subject_of
 from hazardwatch.streams.rules.config import RulesConfig
@@ -46,53 +48,67 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
         plots.append(name)
     p50, p99 = _pct(run.pipeline_latency_ms, 0.5), _pct(run.pipeline_latency_ms, 0.99)
     met = sum(o.ok for o in ev.outcomes)
+    n_lat = _notify_latency(run)
+    end = run.start + int(sc.duration_min * 60_000)
+    shift = shift_link(run.start)
     lines = [
-        f"# 演练报告：{sc.title}", "",
-        f"- 演练编号 drill id: `{run.drill_id}`（所有数据带 drill 标记，不通知真实人员）",
-        f"- 场景 scenario: `{sc.name}`，场景时钟起点 {_fmt(run.start, sc.timezone)}"
-        f"（{sc.timezone}），"
-        f"时长 {sc.duration_min:.0f} 分钟，实际用时 {run.wall_s:.0f} 秒",
-        f"- 发布消息 messages published over MQTT: {run.published}",
-        f"- 结论 verdict: **{'通过 PASSED' if ev.ok else '未通过 FAILED'}** — "
-        f"{met}/{len(ev.outcomes)} 项预期预警按时以正确级别发布，意外预警 {len(ev.unexpected)} 条",
-        f"- 管道时延 pipeline latency (sent → on hw.warnings, raised): p50 "
-        f"{_ms(p50)}, p99 {_ms(p99)} over {len(run.pipeline_latency_ms)} raises", "",
-        "## 预期预警 Expected warnings", "",
-        "| 事件 incident | 规则 rule | 对象 subject | 预期级别 | 结果 | 实际级别 "
-        "| 检测时延 s | 时限 s |",
-        "|---|---|---|---|---|---|---|---|",
+        f"# 演练报告:{sc.title}", "",
+        "## 一、基本情况", "",
+        f"- 演练编号:`{run.drill_id}`(所有数据带演练标记,不通知真实人员、不下发真实终端)",
+        f"- 演练场景:{sc.title}(`{sc.name}`)",
+        f"- 演练时间:{_fmt(run.start, sc.timezone)} 至 {_fmt(end, sc.timezone)}"
+        f"({sc.timezone}),时长 {sc.duration_min:.0f} 分钟,实际用时 {run.wall_s:.0f} 秒",
+        f"- 发布消息:{run.published} 条(MQTT)",
+        f"- 演练时段的交接班报告:[{shift}.html]({shift}.html)(PDF:[{shift}.pdf]({shift}.pdf))",
+        "",
+        "## 二、参演人员", "",
+        "- 演练导调台(本地 webhook,验证通知送达;不是真实人员)",
+        "- 值班人员:本次演练无人员在值班台或链接上签收、处置,未对人员响应计分"
+        "(见“问题与改进”)", "",
+        "## 三、演练目标", "",
+    ]
+    lines += [f"{i}. {o.title}:{_subject(o.subject, catalog)} 在 {o.within_s:.0f} 秒内发布"
+              f"{LEVEL_NAMES_ZH[o.expected_level]}“{rule_zh(o.rule)}”预警并送达通知"
+              for i, o in enumerate(ev.outcomes, 1)] or ["无"]
+    lines += [
+        "", "## 四、评估", "",
+        f"- 结论:**{'通过' if ev.ok else '未通过'}**,{met}/{len(ev.outcomes)} 项预期预警按时"
+        f"以正确级别发布,意外预警 {len(ev.unexpected)} 条",
+        f"- 管道时延(发送 → hw.warnings 发布):P50 {_ms(p50)},P99 {_ms(p99)},"
+        f"共 {len(run.pipeline_latency_ms)} 次发布",
+        f"- 通知时延(预警发布 → 导调台收到):P50 {_ms(_pct(list(n_lat.values()), 0.5))},"
+        f"P99 {_ms(_pct(list(n_lat.values()), 0.99))},共 {len(n_lat)} 条预警"
+        "(含分组抑制窗口 0–30 秒)", "",
+        "| 事件 | 预警名称 | 对象 | 预期级别 | 结果 | 实际级别 | 检测时延(秒) | 时限(秒) | 通知 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for o in ev.outcomes:
         got = LEVEL_NAMES_ZH.get(o.level or 0, "—")
         verdict = "✓ 检出" if o.ok else ("✗ 级别不符" if o.detected else "✗ 未检出")
         lat = f"{o.latency_s:.0f}" if o.latency_s is not None else "—"
-        lines.append(f"| {o.title} | `{o.rule}` | `{o.subject}` | "
+        sent = (f"{n_lat[o.warning_id] / 1000:.1f} 秒送达" if o.warning_id in n_lat
+                else "✗ 未收到")
+        lines.append(f"| {o.title} | {rule_zh(o.rule)} | {_subject(o.subject, catalog)} | "
                      f"{LEVEL_NAMES_ZH[o.expected_level]} | {verdict} | {got} | {lat} | "
-                     f"{o.within_s:.0f} |")
-    lines += ["", "## 意外预警 Unexpected warnings", ""]
-    lines += [f"- {_fmt(w.ts)} `{w.rule}` {LEVEL_NAMES_ZH[w.level]}: {w.message}"
-              for w in ev.unexpected] or ["- 无 none"]
-    n_lat = _notify_latency(run)
+                     f"{o.within_s:.0f} | {sent} |")
     kinds: dict[str, int] = {}
     for n in run.notifications:
         kinds[n["kind"]] = kinds.get(n["kind"], 0) + 1
-    lines += ["", "## 通知 Notifications (drill desk only)", "",
-              f"- 演练导调台收到通知 {len(run.notifications)} 条（"
-              + "，".join(f"{k} {v}" for k, v in sorted(kinds.items())) + "），"
-              "未向任何真实人员发送 — only the drill desk webhook was notified",
-              f"- 通知时延 warning on Kafka → notification received: p50 "
-              f"{_ms(_pct(list(n_lat.values()), 0.5))}, p99 "
-              f"{_ms(_pct(list(n_lat.values()), 0.99))} over {len(n_lat)} warnings "
-              "(includes the routes' storm-control grouping windows, 0–30 s)", ""]
-    lines += [f"- {o.title} `{o.rule}`: "
-              + (f"通知已送达，{n_lat[o.warning_id] / 1000:.1f} s" if o.warning_id in n_lat
-                 else "✗ 未收到通知") for o in ev.outcomes]
-    lines += ["",
-              "## 预警时间线 Warning timeline", "", "![timeline](timeline.svg)", "",
-              "## 信号 Signals", ""]
+    lines += ["", f"导调台共收到通知 {len(run.notifications)} 条("
+              + ",".join(f"{k} {v}" for k, v in sorted(kinds.items())) + "),未向任何真实人员发送。",
+              "", "### 意外预警", ""]
+    lines += [f"- {_fmt(w.ts)} {rule_zh(w.rule)} {LEVEL_NAMES_ZH[w.level]}:{w.message}"
+              for w in ev.unexpected] or ["- 无"]
+    lines += ["", "## 五、问题与改进", ""]
+    lines += [f"{i}. {p}" for i, p in enumerate(problems(run, n_lat), 1)]
+    lines += ["", "## 六、预警时间线", "", "![预警时间线](timeline.svg)", "",
+              "## 七、信号曲线", ""]
     lines += [f"![{p}]({p})" for p in plots]
-    lines += ["", "## 全部预警记录 All warning transitions", ""]
-    lines += [f"- {_fmt(w.ts)} [{w.colour}] {w.transition}: {w.message}" for w in run.warnings]
+    lines += ["", "## 八、全部预警记录", ""]
+    lines += [f"- {_fmt(w.ts)} {LEVEL_NAMES_ZH.get(w.level, '')} "
+              f"{_TRANSITION.get(w.transition, w.transition)}:{w.message}" for w in run.warnings]
+    lines += ["", "## 九、签字确认", "", "| 角色 | 姓名 | 签字 | 日期 |", "|---|---|---|---|",
+              "| 演练总指挥 | | | |", "| 演练评估人员 | | | |", "| 参演单位负责人 | | | |"]
     md = out / "report.md"
     md.write_text("\n".join(lines) + "\n", encoding="utf-8")
     data: dict[str, Any] = {
@@ -110,6 +126,41 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
     return md
 
 
+_TRANSITION = {"raised": "发布", "escalated": "升级", "downgraded": "降级", "cleared": "解除",
+               "upgraded": "升级"}
+
+
+def shift_link(start: int) -> str:
+    """File stem of the shift report of the drill period (`hazardwatch report shift --drill`)."""
+    from hazardwatch.commands.report import shift_name
+
+    return shift_name(start, "all", True)
+
+
+def problems(run: DrillRun, n_lat: dict[str, float]) -> list[str]:
+    """What the drill showed that needs work, derived from its outcomes."""
+    ev, out = run.evaluation, []
+    for o in ev.outcomes:
+        if not o.detected:
+            out.append(f"{o.title}:未检出“{rule_zh(o.rule)}”,核查规则与测点配置")
+        elif not o.ok:
+            out.append(f"{o.title}:级别为{LEVEL_NAMES_ZH.get(o.level or 0, '—')},预期"
+                       f"{LEVEL_NAMES_ZH[o.expected_level]},核查分级阈值")
+        elif o.latency_s is not None and o.latency_s > o.within_s:
+            out.append(f"{o.title}:检测时延 {o.latency_s:.0f} 秒超过时限 {o.within_s:.0f} 秒")
+        if o.detected and o.warning_id not in n_lat:
+            out.append(f"{o.title}:预警未送达导调台,核查通知路由")
+    if ev.unexpected:
+        out.append(f"意外预警 {len(ev.unexpected)} 条,逐条判定是否误报并调整规则")
+    out.append("本次演练无人员签收、处置:签收 → 核查 → 处置 → 销号流程接入后,"
+               "由参演人员在值班台操作,按时限计分")
+    return out
+
+
+def _subject(subject: str, catalog: Catalog) -> str:
+    return subject_zh(subject, catalog)
+
+
 def _notify_latency(run: DrillRun) -> dict[str, float]:
     """Warning id → ms from its raise on hw.warnings to its first notification's arrival."""
     out: dict[str, float] = {}
@@ -122,30 +173,35 @@ def _notify_latency(run: DrillRun) -> dict[str, float]:
 
 
 def _fmt(ts: int, tz: str = "Asia/Shanghai") -> str:
-    return datetime.fromtimestamp(ts / 1000, ZoneInfo(tz)).strftime("%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ts / 1000, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _ms(v: float | None) -> str:
     return "—" if v is None else f"{v:.0f} ms"
 
 
-def _x(t_min: float, total: float) -> float:
-    return ML + (W - ML - MR) * t_min / total
+def _x(t_min: float, total: float, ml: int = ML) -> float:
+    return ml + (W - ml - MR) * t_min / total
 
 
-def _svg(body: list[str], title: str, height: int = H) -> str:
+#: fonts that carry Chinese (fonts-noto-cjk on Debian, then Windows and macOS ones)
+FONTS = ("'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'Microsoft YaHei', "
+         "'PingFang SC', SimHei, sans-serif")
+
+
+def _svg(body: list[str], title: str, height: int = H, ml: int = ML) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" '
-            f'font-family="sans-serif" font-size="11"><rect width="100%" height="100%" '
-            f'fill="white"/><text x="{ML}" y="18" font-size="13">{title}</text>'
+            f'font-family="{FONTS}" font-size="11"><rect width="100%" height="100%" '
+            f'fill="white"/><text x="{ml}" y="18" font-size="13">{escape(title)}</text>'
             + "".join(body) + "</svg>")
 
 
-def _axis(total: float, height: int) -> list[str]:
-    out = [f'<line x1="{ML}" y1="{height - MB}" x2="{W - MR}" y2="{height - MB}" stroke="#333"/>']
+def _axis(total: float, height: int, ml: int = ML) -> list[str]:
+    out = [f'<line x1="{ml}" y1="{height - MB}" x2="{W - MR}" y2="{height - MB}" stroke="#333"/>']
     step = 60 if total > 180 else 10 if total > 30 else 5
     t = 0.0
     while t <= total:
-        x = _x(t, total)
+        x = _x(t, total, ml)
         out.append(f'<line x1="{x:.1f}" y1="{height - MB}" x2="{x:.1f}" y2="{height - MB + 4}" '
                    f'stroke="#333"/><text x="{x:.1f}" y="{height - MB + 16}" '
                    f'text-anchor="middle">{t:.0f}</text>')
@@ -154,28 +210,48 @@ def _axis(total: float, height: int) -> list[str]:
     return out
 
 
+def _label_width(text: str) -> int:
+    """Pixels of a label at 11 px: CJK characters are square, others about half."""
+    return sum(11 if ord(c) > 0x2E80 else 6 for c in text)
+
+
 def _timeline(run: DrillRun, sc: Scenario) -> str:
+    """Incidents (grey) and their warnings (dots by level) on scene time, one row per
+    incident labelled by its title, an 意外 row, and a legend of the colours."""
     total, rows = sc.duration_min, len(sc.incidents) + 1
-    height = MT + 22 * rows + MB + 10
-    body = _axis(total, height)
+    labels = [inc.title[:18] for inc in sc.incidents] + ["意外预警"]
+    ml = min(320, max(ML, max(_label_width(t) for t in labels) + 12))
+    height = MT + 22 * rows + MB + 34
+    body = _axis(total, height - 24, ml)
     for k, inc in enumerate(sc.incidents):
         y = MT + 22 * k + 10
-        x0, x1 = _x(inc.at_min, total), _x(max(incident_end_min(inc), inc.at_min + 0.5), total)
+        x0 = _x(inc.at_min, total, ml)
+        x1 = _x(max(incident_end_min(inc), inc.at_min + 0.5), total, ml)
         body.append(f'<rect x="{x0:.1f}" y="{y}" width="{x1 - x0:.1f}" height="12" '
-                    f'fill="#ccc"/><text x="{ML - 4}" y="{y + 10}" text-anchor="end">'
-                    f'{inc.id}</text>')
+                    f'fill="#ccc"><title>{escape(inc.id)}</title></rect>'
+                    f'<text x="{ml - 6}" y="{y + 10}" text-anchor="end">{escape(labels[k])}'
+                    "</text>")
         keys = {(e.rule, subject_of(inc, e)) for e in inc.expect}
         for w in run.warnings:
             if (w.rule, w.subject) in keys and w.transition != "cleared":
-                x = _x((w.ts - run.start) / 60000, total)
+                x = _x((w.ts - run.start) / 60000, total, ml)
                 body.append(f'<circle cx="{x:.1f}" cy="{y + 6}" r="5" fill="{COLOUR[w.level]}">'
-                            f'<title>{w.message}</title></circle>')
+                            f'<title>{escape(w.message)}</title></circle>')
     y = MT + 22 * len(sc.incidents) + 10
-    body.append(f'<text x="{ML - 4}" y="{y + 10}" text-anchor="end">意外</text>')
+    body.append(f'<text x="{ml - 6}" y="{y + 10}" text-anchor="end">意外预警</text>')
     for w in run.evaluation.unexpected:
-        x = _x((w.ts - run.start) / 60000, total)
-        body.append(f'<circle cx="{x:.1f}" cy="{y + 6}" r="5" fill="{COLOUR[w.level]}"/>')
-    return _svg(body, f"{sc.title}：注入事件（灰）与预警（按级别着色）", height)
+        x = _x((w.ts - run.start) / 60000, total, ml)
+        body.append(f'<circle cx="{x:.1f}" cy="{y + 6}" r="5" fill="{COLOUR[w.level]}">'
+                    f'<title>{escape(w.message)}</title></circle>')
+    lx, ly = ml, height - 10
+    body.append(f'<rect x="{lx}" y="{ly - 9}" width="18" height="10" fill="#ccc"/>'
+                f'<text x="{lx + 22}" y="{ly}">注入事件</text>')
+    lx += 90
+    for level, colour in COLOUR.items():
+        body.append(f'<circle cx="{lx + 5}" cy="{ly - 4}" r="5" fill="{colour}"/>'
+                    f'<text x="{lx + 14}" y="{ly}">{LEVEL_NAMES_ZH[level]}预警</text>')
+        lx += 120
+    return _svg(body, f"{sc.title}:注入事件与预警(按级别着色)", height, ml)
 
 
 def _signal(run: DrillRun, key: str, series: list[tuple[int, float]], catalog: Catalog,

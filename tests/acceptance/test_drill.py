@@ -29,7 +29,9 @@ def test_tank_farm_drill_detects_every_incident_and_writes_the_report(
     assert 0 <= by_rule["camera.fire"]["latency_s"] <= 30
     assert all(w["drill"] for w in report["warnings"])  # drill traffic marked end to end
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert "通过 PASSED" in md and "✓ 检出" in md and "![timeline](timeline.svg)" in md
+    assert "**通过**" in md and "✓ 检出" in md and "![预警时间线](timeline.svg)" in md
+    assert "储罐区可燃气体超限" in md and "| tank_farm." not in md  # names, not rule ids
+    assert (tmp_path / (md.split("交接班报告:[")[1].split("]")[0])).is_file()
     svg = (tmp_path / "signal-tf-hohhot-01-T101-GAS1.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "polyline" in svg and "hh 50" in svg
 
