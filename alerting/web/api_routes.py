@@ -108,7 +108,7 @@ def routes(web: Web) -> list[Route]:
         p = web.require(request)
         a = _scoped(p, request.path_params["wid"])
         return JSONResponse(await run_in_threadpool(
-            fetch, web.opts.influx_url, web.opts.influx_db, a, _now()))
+            fetch, web.opts.influx_url, web.opts.influx_db, a, _now(), svc.catalog))
 
     async def act(request: Request) -> Response:
         """POST /api/warnings/{wid}/ack (body {} or {"note"}) and /resolve (处置: cause and

@@ -1,6 +1,8 @@
-"""A warning's surroundings from InfluxDB: its transitions (measurement `warning`), the
-readings of its sensor or the track of its vehicle from 30 minutes before it started until
-now (at most two hours). InfluxQL built here; identifiers are quoted, never interpolated raw."""
+"""A warning's surroundings from InfluxDB as the sink writes them: its transitions (`warning`),
+every alerting event about it (`alert_action`: notified, failed, suppressed, ack, 处置, audit),
+the readings of its sensor (the site kind's retention policy) or the track of its vehicle,
+from 30 minutes before it started until now (at most two hours). InfluxQL built here; values
+are quoted, never interpolated raw."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Any
 import requests
 
 from hazardwatch.alerting.state import Alert
+from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.streams.sinks.line_protocol import RP_BY_SITE_KIND, RP_EVENTS, RP_VEHICLE
 
 BEFORE_MS = 30 * 60_000
 SPAN_MS = 2 * 3600_000
@@ -18,30 +22,35 @@ def _q(v: str) -> str:
     return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def queries(a: Alert, now: int) -> dict[str, str]:
+def queries(a: Alert, now: int, cat: Catalog) -> dict[str, str]:
     """InfluxQL per part of the detail view."""
     w = a.warning
     t0 = w.started_at - BEFORE_MS
     t1 = min(now, t0 + SPAN_MS)
     span = f"time >= {t0}ms AND time <= {t1}ms"
-    out = {"transitions": f"SELECT transition, level_value, value, threshold, message FROM "
-                          f"warning WHERE subject = {_q(w.subject)} AND rule = {_q(w.rule)} "
-                          f"AND {span} ORDER BY time LIMIT 200"}
+    out = {"transitions": f'SELECT transition, level_value, value, threshold, message FROM '
+                          f'"{RP_EVENTS}"."warning" WHERE subject = {_q(w.subject)} AND '
+                          f"rule = {_q(w.rule)} AND {span} ORDER BY time LIMIT 200",
+           "events": f'SELECT action, channel, person, receiver, who, reason, cause, taken FROM '
+                     f'"{RP_EVENTS}"."alert_action" WHERE warning_id = {_q(w.warning_id)} '
+                     f"AND time >= {t0}ms ORDER BY time LIMIT 500"}
+    site = cat.sites.get(w.site_id or "")
     if w.vehicle_id:
-        out["track"] = (f"SELECT lat, lon, speed_kmh FROM position WHERE vehicle = "
-                        f"{_q(w.vehicle_id)} AND {span} ORDER BY time LIMIT 2000")
-    elif w.sensor and w.site_id:
-        out["readings"] = (f"SELECT value FROM reading WHERE site = {_q(w.site_id)} AND "
-                           f"sensor = {_q(w.sensor)} AND {span} ORDER BY time LIMIT 2000")
+        out["track"] = (f'SELECT lat, lon, speed_kmh FROM "{RP_VEHICLE}"."position" WHERE '
+                        f"vehicle = {_q(w.vehicle_id)} AND {span} ORDER BY time LIMIT 2000")
+    elif w.sensor and site is not None:
+        out["readings"] = (f'SELECT value FROM "{RP_BY_SITE_KIND[site.kind]}"."reading" WHERE '
+                           f"site = {_q(site.id)} AND sensor = {_q(w.sensor)} AND {span} "
+                           "ORDER BY time LIMIT 2000")
     return out
 
 
-def fetch(url: str, db: str, a: Alert, now: int) -> dict[str, Any]:
+def fetch(url: str, db: str, a: Alert, now: int, cat: Catalog) -> dict[str, Any]:
     """{part: [[ms, …values], …]} plus `columns`; `error` when InfluxDB could not answer."""
     out: dict[str, Any] = {"columns": {}}
     if not url:
         return {**out, "error": "未配置 InfluxDB"}
-    for part, q in queries(a, now).items():
+    for part, q in queries(a, now, cat).items():
         try:
             r = requests.get(f"{url}/query", params={"db": db, "q": q, "epoch": "ms"},
                              timeout=3)

@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--tile-url", default=os.environ.get("HW_CONSOLE_TILE_URL", ""),
                    help="map tile URL template for the console (env HW_CONSOLE_TILE_URL; "
                         "empty: points on a plain background)")
+    p.add_argument("--influx-db", default=None,
+                   help="InfluxDB database the console reads readings and events from "
+                        "(default: the stack's, HW_INFLUX_DB)")
     p.set_defaults(func=run)
     from hazardwatch.commands import console_users
 
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     s = StackSettings.from_env()
     console = ConsoleOptions(users=args.users or default_users(), tile_url=args.tile_url,
-                             influx_url=f"http://127.0.0.1:{s.influx_port}")
+                             influx_url=s.influx_url, influx_db=args.influx_db or s.influx_db)
     opts = RunnerOptions(
         bootstrap=s.kafka_bootstrap, topic_prefix=args.topic_prefix, host=args.host,
         api_port=args.api_port, session_timeout_s=args.session_timeout, instance=args.instance,

@@ -23,7 +23,9 @@ from hazardwatch import kafka_tail
 from hazardwatch.alerting.accounts import Role, Scope
 from hazardwatch.alerting.users import UserFile
 from hazardwatch.alerting.web import sessions
+from hazardwatch.commands.sink import TOPICS as SINK_TOPICS
 from hazardwatch.contracts.warnings import WarningRecord, encode_warning, warning_id
+from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.process import free_port
 from tests.helpers import wait_for
@@ -61,8 +63,11 @@ class Console:
         kafka_tail.ensure_topics(self.bootstrap, [self.prefix + "hw.warnings",
                                                   self.prefix + "hw.alert-actions"])
         self.actions = kafka_tail.mark(self.bootstrap, [self.prefix + "hw.alert-actions"])
+        self.db, self.influx = f"console_{unique}", stack.settings.influx_url
+        ensure_database(self.influx, self.db)
         self.proc = services(["alerting", "--config", str(cfg), "--topic-prefix", self.prefix,
-                              "--api-port", str(self.api), "--users", str(tmp / "users.json")],
+                              "--api-port", str(self.api), "--users", str(tmp / "users.json"),
+                              "--influx-db", self.db],
                              "alerting: ready", f"console-{unique}")
         self.proc.start()
         self.producer = Producer({"bootstrap.servers": self.bootstrap})
@@ -116,6 +121,17 @@ def _row(d: WebDriver, wid: str) -> Any:
     return found[0] if found else None
 
 
+def _influx_detail(d: WebDriver, wid: str) -> bool:
+    """Open the detail again; True once its deliveries come from InfluxDB (the sink's)."""
+    if d.find_element(By.ID, "detail").is_displayed():
+        d.find_element(By.ID, "detail-close").click()
+    _row(d, wid).click()
+    time.sleep(0.3)
+    wait_for(lambda: "加载中" not in _text(d, "detail-series"), 10)
+    return bool(d.execute_script(
+        "return document.getElementById('detail-notified').dataset.source === 'influx'"))
+
+
 def _flow(c: Console, d: WebDriver, r: Receivers, name: str, shots: str) -> str:
     """Log in, a new 一级 arrives live, detail, 处置 refused without cause, acknowledge stops
     the repeats, 处置 recorded. Returns the warning id."""
@@ -151,6 +167,11 @@ def _flow(c: Console, d: WebDriver, r: Receivers, name: str, shots: str) -> str:
     time.sleep(4)  # longer than the 3 s repeat
     assert sum(1 for x in r.got if w.warning_id in x.delivery) == sent, "repeats went on"
     assert "flash" not in (_row(d, w.warning_id).get_attribute("class") or "")
+    if shots == "desktop":  # the sink runs: readings, transitions and deliveries from InfluxDB
+        wait_for(lambda: _influx_detail(d, w.warning_id), 30, 0.5)
+        assert "已发送" in _text(d, "detail-notified")
+        assert d.find_elements(By.CSS_SELECTOR, "#detail-series svg.spark polyline")
+        assert "发生" in _text(d, "detail-transitions")
     d.find_element(By.ID, "resolve-cause").send_keys("阀门密封失效")
     d.find_element(By.CSS_SELECTOR, "#resolve-form button").click()
     wait_for(lambda: "已处置" in _text(d, "detail-state"), 5)
@@ -173,6 +194,15 @@ def test_county_officer_console_flow_in_chromium(stack: Stack, services: Any, tm
     c.send(ordos)
     c.send(drill)
     wait_for(lambda: c.alert(ordos.warning_id) and c.alert(drill.warning_id), 20)
+    # the sink writes transitions and alerting events; readings of the sensor are there too
+    kafka_tail.ensure_topics(c.bootstrap, [c.prefix + t for t in SINK_TOPICS])
+    services(["sink", "--topic-prefix", c.prefix, "--group", f"sink-{unique}", "--db", c.db],
+             "sink: assigned", f"sink-{unique}").start()
+    lines = "\n".join(f"reading,site=tf-hohhot-01,device=gds-01,sensor=GAS-desktop "
+                       f"value={40 + k},q=\"good\",drill=false {now - 600_000 + k * 60_000}"
+                       for k in range(12))
+    requests.post(f"{c.influx}/write", params={"db": c.db, "rp": "chem_30d", "precision": "ms"},
+                  data=lines.encode(), timeout=5).raise_for_status()
     d = chromium(1280, 860)
     try:
         _login(d, c.base, "玉泉区值班员", "wrong-password")
@@ -221,6 +251,7 @@ def test_county_officer_console_flow_in_chromium(stack: Stack, services: Any, tm
     audit = next(x for x in events if x.get("what") == "resolve")
     assert audit["who"] == "玉泉区值班员" and audit["from"] == "127.0.0.1"
     assert any(x.get("what") == "login_failed" for x in events)
+    influxql(c.influx, f'DROP DATABASE "{c.db}"')
 
 
 def test_commander_flow_on_a_390x844_phone(stack: Stack, services: Any, tmp_path: Path,

@@ -4,6 +4,7 @@
   const LEVEL = { 1: "一级", 2: "二级", 3: "三级", 4: "四级" };
   const COLOUR = { 1: "#d7191c", 2: "#f08c00", 3: "#e6c200", 4: "#1f6fd1" };
   const KIND = { tank_farm: "危化品", coal_mine: "煤矿", tailings_dam: "尾矿库", vehicle: "车辆" };
+  const TRANSITION = { raised: "发生", upgraded: "升级", downgraded: "降级", cleared: "解除" };
   const CHANNEL = { dingtalk: "钉钉", wecom: "企业微信", feishu: "飞书", sms: "短信", email: "邮件",
                     webhook: "Webhook", voice: "语音" };
   const $ = (s) => document.querySelector(s);
@@ -207,8 +208,23 @@
       const h = await api("GET", `/api/warnings/${encodeURIComponent(wid)}/history`);
       const tc = h.columns.transitions || [];
       $("#detail-transitions").innerHTML = (h.transitions || []).map((v) =>
-        `<li>${fmtTime(v[0])} ${esc(v[tc.indexOf("transition")])} ${LEVEL[v[tc.indexOf("level_value")]] || ""}</li>`
+        `<li>${fmtTime(v[0])} ${esc(TRANSITION[v[tc.indexOf("transition")]] || v[tc.indexOf("transition")])} ${LEVEL[v[tc.indexOf("level_value")]] || ""}</li>`
       ).join("") || `<li>${esc(h.error || "无记录")}</li>`;
+      const ec = h.columns.events || [], col = (v, k) => v[ec.indexOf(k)];
+      const STATUS = { notified: "已发送", notify_failed: "发送失败", suppressed: "未发送" };
+      const sends = (h.events || []).filter((v) => STATUS[col(v, "action")]);
+      if (sends.length) {
+        $("#detail-notified").dataset.source = "influx";
+        $("#detail-notified").innerHTML = sends.map((v) => `<li>${fmtTime(v[0])} ${esc(col(v, "person"))}` +
+          `（${esc(col(v, "receiver"))}）· ${esc(CHANNEL[col(v, "channel")] || col(v, "channel"))} · ` +
+          `${STATUS[col(v, "action")]}${col(v, "reason") ? "（" + esc(col(v, "reason")) + "）" : ""}</li>`).join("");
+      }
+      const WHAT = { ack: "确认", resolve: "处置", silence: "静默", silence_end: "结束静默", audit: "操作" };
+      const acts2 = (h.events || []).filter((v) => ["ack", "resolve"].includes(col(v, "action")));
+      if (acts2.length >= acts.length && acts2.length) {  // the sink may lag the service
+        $("#detail-log").innerHTML = acts2.map((v) => `<li>${fmtTime(v[0])} ${esc(col(v, "who"))} ` +
+          `${WHAT[col(v, "action")]}${col(v, "cause") ? `：原因「${esc(col(v, "cause"))}」，措施「${esc(col(v, "taken"))}」` : ""}</li>`).join("");
+      }
       if (h.track) $("#detail-series").innerHTML = `<p>${h.track.length} 个定位点</p>`;
       else $("#detail-series").innerHTML = h.error ? esc(h.error) : spark(h.columns.readings || [], h.readings, w.threshold);
     } catch (e) { $("#detail-series").textContent = e.message; }
