@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hazardwatch.alerting.web.context import Web
+from hazardwatch.alerting.web.history import last_positions
 
 STATIC = Path(__file__).parent / "static"
 
@@ -23,7 +25,8 @@ def routes(web: Web) -> list[BaseRoute]:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     async def map_points(request: Request) -> Response:
-        """Sites in scope with position and worst active level (drill: include/exclude/only).
+        """Sites and vehicles (last position from InfluxDB) in scope with their worst active
+        level (drill: include/exclude/only).
         ---
         responses: {200: {description: points}}
         """
@@ -42,9 +45,13 @@ def routes(web: Web) -> list[BaseRoute]:
                   "lat": s.location.lat, "lon": s.location.lon,
                   "level": worst.get(f"s:{s.id}")}
                  for s in cat.sites.values() if p.scope.site(s.id, cat)]
+        mine = [v for v in cat.vehicles.values() if p.scope.vehicle(v.id, cat)]
+        where = await run_in_threadpool(last_positions, web.opts.influx_url, web.opts.influx_db,
+                                        [v.id for v in mine])
         vehicles = [{"id": v.id, "plate": v.plate, "company": v.company,
-                     "level": worst.get(f"v:{v.id}")}
-                    for v in cat.vehicles.values() if p.scope.vehicle(v.id, cat)]
+                     "level": worst.get(f"v:{v.id}"),
+                     "lat": where[v.id][0] if v.id in where else None,
+                     "lon": where[v.id][1] if v.id in where else None} for v in mine]
         return JSONResponse({"sites": sites, "vehicles": vehicles})
 
     return [Route("/", index, methods=["GET"]),

@@ -61,3 +61,24 @@ def fetch(url: str, db: str, a: Alert, now: int, cat: Catalog) -> dict[str, Any]
         out[part] = series[0]["values"] if series else []
         out["columns"][part] = series[0]["columns"] if series else []
     return out
+
+
+def last_positions(url: str, db: str, vehicles: list[str]) -> dict[str, tuple[float, float]]:
+    """The last known position of each vehicle over the past day ({} when InfluxDB is away)."""
+    if not url or not vehicles:
+        return {}
+    where = " OR ".join(f"vehicle = {_q(v)}" for v in vehicles[:500])
+    q = (f'SELECT last(lat), last(lon) FROM "{RP_VEHICLE}"."position" WHERE ({where}) '
+         "AND time > now() - 1d GROUP BY vehicle")
+    try:
+        r = requests.get(f"{url}/query", params={"db": db, "q": q}, timeout=3)
+        r.raise_for_status()
+        series = (r.json().get("results") or [{}])[0].get("series") or []
+    except (requests.RequestException, ValueError):
+        return {}
+    out: dict[str, tuple[float, float]] = {}
+    for s in series:
+        vals = s["values"][0]
+        if vals[1] is not None and vals[2] is not None:
+            out[s["tags"]["vehicle"]] = (float(vals[1]), float(vals[2]))
+    return out

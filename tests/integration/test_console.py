@@ -262,7 +262,19 @@ def test_commander_flow_on_a_390x844_phone(stack: Stack, services: Any, tmp_path
     try:
         _flow(c, d, receivers, "呼和浩特指挥长", "phone")
         assert d.execute_script("return window.innerWidth") == 390
+        line = (f"position,vehicle=hz-0001 lat=40.83,lon=111.62,speed_kmh=42,heading=90,"
+                f"alarm_flags=0i,drill=false {int(time.time() * 1000)}")
+        requests.post(f"{c.influx}/write", params={"db": c.db, "rp": "vehicle_184d",
+                                                   "precision": "ms"},
+                      data=line.encode(), timeout=5).raise_for_status()
+        d.find_element(By.CSS_SELECTOR, "nav button[data-tab=map]").click()
+        wait_for(lambda: len(d.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) >= 2,
+                 10)  # the site and the vehicle at its last position
+        assert "蒙A·D1234" in _text(d, "map-vehicles")
+        time.sleep(0.5)
+        d.save_screenshot(str(SHOTS / "phone-map.png"))
         assert d.execute_script(
             "return document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         d.quit()
+        influxql(c.influx, f'DROP DATABASE "{c.db}"')

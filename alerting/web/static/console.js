@@ -155,6 +155,11 @@
     }).join("");
   }
 
+  setInterval(() => {  // the sound repeats every 10 s while a new 一级/二级 is unacknowledged
+    const open = [...st.alarm].map((w) => st.alerts.get(w)).filter((r) => r && r.acked_at == null);
+    if (open.length) beep(Math.min(...open.map((r) => r.level)));
+  }, 10000);
+
   setInterval(() => {
     for (const td of document.querySelectorAll("td[data-since]")) td.textContent = age(+td.dataset.since);
   }, 1000);
@@ -257,6 +262,13 @@
         fillColor: c, fillOpacity: 0.95 }).bindTooltip(`${s.name} ${s.level ? LEVEL[s.level] : "正常"}`,
         { permanent: true, direction: "right" }).addTo(st.layer);
       pts.push([s.lat, s.lon]);
+    }
+    for (const v of d.vehicles.filter((x) => x.lat != null)) {
+      const c = v.level ? COLOUR[v.level] : "#7d8a99";
+      L.circleMarker([v.lat, v.lon], { radius: v.level ? 9 : 6, color: "#fff", weight: 2,
+        fillColor: c, fillOpacity: 0.95 }).bindTooltip(`${v.plate} ${v.level ? LEVEL[v.level] : "正常"}`,
+        { direction: "right" }).addTo(st.layer);
+      pts.push([v.lat, v.lon]);
     }
     if (pts.length) st.map.fitBounds(pts, { padding: [60, 60], maxZoom: 10 });
     else st.map.setView([40.8, 111.7], 6);
