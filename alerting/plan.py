@@ -1,5 +1,6 @@
 """What is due for an alert at `now`: escalation steps, repeats until acknowledged, reminders
-for acknowledged-but-not-handled warnings, and the resolved notice. Pure; ids deterministic."""
+for acknowledged-but-not-handled warnings, 级别变更 after a downgrade (to the people told),
+and the resolved notice. Pure; ids deterministic."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Literal
 from hazardwatch.alerting.routing import RouteSettings
 from hazardwatch.alerting.state import Alert
 
-Kind = Literal["alert", "upgrade", "repeat", "reminder", "resolved"]
+Kind = Literal["alert", "upgrade", "repeat", "reminder", "resolved", "level_change"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,10 @@ def plan(a: Alert, r: RouteSettings, now: int) -> list[Planned]:
             n = last[0] + 1 if last else 1
             out.append(Planned(f"{wid}:reminder:{n}", "reminder", n, "reminder",
                                a.told_receivers))
+    told = a.sent.get("level_change")
+    if a.active and a.told and a.downgrades > (told[0] if told else 0):  # 级别变更, not resolved
+        out.append(Planned(f"{wid}:level_change:{a.downgrades}", "level_change", a.downgrades,
+                           "level_change", a.told_receivers))
     if not a.active and not a.done and a.told and "resolved" not in a.sent:
         out.append(Planned(f"{wid}:resolved:0", "resolved", 0, "resolved", a.told_receivers))
     return out

@@ -166,7 +166,7 @@ class AlertingService:
             for p in plan(a, r, now):
                 if p.nid in self.open:
                     continue
-                if p.kind == "resolved":  # exactly the people who were told
+                if p.kind in ("resolved", "level_change"):  # exactly the people who were told
                     rcps = [Recipient(t.receiver, t.person, t.channel) for t in a.told]
                 else:
                     rcps = [x for rid in p.receivers

@@ -51,6 +51,7 @@ class Alert(msgspec.Struct):
     done: bool = False  # resolved notice sent (or nobody to tell): archive
     delivered: list[str] = msgspec.field(default_factory=list)  # final delivery ids (dedup)
     fallback: dict[str, Fallback] = msgspec.field(default_factory=dict)  # chat delivery id →
+    downgrades: int = 0  # downgrades so far: each is told as 级别变更 (never as resolved)
 
     @property
     def active(self) -> bool:
@@ -99,6 +100,8 @@ def apply_warning(alert: Alert | None, w: WarningRecord, route: str, now: int) -
         alert.level, alert.level_at = w.level, now
         alert.acked_at = alert.acked_by = None
     else:
+        if w.level > alert.level:
+            alert.downgrades += 1
         alert.level = w.level
     return alert
 

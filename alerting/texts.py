@@ -11,7 +11,7 @@ from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 
 COLOUR_HEX = {1: "#FF0000", 2: "#FF8C00", 3: "#E6B800", 4: "#1E90FF"}
 HEAD = {"alert": "预警通知", "upgrade": "预警升级", "repeat": "未确认·再次通知",
-        "reminder": "已确认未处置·提醒", "resolved": "预警解除"}
+        "reminder": "已确认未处置·提醒", "resolved": "预警解除", "level_change": "级别变更"}
 
 
 def title(kind: Kind, alerts: list[Alert]) -> str:
@@ -40,6 +40,8 @@ def body(kind: Kind, alerts: list[Alert], links: list[str], tz: str, markdown: b
             lines.append("  证据：" + " ".join(e.uri for e in w.evidence))
         if kind == "reminder":
             lines.append(f"  已由{a.acked_by}确认，尚未反馈处置结果")
+        if kind == "level_change":
+            lines.append(f"  级别已变更为{LEVEL_NAMES_ZH[a.level]}，预警尚未解除，仍需处置")
         if kind != "resolved":
             lines.append(f"  确认：{link}")
     return "\n".join(lines)

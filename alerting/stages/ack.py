@@ -13,6 +13,8 @@ def stale(a: Alert, kind: Kind) -> Reason | None:
         return None
     if not a.active:
         return Reason.CLEARED
+    if kind == "level_change":  # the people told must know, acknowledged or not
+        return None
     if kind == "reminder":
         return Reason.HANDLED if a.handled_at is not None else None
     return Reason.ACKNOWLEDGED if a.acked_at is not None else None
