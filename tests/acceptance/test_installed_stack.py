@@ -23,6 +23,10 @@ def test_stack_up_status_down_from_the_installed_package(installed: Installed) -
     def hw(*args: str) -> subprocess.CompletedProcess[str]:
         return inst.run("hazardwatch", "stack", *args, timeout=300)
 
+    files = inst.run("python", "-c", "from hazardwatch.resources import packaged as p; "
+                     "print(*(p('kafka', f).is_file() for f in ('pom.xml', 'log4j.properties', "
+                     "'pom-4.xml', 'log4j2.yaml')))")
+    assert files.stdout.split() == ["True"] * 4, files.stdout + files.stderr  # 3.x and 4.x
     up = hw("up")
     try:
         assert up.returncode == 0, up.stdout + up.stderr
