@@ -61,14 +61,25 @@ class UserFile:
         if len(password) < MIN_PASSWORD:
             raise ValueError(f"密码至少 {MIN_PASSWORD} 个字符")
         acc = Account(name, role, scope, _hasher.hash(password), now)
-        rows = {**self.accounts(), name: acc}
+        self._write({**self.accounts(), name: acc})
+        return acc
+
+    def disable(self, name: str, disabled: bool = True) -> Account:
+        """Lock (or unlock) an account: its sessions stop working at the next request."""
+        acc = self.accounts().get(name)
+        if acc is None:
+            raise ValueError(f"没有账户 {name}")
+        acc = msgspec.structs.replace(acc, disabled=disabled)
+        self._write({**self.accounts(), name: acc})
+        return acc
+
+    def _write(self, rows: dict[str, Account]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(msgspec.json.format(msgspec.json.encode(list(rows.values()))))
         os.replace(tmp, self.path)
-        return acc
 
     def check(self, name: str, password: str) -> Account | None:
         """The account when the password is right (and the account enabled), else None."""

@@ -1,4 +1,4 @@
-"""`hazardwatch alerting user add`: create (or replace) a console account; the first
+"""`hazardwatch alerting user add|list|disable|enable`: console accounts; the first
 administrator comes from here. The password is typed twice, read from stdin, or generated
 and printed once; no default password exists."""
 
@@ -37,6 +37,14 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     a.add_argument("--generate", action="store_true",
                    help="generate a random password and print it once")
     a.set_defaults(func=add)
+    ls = user.add_parser("list", help="accounts with role, scope and state (no secrets)")
+    ls.add_argument("--users", type=Path, default=None)
+    ls.set_defaults(func=list_users)
+    for verb, flag in (("disable", True), ("enable", False)):
+        x = user.add_parser(verb, help=f"{verb} an account (its sessions stop or resume)")
+        x.add_argument("name")
+        x.add_argument("--users", type=Path, default=None)
+        x.set_defaults(func=lambda args, flag=flag: set_disabled(args, flag))
 
 
 def add(args: argparse.Namespace) -> int:
@@ -66,4 +74,27 @@ def add(args: argparse.Namespace) -> int:
     print(f"user add: {args.name} ({args.role}, 范围 {scope.describe()}) → {path}")
     if args.generate:
         print(f"password: {password}")
+    return 0
+
+
+def list_users(args: argparse.Namespace) -> int:
+    """Print the accounts."""
+    from hazardwatch.alerting.users import UserFile
+
+    for a in UserFile(args.users or default_users()).accounts().values():
+        state = "停用" if a.disabled else "启用"
+        print(f"{a.name}\t{a.role}\t{a.scope.describe()}\t{state}")
+    return 0
+
+
+def set_disabled(args: argparse.Namespace, disabled: bool) -> int:
+    """Disable or enable an account."""
+    from hazardwatch.alerting.users import UserFile
+
+    try:
+        UserFile(args.users or default_users()).disable(args.name, disabled)
+    except ValueError as exc:
+        print(f"user: {exc}", file=sys.stderr)
+        return 2
+    print(f"user: {args.name} {'已停用' if disabled else '已启用'}")
     return 0

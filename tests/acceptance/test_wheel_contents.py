@@ -54,3 +54,10 @@ def test_every_default_data_file_is_inside(names: list[str]) -> None:
 
 def test_typed_markers_ship(names: list[str]) -> None:
     assert "hazardwatch/py.typed" in names  # mypy follows the installed package, strict
+
+
+def test_the_duty_console_ships_its_page_and_vendored_assets(names: list[str]) -> None:
+    for f in ("index.html", "console.js", "console.css", "vendor/leaflet/leaflet.js",
+              "vendor/leaflet/leaflet.css", "vendor/leaflet/LICENSE",
+              "vendor/leaflet/images/marker-icon.png"):
+        assert f"hazardwatch/alerting/web/static/{f}" in names, f

@@ -213,3 +213,28 @@ def test_scope_role_csrf_and_session_expiry_are_enforced_by_the_api(api: Any) ->
     r = requests.get(f"{base}/api/warnings", headers={"Cookie": f"hw_session={cookie}"},
                      timeout=5)
     assert r.status_code == 401 and "过期" in r.json()["error"]
+
+
+def test_user_cli_adds_lists_and_disables_without_showing_a_secret(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hazardwatch.cli import main as cli
+
+    def main(argv: list[str]) -> int:
+        with pytest.raises(SystemExit) as done:
+            cli(argv)
+        return int(done.value.code or 0)
+
+    path = str(tmp_path / "u.json")
+    assert main(["alerting", "user", "add", "管理员甲", "--role", "管理员", "--users", path]) == 2
+    assert "--all" in capsys.readouterr().err  # no silent full scope
+    assert main(["alerting", "user", "add", "管理员甲", "--role", "管理员", "--all", "--users",
+                 path, "--generate"]) == 0
+    password = capsys.readouterr().out.split("password: ")[1].strip()
+    assert UserFile(Path(path)).check("管理员甲", password) is not None
+    assert (tmp_path / "u.json").stat().st_mode & 0o077 == 0
+    assert main(["alerting", "user", "list", "--users", path]) == 0
+    listed = capsys.readouterr().out
+    assert "管理员甲\t管理员\t全部\t启用" in listed and "argon2" not in listed
+    assert main(["alerting", "user", "disable", "管理员甲", "--users", path]) == 0
+    assert UserFile(Path(path)).check("管理员甲", password) is None
