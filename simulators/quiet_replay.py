@@ -31,15 +31,16 @@ def replay_player(sc: Scenario, cat: Catalog, rules: RulesConfig, vrules: Vehicl
     return lines, warnings, rp.summary
 
 
-def crossings(lines: list[str], cat: Catalog, rules: RulesConfig, vrules: VehicleRules) -> int:
-    """Raw alarms: how often a reading enters the far side of a set-point (any stage) or a
-    vehicle's speed rises above its class limit, before any rule logic (persistence,
-    hysteresis, episodes, combinations)."""
+def crossings(lines: list[str], cat: Catalog, rules: RulesConfig,
+              vrules: VehicleRules) -> tuple[int, int]:
+    """Raw alarms before any rule logic (persistence, hysteresis, episodes, combinations):
+    (how often a reading enters the far side of a set-point, any stage, or a vehicle's speed
+    rises above its class limit; how many readings and positions are past one at all)."""
     stages = {(site, sid): r.setpoints.stages
               for site, rules_ in Engine(cat, rules).site_sensors.items()
               for sid, r in rules_.items()}
     beyond: dict[tuple[str, str], bool] = {}
-    n = 0
+    n = past = 0
     for line in lines:
         msg = json.loads(line)
         payload = json.loads(msg["payload"])
@@ -51,11 +52,13 @@ def crossings(lines: list[str], cat: Catalog, rules: RulesConfig, vrules: Vehicl
                 now = v is not None and any(
                     v >= s.value if s.high else v <= s.value for s in stages.get(key, ()))
                 n += now and not beyond.get(key, False)
+                past += now
                 beyond[key] = now
         elif parts[-1] == "position":
             vid = parts[3]
             limit = vrules.speed.limits_kmh[cat.vehicles[vid].vehicle_class]
             now = payload["speed_kmh"] > limit
             n += now and not beyond.get(("vehicle", vid), False)
+            past += now
             beyond[("vehicle", vid)] = now
-    return n
+    return n, past
