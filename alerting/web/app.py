@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hazardwatch.alerting.apiinput import BadRequest
 from hazardwatch.alerting.service import AlertingService
 from hazardwatch.alerting.users import UserFile
-from hazardwatch.alerting.web import acklink, api_routes, callbacks, console, live
+from hazardwatch.alerting.web import acklink, api_routes, callbacks, console, live, reports
 from hazardwatch.alerting.web.context import ApiError, ConsoleOptions, Web
 from hazardwatch.alerting.web.limits import MAX_BODY, BadLength, TooLarge
 
@@ -108,7 +108,7 @@ def build(svc: AlertingService, opts: ConsoleOptions | None = None) -> Starlette
     routes: list[BaseRoute] = [Route("/health", health, methods=["GET"]),
                                *api_routes.routes(web), *acklink.routes(web),
                                *callbacks.routes(web), *live.routes(web, hub),
-                               *console.routes(web)]
+                               *console.routes(web), *reports.routes(web)]
 
     async def openapi(request: Request) -> Response:
         """The OpenAPI document of this API."""

@@ -320,3 +320,54 @@ def test_dashboards_push_creates_then_updates_folder_datasource_and_dashboards(
     methods = [(c[0], c[1]) for c in state["calls"]]
     assert methods.count(("POST", "/api/dashboards/db")) == 2 * len(state["dashboards"])
     assert ("PUT", "/api/datasources/uid/hazardwatch-influxdb") in methods
+
+
+def test_kpis_and_shift_report_through_the_api_in_the_callers_scope(
+        stack: Stack, drill_db: tuple[str, int, int, list[KpiRow]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """GET /api/kpis and /api/reports/shift on the alerting API over the real InfluxDB: an
+    unrestricted account sees every row, a county account only its county's; a report
+    outside one's scope is refused."""
+    from hazardwatch.alerting.accounts import Role, Scope
+    from hazardwatch.alerting.api import serve
+    from hazardwatch.alerting.users import UserFile
+    from hazardwatch.alerting.web.context import ConsoleOptions
+    from hazardwatch.kpis.periods import local_midnight
+    from tests.unit.alerting.test_service import service
+
+    db, start, end, _ = drill_db
+    monkeypatch.setenv("HW_INFLUX_DB", db)
+    monkeypatch.setenv("HW_INFLUX_PORT", str(stack.settings.influx_port))
+    svc, _ = service(tmp_path)
+    users = UserFile(tmp_path / "users.json")
+    users.add("省值班", Role.DUTY, Scope(), "pw-0123456789ab", start)
+    users.add("玉泉区值班员", Role.DUTY, Scope(regions=("150104",)), "pw-0123456789ab", start)
+    server = serve(svc, "127.0.0.1", free_port(), ConsoleOptions(users=tmp_path / "users.json"))
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        got = {}
+        for name in ("省值班", "玉泉区值班员"):
+            s = requests.Session()
+            assert s.post(f"{base}/api/login", json={"name": name, "password": "pw-0123456789ab"},
+                          timeout=5).status_code == 200
+            since = local(local_midnight(start)).replace(" ", "T")
+            r = s.get(f"{base}/api/kpis", params={"from": since, "to": local(end + 86_400_000)
+                                                  .replace(" ", "T"), "drill": "true"},
+                      timeout=30)
+            assert r.status_code == 200, r.text
+            got[name] = r.json()["rows"]
+            if name == "玉泉区值班员":
+                bad = s.get(f"{base}/api/reports/shift", timeout=30, params={
+                    "from": local(start), "to": local(end), "scope": "all", "drill": "true"})
+                assert bad.status_code == 403
+                ok = s.get(f"{base}/api/reports/shift", timeout=60, params={
+                    "from": local(start), "to": local(end), "scope": "site:tf-hohhot-01",
+                    "drill": "true", "format": "pdf"})
+                assert ok.status_code == 200 and ok.content.startswith(b"%PDF")
+        everyone = {(r["figure"], r["scope"], r["id"]) for r in got["省值班"]}
+        county = {(r["figure"], r["scope"], r["id"]) for r in got["玉泉区值班员"]}
+        assert ("handled_rate", "all", "all") in everyone and county < everyone
+        assert ("access_rate", "site", "tf-hohhot-01") in county
+        assert all(k[1] != "all" and not k[2].startswith(("cm-", "td-")) for k in county)
+    finally:
+        server.shutdown()
