@@ -86,6 +86,15 @@ class FaultConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.frozen.get(metric) or FrozenPolicy()
 
 
+class PowerFeedConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """馈电异常 (streams/rules/kinds/power_feed.py): power fed where CH4 asks for a cut."""
+
+    enabled: bool = True
+    persist_s: float = 10.0  # the cut is executed in ≤ 2 s; one polling cycle (≤ 10 s) more
+    clear_delay_s: float = 10.0
+    level: Level = 1
+
+
 class OfflineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Device offline."""
 
@@ -164,6 +173,7 @@ class RulesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     combinations: list[Combination]
     tailings_counting: Counting
     camera_levels: dict[str, Level]
+    power_feed: PowerFeedConfig = msgspec.field(default_factory=PowerFeedConfig)
 
     def policy(self, kind: str) -> Policy:
         """The episode policy of a rule kind (threshold when not configured)."""

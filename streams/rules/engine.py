@@ -8,7 +8,7 @@ State is mutated in place (state in, state out) and is serialisable (streams/rul
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.catalog.model import Device, Sensor, Site
@@ -28,10 +28,13 @@ from hazardwatch.contracts.warnings import (
 from hazardwatch.streams.rules import messages as zh
 from hazardwatch.streams.rules.config import Combination, RulesConfig
 from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, step, tick
+from hazardwatch.streams.rules.kinds import KINDS
+from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired
 from hazardwatch.streams.rules.setpoints import SetPoints, resolve
 from hazardwatch.streams.rules.state import (
     DeviceState,
     GroupState,
+    RuleState,
     SensorState,
     SiteState,
     UnitState,
@@ -55,6 +58,7 @@ class SensorRule:
     dead_band: float  # noisy: |value| at or below this is the detector's zero band
     frozen_ms: int
     transfer_role: str | None  # "flow" / "level": this sensor tells its unit is in transfer
+    kinds: tuple[CompiledRule, ...] = ()  # rules of streams/rules/kinds/ taking its readings
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,7 @@ class Engine:
         self.groups: dict[tuple[str, str], tuple[str, ...]] = {}  # (site, group) → sensors
         self.combos: dict[str, Combination] = {c.name: c for c in rules.combinations}
         self.site_sensors: dict[str, dict[str, SensorRule]] = {}
+        self.site_rules: dict[str, tuple[CompiledRule, ...]] = {}  # kinds/, by site
         for site in catalog.sites.values():
             self._index_site(site)
 
@@ -138,6 +143,12 @@ class Engine:
                 self.site_sensors.setdefault(site.id, {})[s.id] = rule
         for k, ids in members.items():
             self.groups[(site.id, k)] = tuple(ids)
+        compiled = [rule for kind in KINDS for rule in kind(site, self.rules)]
+        self.site_rules[site.id] = tuple(compiled)
+        sensors = self.site_sensors.get(site.id, {})
+        for kr in compiled:
+            for sid in kr.sensors:
+                sensors[sid] = replace(sensors[sid], kinds=(*sensors[sid].kinds, kr))
 
     # -- input ------------------------------------------------------------------------------
 
@@ -270,6 +281,8 @@ class Engine:
                 self._sensor_fault(r, s, change, ts, out)
         if fault:
             return  # an untrusted value neither raises nor clears a threshold warning
+        if r.kinds:
+            self._kinds(st, r, v, ts, drill, out)
         if r.rate_per_min is not None and prev_v is not None and ts > prev_ts:
             self._rate(r, s, (v - prev_v) * 60_000 / (ts - prev_ts), ts, out)
         if not r.setpoints.stages:
@@ -293,6 +306,20 @@ class Engine:
         if want != old_want:
             for key in r.group_keys:
                 self._group(st, r.site, key, ts, drill, out)
+
+    def _kinds(self, st: SiteState, r: SensorRule, v: float, ts: int, drill: bool,
+               out: list[WarningRecord]) -> None:
+        """A valid reading to the rules of streams/rules/kinds/ that take it."""
+        for rule in r.kinds:
+            rs = st.rules.get(rule.key)
+            if rs is None:
+                rs = st.rules[rule.key] = RuleState()
+            out += [self._fired(r.site, f) for f in rule.on_reading(rs, r.sensor.id, v, ts, drill)]
+
+    def _fired(self, site: Site, f: Fired) -> WarningRecord:
+        return self._warning(f.change, f.ts, Emit(
+            f.rule, f.kind, site, None, None, f.plant_unit, f.value, f.threshold, f.unit,
+            f.text, f.drill))
 
     def _frozen(self, st: SiteState, r: SensorRule, v: float, ts: int, since: int) -> bool:
         """An unchanged value since `since` is a fault under the metric's policy (rule pack
@@ -526,6 +553,10 @@ class Engine:
             want = None if key.startswith("camera:") else g.want  # a camera event is a moment
             self._due(self._group_policy(key), g.ep, want, now,
                       lambda c, t, k=key, g=g: self._group_change(site, k, g, c, t, out))
+        for c in self.site_rules[site_id]:
+            rs = st.rules.get(c.key)
+            if rs is not None and (wake := c.wake_at(rs)) is not None and wake <= now:
+                out += [self._fired(site, f) for f in c.on_wake(rs, now)]
         return out
 
     def _due(self, policy: Policy, ep: Episode, want: int | None, now: int, emit: object) -> None:

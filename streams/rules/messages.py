@@ -10,7 +10,7 @@ METRIC_ZH = {
     "ch4": "甲烷浓度", "co": "一氧化碳浓度", "co2": "二氧化碳浓度", "wind_speed": "风速",
     "dust": "粉尘浓度", "pond_level": "库水位", "phreatic_line": "浸润线埋深",
     "dry_beach": "干滩长度", "freeboard": "安全超高", "displacement": "位移",
-    "rainfall": "降雨量", "seepage": "渗流量",
+    "rainfall": "降雨量", "seepage": "渗流量", "feed": "馈电状态",
 }
 GAS_METRICS = {"gas_combustible", "gas_toxic", "oxygen"}
 STAGE_ZH = {"h": "高报值", "hh": "高高报值", "l": "低报值", "ll": "低低报值",

@@ -64,6 +64,15 @@ class GroupState(msgspec.Struct, omit_defaults=True):
     evidence: list[tuple[str, str]] = msgspec.field(default_factory=list)
 
 
+class RuleState(msgspec.Struct, omit_defaults=True):
+    """The state of one compiled rule of a kind in streams/rules/kinds/ (its own fields)."""
+
+    ep: Episode = msgspec.field(default_factory=Episode)
+    over: dict[str, float] = msgspec.field(default_factory=dict)  # power_feed: CH4 beyond cut
+    on: dict[str, bool] = msgspec.field(default_factory=dict)  # power_feed: feed powered
+    drill: bool = False
+
+
 class SiteState(msgspec.Struct, omit_defaults=True):
     """Everything the engine remembers about one site."""
 
@@ -72,6 +81,7 @@ class SiteState(msgspec.Struct, omit_defaults=True):
     groups: dict[str, GroupState] = msgspec.field(default_factory=dict)
     timed: set[str] = msgspec.field(default_factory=set)  # sensors with a pending/open episode
     units: dict[str, UnitState] = msgspec.field(default_factory=dict)  # transfer, by plant unit
+    rules: dict[str, RuleState] = msgspec.field(default_factory=dict)  # kinds/, by rule key
 
 
 _enc = msgspec.msgpack.Encoder()

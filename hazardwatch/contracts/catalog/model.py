@@ -17,7 +17,7 @@ Metric = Literal[
     # tank farms (40号令 第十三条: temperature, pressure, level, flow, composition, gas leaks)
     "level", "temperature", "pressure", "flow", "gas_combustible", "gas_toxic", "oxygen",
     # coal mines (煤矿安全规程, AQ 6201-2019)
-    "ch4", "co", "co2", "wind_speed", "dust",
+    "ch4", "co", "co2", "wind_speed", "dust", "feed",  # feed: 馈电 switch, 1 powered / 0 cut
     # tailings dams (尾矿库安全规程 §5.5)
     "pond_level", "phreatic_line", "dry_beach", "freeboard", "displacement", "rainfall",
     "seepage",
