@@ -96,81 +96,109 @@ class VehicleEngine:
 
     def _position(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord,
                   out: list[WarningRecord], now: int | None) -> None:
-        """One fix. The common case (moving, under every limit) runs inline in this method."""
+        """One fix: day figures, back online, the interval since the last good fix (drift,
+        mileage, driving time), stops, driving-time rules, speed, places, terminal alarms."""
         ts, last = p.ts, st.last_ts
         if ts <= last:
             return  # a late or repeated fix changes nothing (JT/T 808 0x0704 batches re-send)
         st.drill = p.drill
         if ts >= st.day_ends_at:
             self._rollover(st, ts)
-        day = st.day
-        day.positions += 1
         if last:
-            gap = ts - last
-            if gap > self.gap_ms:
-                day.gaps += 1
-            if gap <= c.offline_ms:
-                day.online_ms += gap
+            self._gap(st, c, ts - last)
+        st.day.positions += 1
         if st.status_offline_at is not None or st.offline.active:
             self._back(st, c, ts, p, out, now)
-        lat, lon, speed = p.lat, p.lon, p.speed_kmh
-        cr = c.rules
         off = self.fixed_offset_ms
         local = ts + off if off is not None else self.clock.local_ms(ts)
         minute = local % DAY_MS // 60_000
-        # -- the interval since the last good fix: drift, driving time -----------------------
-        if st.lat is not None and st.lon is not None:
-            prev = st.fix_ts
-            dt = ts - prev
-            dist = geo.short_distance_m(st.lat, st.lon, lat, lon)
-            kmh = dist * 3600 / dt
-            if kmh > self.drift_kmh and st.drift_run < 2:
-                day.drift += 1  # an impossible jump: not used for speed, distance or zones
-                st.drift_run += 1
-                st.last_ts = ts
-                self._bits(st, c, p.alarm_flags, ts, out)
-                return
-            st.drift_run = 0  # (after 3 jumps that agree, the old fix was the wrong one)
-            if stretch_complete(dt, dist, self.gap_ms, self.gap_m):
-                day.complete_m += dist
-            else:
-                day.incomplete_m += dist
-            # after a GNSS gap it drove only if it got somewhere; otherwise sample and hold:
-            # the interval takes the state of its first fix
-            if kmh >= self.moving_kmh if dt > self.gap_ms else st.stop_since is None:
-                if st.stop_since is not None:  # it drove on from a stop
-                    if prev - st.stop_since >= self.rest_ms:
-                        st.cont_ms = 0
-                    st.stop_since = None
-                night_then = cr.night_driving and self.night[
-                    (local - dt) % DAY_MS // 60_000 if off is not None
-                    else self.clock.minute_of_day(prev)]
-                limit = self.cont_night_ms if night_then else self.cont_day_ms
-                cont = st.cont_ms + dt
-                if cont > limit:  # 疲劳驾驶时长: the time driven beyond the limit
-                    day.fatigue_ms += cont - (limit if limit > st.cont_ms else st.cont_ms)
-                st.cont_ms = cont
-                st.window_ms += dt
-                b = prev // BUCKET_MS
-                if b == st.bucket_at:
-                    st.bucket_ms += dt
-                else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
-                    self._open_bucket(st, b, dt)
-                    self._prune(st, ts)
-            elif st.stop_since is None:
-                st.stop_since = prev
-        moving = speed >= self.moving_kmh
+        if st.lat is not None and st.lon is not None and self._interval(st, c, p, local, out):
+            return  # an impossible jump (drift)
+        moving = p.speed_kmh >= self.moving_kmh
         if moving:
             if st.stop_since is not None:
-                if ts - st.stop_since >= self.rest_ms:
-                    st.cont_ms = 0  # an effective rest (≥ 20 min) resets continuous driving
-                st.stop_since = None
+                self._drives_on(st, ts)
         elif st.stop_since is None:
             st.stop_since = ts
         self._driving_rules(st, c, ts, minute, moving, out)
-        # -- speed ---------------------------------------------------------------------------
-        limit_kmh, zone = cr.limit_kmh, None
-        for a, z_limit in cr.speed_zones:
+        self._speed_check(st, c, p, minute, out)
+        self._places(st, c, p, out)
+        st.lat, st.lon, st.fix_ts, st.last_ts = p.lat, p.lon, ts, ts
+        if p.alarm_flags or st.bits:
+            self._bits(st, c, p.alarm_flags, ts, out)
+
+    def _drives_on(self, st: VehicleState, ts: int) -> None:
+        """Moving again after a stop: an effective rest (≥ 20 min) resets continuous driving."""
+        assert st.stop_since is not None
+        if ts - st.stop_since >= self.rest_ms:
+            st.cont_ms = 0
+        st.stop_since = None
+
+    def _gap(self, st: VehicleState, c: CompiledVehicle, gap: int) -> None:
+        """Day figures of the time since the last fix: a GNSS gap, or time online."""
+        if gap > self.gap_ms:
+            st.day.gaps += 1
+        if gap <= c.offline_ms:
+            st.day.online_ms += gap
+
+    def _interval(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord, local: int,
+                  out: list[WarningRecord]) -> bool:
+        """The interval since the last good fix: drift (True: this fix is one, done), mileage,
+        driving time."""
+        assert st.lat is not None and st.lon is not None
+        ts, prev, day = p.ts, st.fix_ts, st.day
+        dt = ts - prev
+        dist = geo.short_distance_m(st.lat, st.lon, p.lat, p.lon)
+        kmh = dist * 3600 / dt
+        if kmh > self.drift_kmh and st.drift_run < 2:
+            day.drift += 1  # an impossible jump: not used for speed, distance or zones
+            st.drift_run += 1
+            st.last_ts = ts
+            self._bits(st, c, p.alarm_flags, ts, out)
+            return True
+        st.drift_run = 0  # (after 3 jumps that agree, the old fix was the wrong one)
+        if stretch_complete(dt, dist, self.gap_ms, self.gap_m):
+            day.complete_m += dist
+        else:
+            day.incomplete_m += dist
+        # after a GNSS gap it drove only if it got somewhere; otherwise sample and hold:
+        # the interval takes the state of its first fix
+        if kmh >= self.moving_kmh if dt > self.gap_ms else st.stop_since is None:
+            self._drove(st, c, prev, dt, local, ts)
+        elif st.stop_since is None:
+            st.stop_since = prev
+        return False
+
+    def _drove(self, st: VehicleState, c: CompiledVehicle, prev: int, dt: int, local: int,
+               ts: int) -> None:
+        """It drove from prev for dt: continuous driving, fatigue time, the 24-hour window."""
+        if st.stop_since is not None:  # it drove on from a stop
+            if prev - st.stop_since >= self.rest_ms:
+                st.cont_ms = 0
+            st.stop_since = None
+        off = self.fixed_offset_ms
+        night_then = c.rules.night_driving and self.night[
+            (local - dt) % DAY_MS // 60_000 if off is not None
+            else self.clock.minute_of_day(prev)]
+        limit = self.cont_night_ms if night_then else self.cont_day_ms
+        cont = st.cont_ms + dt
+        if cont > limit:  # 疲劳驾驶时长: the time driven beyond the limit
+            st.day.fatigue_ms += cont - (limit if limit > st.cont_ms else st.cont_ms)
+        st.cont_ms = cont
+        st.window_ms += dt
+        b = prev // BUCKET_MS
+        if b == st.bucket_at:
+            st.bucket_ms += dt
+        else:  # a new 5-minute bucket: the oldest may have left the 24-hour window
+            self._open_bucket(st, b, dt)
+            self._prune(st, ts)
+
+    def _speed_check(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord,
+                     minute: int, out: list[WarningRecord]) -> None:
+        """The limit where and when the fix is (class, speed zones, night); overspeed."""
+        lat, lon, speed = p.lat, p.lon, p.speed_kmh
+        limit_kmh, zone = c.rules.limit_kmh, None
+        for a, z_limit in c.rules.speed_zones:
             if (a.south <= lat <= a.north and a.west <= lon <= a.east
                     and a.signed_m(lat, lon) > 0):
                 limit_kmh, zone = z_limit, a.zone.name
@@ -179,16 +207,16 @@ class VehicleEngine:
             limit_kmh *= self.night_factor
         if speed > limit_kmh or st.speed.active or st.speed.pending_since is not None:
             self._speed(st, c, speed, limit_kmh, (zone or "普通道路") + ("夜间" if night else ""),
-                        ts, out)
-        # -- places, terminal alarms ---------------------------------------------------------
-        box = cr.restricted_box  # (far from every restricted zone: nothing to do)
+                        p.ts, out)
+
+    def _places(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord,
+                out: list[WarningRecord]) -> None:
+        """Restricted zones (far from every one: nothing to do) and route corridors."""
+        box, lat, lon = c.rules.restricted_box, p.lat, p.lon
         if box and (st.zones or (box[0] <= lat <= box[1] and box[2] <= lon <= box[3])):
-            self._zones(st, c, p, ts, out)
+            self._zones(st, c, p, p.ts, out)
         for r in c.routes:
-            self._route(st, c, r, p, ts, out)
-        st.lat, st.lon, st.fix_ts, st.last_ts = lat, lon, ts, ts
-        if p.alarm_flags or st.bits:
-            self._bits(st, c, p.alarm_flags, ts, out)
+            self._route(st, c, r, p, p.ts, out)
 
     # -- speed ------------------------------------------------------------------------------
 
@@ -488,17 +516,30 @@ class VehicleEngine:
         out: list[WarningRecord] = []
         if now >= st.day_ends_at:
             self._rollover(st, now)
-        off = self.rules.offline
         if st.last_ts and not st.offline.active:
-            due = self._offline_due(st, c)
-            at = due if due >= offline_not_before else offline_not_before
-            if due < now and at <= now:
-                level = off.hazmat_level if c.hazmat else off.level
-                change = step(self.instant, st.offline, level, at)
-                if change:
-                    self._warn(change, at, "vehicle.offline", "offline", c,
-                               f"{c.who} 离线（{duration(at - st.last_ts)}无定位数据）",
-                               st.drill, out)
+            self._offline_timer(st, c, now, offline_not_before, out)
+        self._driving_timers(st, c, now, out)
+        self._moment_timers(st, c, now, out)
+        st.wake_at = self.wake_at(st, c, now)
+        return out
+
+    def _offline_timer(self, st: VehicleState, c: CompiledVehicle, now: int,
+                       offline_not_before: int, out: list[WarningRecord]) -> None:
+        """No position (or a last will) for the timeout: offline, not before the grace."""
+        off = self.rules.offline
+        due = self._offline_due(st, c)
+        at = due if due >= offline_not_before else offline_not_before
+        if due < now and at <= now:
+            level = off.hazmat_level if c.hazmat else off.level
+            change = step(self.instant, st.offline, level, at)
+            if change:
+                self._warn(change, at, "vehicle.offline", "offline", c,
+                           f"{c.who} 离线（{duration(at - st.last_ts)}无定位数据）",
+                           st.drill, out)
+
+    def _driving_timers(self, st: VehicleState, c: CompiledVehicle, now: int,
+                        out: list[WarningRecord]) -> None:
+        """A rest completed, the night limit, the 24-hour window, the night ban; zone dwell."""
         if st.last_ts and ((st.stop_since is not None and st.cont_ms) or st.daily.active
                            or st.night_ban.active or st.night_ban.pending_since is not None):
             # (while it moves, continuous driving changes with its fixes: no timer)
@@ -510,6 +551,10 @@ class VehicleEngine:
                 z = self.zone_by_id.get(key)
                 if z is not None and zs.inside:
                     self._zone_step(st, c, z, zs, now, out)
+
+    def _moment_timers(self, st: VehicleState, c: CompiledVehicle, now: int,
+                       out: list[WarningRecord]) -> None:
+        """Clear delays: overspeed, video-AI types, offline displacement."""
         if st.speed.active:  # the clear delay; a raise needs a fix that confirms it
             self._timers(st.speed, self.speed_policy, now,
                          lambda ch, t: self._speed_warn(st, c, ch, t, out))
@@ -521,8 +566,6 @@ class VehicleEngine:
                 ch, t, "vehicle.offline_displacement", "offline", c,
                 f"{c.who} 离线位移 {st.moved_m / 1000:.1f}公里", st.drill, out,
                 st.moved_m, self.rules.offline.displacement_m, "m"))
-        st.wake_at = self.wake_at(st, c, now)
-        return out
 
     def wake_at(self, st: VehicleState, c: CompiledVehicle, now: int) -> int:
         """The earliest tick time at which on_tick can change anything (timers as data): a
@@ -534,9 +577,7 @@ class VehicleEngine:
             at = min(at, self._offline_due(st, c) + 1)
         if st.connect_by:  # 未接入 due (never_connected)
             at = min(at, st.connect_by)
-        if (st.daily.active or st.night_ban.active or st.night_ban.pending_since is not None
-                or st.window_ms > self.daily_ms - self.pre_ms
-                or any(zs.inside for zs in st.zones.values())):
+        if self._every_tick(st):
             return min(at, now + 1)
         if st.stop_since is not None and st.cont_ms:  # a rest ends; the night limit begins
             at = min(at, st.stop_since + self.rest_ms, (now // 60_000 + 1) * 60_000)
@@ -550,6 +591,12 @@ class VehicleEngine:
             if due is not None:
                 at = min(at, due)
         return at
+
+    def _every_tick(self, st: VehicleState) -> bool:
+        """Whether a 24-hour, night-ban or zone episode may change on any tick (rare)."""
+        return (st.daily.active or st.night_ban.active or st.night_ban.pending_since is not None
+                or st.window_ms > self.daily_ms - self.pre_ms
+                or any(zs.inside for zs in st.zones.values()))
 
     def _offline_due(self, st: VehicleState, c: CompiledVehicle) -> int:
         """After this time without a position (or since a last will) the vehicle is offline."""
