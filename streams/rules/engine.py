@@ -30,7 +30,7 @@ from hazardwatch.streams.rules.config import Combination, RulesConfig
 from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, step, tick
 from hazardwatch.streams.rules.kinds import KINDS
 from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired
-from hazardwatch.streams.rules.setpoints import SetPoints, resolve
+from hazardwatch.streams.rules.setpoints import SetPoints, Stage, resolve
 from hazardwatch.streams.rules.state import (
     DeviceState,
     GroupState,
@@ -84,6 +84,22 @@ def _clock_text(ms: int) -> str:
     return time.strftime("%m-%d %H:%M", time.gmtime(ms / 1000 + 8 * 3600))
 
 
+def _wanted(stages: tuple[Stage, ...], s: SensorState, v: float) -> int | None:
+    """The level the stages ask for at v, with hysteresis (a stage active before holds until
+    v is back past its restore value); s.stages, s.want and s.stage are updated."""
+    mask, want, worst, prior = 0, None, None, s.stages
+    for i, stage in enumerate(stages):
+        if (v >= stage.value if stage.high else v <= stage.value) or (
+                prior >> i & 1 and (v >= stage.restore if stage.high else v <= stage.restore)):
+            mask |= 1 << i
+            if want is None or stage.level < want:
+                want, worst = stage.level, stage
+    s.stages, s.want = mask, want
+    if worst is not None:
+        s.stage = worst.name
+    return want
+
+
 def _idle(ep: Episode) -> bool:
     return not ep.active and ep.pending_since is None
 
@@ -117,30 +133,12 @@ class Engine:
         members: dict[str, list[str]] = {}
         for dev in site.devices:
             for s in dev.sensors:
-                keys = []
-                if s.plant_unit is not None:
-                    for c in self.rules.combinations:
-                        if c.site_kind == site.kind and any(s.metric in t.metrics for t in c.all):
-                            keys.append(f"combo:{c.name}:{s.plant_unit}")
-                if site.kind == "tailings_dam":
-                    keys.append(f"tailings:{s.metric}")
+                keys = self._group_keys(site, s)
                 for k in keys:
                     members.setdefault(k, []).append(s.id)
-                sp = resolve(self.rules, site, s)
                 unit = units.get(s.plant_unit or "")
-                where = " ".join(p for p in (site.name, unit.name if unit else "", s.id) if p)
-                fault_level = (self.rules.fault.level_coal_ch4
-                               if site.kind == "coal_mine" and s.metric == "ch4"
-                               else self.rules.fault.level)
-                rate = s.thresholds.rate_per_min if s.thresholds is not None else None
-                fp = self.rules.fault.frozen_policy(s.metric)
-                span = s.range[1] - s.range[0] if s.range is not None else 0.0
-                role = s.metric if s.metric in ("flow", "level") and s.plant_unit else None
-                rule = SensorRule(site, dev, s, sp, self.rules.policy(sp.policy), where,
-                                  fault_level, rate, tuple(keys), fp.when,
-                                  max(fp.dead_band, fp.dead_band_pct / 100 * span),
-                                  int((fp.frozen_s or self.rules.fault.frozen_s) * 1000), role)
-                self.site_sensors.setdefault(site.id, {})[s.id] = rule
+                self.site_sensors.setdefault(site.id, {})[s.id] = self._sensor_rule(
+                    site, dev, s, unit.name if unit else "", keys)
         for k, ids in members.items():
             self.groups[(site.id, k)] = tuple(ids)
         compiled = [rule for kind in KINDS for rule in kind(site, self.rules)]
@@ -149,6 +147,34 @@ class Engine:
         for kr in compiled:
             for sid in kr.sensors:
                 sensors[sid] = replace(sensors[sid], kinds=(*sensors[sid].kinds, kr))
+
+    def _group_keys(self, site: Site, s: Sensor) -> tuple[str, ...]:
+        """The combination and tailings groups a sensor feeds."""
+        keys = []
+        if s.plant_unit is not None:
+            for c in self.rules.combinations:
+                if c.site_kind == site.kind and any(s.metric in t.metrics for t in c.all):
+                    keys.append(f"combo:{c.name}:{s.plant_unit}")
+        if site.kind == "tailings_dam":
+            keys.append(f"tailings:{s.metric}")
+        return tuple(keys)
+
+    def _sensor_rule(self, site: Site, dev: Device, s: Sensor, unit_name: str,
+                     keys: tuple[str, ...]) -> SensorRule:
+        """Everything fixed about one sensor, from the catalog and the rule pack."""
+        sp = resolve(self.rules, site, s)
+        where = " ".join(p for p in (site.name, unit_name, s.id) if p)
+        fault_level = (self.rules.fault.level_coal_ch4
+                       if site.kind == "coal_mine" and s.metric == "ch4"
+                       else self.rules.fault.level)
+        rate = s.thresholds.rate_per_min if s.thresholds is not None else None
+        fp = self.rules.fault.frozen_policy(s.metric)
+        span = s.range[1] - s.range[0] if s.range is not None else 0.0
+        role = s.metric if s.metric in ("flow", "level") and s.plant_unit else None
+        return SensorRule(site, dev, s, sp, self.rules.policy(sp.policy), where,
+                          fault_level, rate, keys, fp.when,
+                          max(fp.dead_band, fp.dead_band_pct / 100 * span),
+                          int((fp.frozen_s or self.rules.fault.frozen_s) * 1000), role)
 
     # -- input ------------------------------------------------------------------------------
 
@@ -262,25 +288,22 @@ class Engine:
         elif rng is not None and not rng[0] <= v <= rng[1]:
             fault = "out_of_range"
         elif v == s.last_v and ts > s.last_ts and r.frozen != "never":
-            if s.same_since is None:
-                s.same_since = s.last_ts
-            if self._frozen(st, r, v, ts, s.same_since):
-                fault = "frozen"
+            fault = self._unchanged(st, r, s, v, ts)
         else:
             s.same_since = None
-        if r.transfer_role is not None and fault in ("", "frozen"):
-            self._transfer(st, r, s, v, ts)
+        if r.transfer_role is not None:
+            self._transfer(st, r, s, v, ts, fault)
         prev_v, prev_ts = s.last_v, s.last_ts
         s.last_v, s.last_ts = v, ts
         if fault or s.fault.active or s.fault.pending_since is not None:
-            if fault:
-                s.fault_reason = fault
-            change = step(self.fault_policy, s.fault, r.fault_level if fault else None, ts)
-            st.timed.add(r.sensor.id)
-            if change:
-                self._sensor_fault(r, s, change, ts, out)
-        if fault:
-            return  # an untrusted value neither raises nor clears a threshold warning
+            self._fault_step(st, r, s, fault, ts, out)
+        if not fault:  # an untrusted value neither raises nor clears a threshold warning
+            self._valid(st, r, s, v, ts, prev_v, prev_ts, drill, out)
+
+    def _valid(self, st: SiteState, r: SensorRule, s: SensorState, v: float, ts: int,
+               prev_v: float | None, prev_ts: int, drill: bool,
+               out: list[WarningRecord]) -> None:
+        """A trusted value: rule kinds, rate of change, thresholds, the groups it feeds."""
         if r.kinds:
             self._kinds(st, r, v, ts, drill, out)
         if r.rate_per_min is not None and prev_v is not None and ts > prev_ts:
@@ -288,16 +311,7 @@ class Engine:
         if not r.setpoints.stages:
             return
         old_want = s.want
-        mask, want, worst, prior = 0, None, None, s.stages
-        for i, stage in enumerate(r.setpoints.stages):
-            if (v >= stage.value if stage.high else v <= stage.value) or (
-                    prior >> i & 1 and (v >= stage.restore if stage.high else v <= stage.restore)):
-                mask |= 1 << i
-                if want is None or stage.level < want:
-                    want, worst = stage.level, stage
-        s.stages, s.want = mask, want
-        if worst is not None:
-            s.stage = worst.name
+        want = _wanted(r.setpoints.stages, s, v)
         if want is not None or s.th.active or s.th.pending_since is not None:
             change = step(r.policy, s.th, want, ts)
             st.timed.add(r.sensor.id)
@@ -306,6 +320,23 @@ class Engine:
         if want != old_want:
             for key in r.group_keys:
                 self._group(st, r.site, key, ts, drill, out)
+
+    def _unchanged(self, st: SiteState, r: SensorRule, s: SensorState, v: float,
+                   ts: int) -> str:
+        """The same value again: "frozen" once it has been so too long (else "")."""
+        if s.same_since is None:
+            s.same_since = s.last_ts
+        return "frozen" if self._frozen(st, r, v, ts, s.same_since) else ""
+
+    def _fault_step(self, st: SiteState, r: SensorRule, s: SensorState, fault: str, ts: int,
+                    out: list[WarningRecord]) -> None:
+        """The sensor-fault episode: a fault now ("" none), or one open or pending."""
+        if fault:
+            s.fault_reason = fault
+        change = step(self.fault_policy, s.fault, r.fault_level if fault else None, ts)
+        st.timed.add(r.sensor.id)
+        if change:
+            self._sensor_fault(r, s, change, ts, out)
 
     def _kinds(self, st: SiteState, r: SensorRule, v: float, ts: int, drill: bool,
                out: list[WarningRecord]) -> None:
@@ -338,8 +369,11 @@ class Engine:
         return start is not None and ts - max(since, start) >= r.frozen_ms
 
     def _transfer(self, st: SiteState, r: SensorRule, s: SensorState, v: float,
-                  ts: int) -> None:
-        """Note that the sensor's unit is in transfer: a flow, or a level that moved."""
+                  ts: int, fault: str) -> None:
+        """Note that the sensor's unit is in transfer: a flow, or a level that moved (a value
+        with a fault other than frozen tells nothing)."""
+        if fault not in ("", "frozen"):
+            return
         unit = str(r.sensor.plant_unit)
         u = st.units.get(unit)
         if u is None:
@@ -413,16 +447,7 @@ class Engine:
             g = st.groups[key] = GroupState()
         g.drill = drill
         if key.startswith("combo:"):
-            _, name, _unit = key.split(":", 2)
-            combo = self.combos[name]
-            levels: dict[str, list[int]] = {}
-            for m in members:
-                w = st.sensors.get(m)
-                if w is not None and w.want is not None:
-                    levels.setdefault(rules[m].sensor.metric, []).append(w.want)
-            ok = all(any(lv <= t.level_at_most for mt in t.metrics for lv in levels.get(mt, []))
-                     for t in combo.all)
-            g.want = combo.level if ok else None
+            g.want = self._combo_want(st, key, members, rules)
         else:
             wants = [w.want for m in members if (w := st.sensors.get(m)) and w.want is not None]
             g.want = self._count(wants)
@@ -432,6 +457,20 @@ class Engine:
         change = step(self._group_policy(key), g.ep, g.want, ts)
         if change:
             self._group_change(site, key, g, change, ts, out)
+
+    def _combo_want(self, st: SiteState, key: str, members: tuple[str, ...],
+                    rules: dict[str, SensorRule]) -> int | None:
+        """A combination's level when all its terms hold in its unit (else None)."""
+        _, name, _unit = key.split(":", 2)
+        combo = self.combos[name]
+        levels: dict[str, list[int]] = {}
+        for m in members:
+            w = st.sensors.get(m)
+            if w is not None and w.want is not None:
+                levels.setdefault(rules[m].sensor.metric, []).append(w.want)
+        ok = all(any(lv <= t.level_at_most for mt in t.metrics for lv in levels.get(mt, []))
+                 for t in combo.all)
+        return combo.level if ok else None
 
     def _group_policy(self, key: str) -> Policy:
         if key.startswith("combo:"):
@@ -527,19 +566,36 @@ class Engine:
         for dev_id, dev in st.devices.items():
             if dev.last_seen == 0 and dev.status_offline_at is None:
                 continue  # no data yet (未接入, above; or a camera's events only): not offline
-            device = self.catalog.devices[(site_id, dev_id)]
-            if dev.status_offline_at is not None:
-                due = dev.status_offline_at + int(cfg.status_offline_persist_s * 1000)
-            else:
-                due = dev.last_seen + device.offline_timeout_s * 1000
-            if due < now and max(due, offline_not_before) <= now and not dev.offline.active:
-                level = cfg.level_coal_mine if site.kind == "coal_mine" else cfg.level
-                at = max(due, offline_not_before)
-                self._offline_change(site, dev_id, dev,
-                                     step(self.offline_policy, dev.offline, level, at), at, out)
-            if dev.offline.active:
-                self._due(self.offline_policy, dev.offline, dev.offline.base_level, now,
-                          lambda c, t, d=dev, i=dev_id: self._offline_change(site, i, d, c, t, out))
+            self._device_timer(site, dev_id, dev, now, offline_not_before, out)
+        self._sensor_timers(st, site_id, now, out)
+        self._group_timers(st, site, now, out)
+        for c in self.site_rules[site_id]:
+            rs = st.rules.get(c.key)
+            if rs is not None and (wake := c.wake_at(rs)) is not None and wake <= now:
+                out += [self._fired(site, f) for f in c.on_wake(rs, now)]
+        return out
+
+    def _device_timer(self, site: Site, dev_id: str, dev: DeviceState, now: int,
+                      offline_not_before: int, out: list[WarningRecord]) -> None:
+        """Offline after the device's timeout (or its last will), not before the grace; an
+        open offline warning's escalation."""
+        cfg = self.rules.offline
+        if dev.status_offline_at is not None:
+            due = dev.status_offline_at + int(cfg.status_offline_persist_s * 1000)
+        else:
+            due = dev.last_seen + self.catalog.devices[(site.id, dev_id)].offline_timeout_s * 1000
+        if due < now and max(due, offline_not_before) <= now and not dev.offline.active:
+            level = cfg.level_coal_mine if site.kind == "coal_mine" else cfg.level
+            at = max(due, offline_not_before)
+            self._offline_change(site, dev_id, dev,
+                                 step(self.offline_policy, dev.offline, level, at), at, out)
+        if dev.offline.active:
+            self._due(self.offline_policy, dev.offline, dev.offline.base_level, now,
+                      lambda c, t: self._offline_change(site, dev_id, dev, c, t, out))
+
+    def _sensor_timers(self, st: SiteState, site_id: str, now: int,
+                       out: list[WarningRecord]) -> None:
+        """Persistence, clear delays and escalation of the sensors with an open episode."""
         rules = self.site_sensors[site_id]
         for sid in sorted(st.timed):
             s, r = st.sensors[sid], rules[sid]
@@ -549,15 +605,14 @@ class Engine:
                       lambda c, t, r=r, s=s: self._sensor_fault(r, s, c, t, out))
             if _idle(s.th) and _idle(s.fault) and _idle(s.rate):
                 st.timed.discard(sid)
+
+    def _group_timers(self, st: SiteState, site: Site, now: int,
+                      out: list[WarningRecord]) -> None:
+        """Combinations, tailings items and camera moments."""
         for key, g in st.groups.items():
             want = None if key.startswith("camera:") else g.want  # a camera event is a moment
             self._due(self._group_policy(key), g.ep, want, now,
                       lambda c, t, k=key, g=g: self._group_change(site, k, g, c, t, out))
-        for c in self.site_rules[site_id]:
-            rs = st.rules.get(c.key)
-            if rs is not None and (wake := c.wake_at(rs)) is not None and wake <= now:
-                out += [self._fired(site, f) for f in c.on_wake(rs, now)]
-        return out
 
     def _due(self, policy: Policy, ep: Episode, want: int | None, now: int, emit: object) -> None:
         for _ in range(4):  # at most one escalation step per level
