@@ -37,6 +37,7 @@ package-check: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_complexity.py
 
 stack-up: setup
 	$(HW) stack up

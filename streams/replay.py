@@ -112,28 +112,14 @@ class Replayer:
 
     def run(self, lines: Iterable[str], until: int | None = None) -> Iterator[WarningRecord]:
         """Yield warning records in order; flush timers up to `until` (default: last time)."""
-        summary, decode = self.summary, self.decoder.decode
+        summary = self.summary
         for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             summary.lines += 1
-            rec: InputRecord | None = self._position(line)
+            rec: InputRecord | None = self._position(line) or self._general(n, line)
             if rec is None:
-                try:
-                    topic, raw, received = parse_line(line)
-                except ValueError as exc:
-                    self._reject(n, "bad_line", str(exc))
-                    continue
-                result = (self._by_input(topic, raw) if received is None
-                          else decode(topic, raw, received))
-                if isinstance(result, Rejected):
-                    self._reject(n, result.reason.value, result.detail)
-                    continue
-                for pr in result.refused:
-                    summary.points_refused[pr.reason.value] += 1
-                    summary.errors.append(f"line {n}: point {pr.index}: {pr.reason.value}: "
-                                          f"{pr.detail}")
-                rec = result.record
+                continue  # rejected, with its reason
             summary.accepted += 1
             if self.drill and not rec.drill:
                 self.drill = False
@@ -188,6 +174,25 @@ class Replayer:
             if ts is not None and ts > clock:
                 return decode(topic, raw, ts)
         return result
+
+    def _general(self, n: int, line: str) -> InputRecord | None:
+        """Line n's record as the bridge makes it; None: rejected (counted, with its reason)."""
+        try:
+            topic, raw, received = parse_line(line)
+        except ValueError as exc:
+            self._reject(n, "bad_line", str(exc))
+            return None
+        result = (self._by_input(topic, raw) if received is None
+                  else self.decoder.decode(topic, raw, received))
+        if isinstance(result, Rejected):
+            self._reject(n, result.reason.value, result.detail)
+            return None
+        summary = self.summary
+        for pr in result.refused:
+            summary.points_refused[pr.reason.value] += 1
+            summary.errors.append(f"line {n}: point {pr.index}: {pr.reason.value}: "
+                                  f"{pr.detail}")
+        return result.record
 
     def _position(self, line: str) -> PositionRecord | None:
         """A valid position line's record in one pass (no payload copy, one decode), exactly
@@ -246,7 +251,8 @@ class Replayer:
             if self._vehicle_order is None:
                 self._vehicle_order = sorted(self.vehicles.items())
             on_tick = self.vehicle_engine.on_tick
-            out += [w for vid, vst in self._vehicle_order for w in on_tick(vst, vid, now)]
+            out += [w for vid, vst in self._vehicle_order if vst.wake_at <= now  # (due only)
+                    for w in on_tick(vst, vid, now)]
         self._count(out)
         return out
 

@@ -189,10 +189,23 @@ def load_rules(path: str | Path = DEFAULT_RULES) -> RulesConfig:
     path = Path(path)
     cfg = load_yaml(path, RulesConfig)
     problems = [f"policies: missing {k!r}" for k in REQUIRED_POLICIES if k not in cfg.policies]
+    problems += _level_problems(cfg) + _order_problems(cfg)
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    return cfg
+
+
+def _level_problems(cfg: RulesConfig) -> list[str]:
     levels = [*(getattr(cfg.grading, f) for f in ("h", "hh", "l", "ll", "alarm", "cut", "blue",
                                                    "yellow", "orange", "red")),
-              *(c.level for c in cfg.combinations), *cfg.camera_levels.values()]
-    problems += [f"level {lv} outside 1..4" for lv in levels if not 1 <= lv <= 4]
+              *(c.level for c in cfg.combinations), *cfg.camera_levels.values(),
+              cfg.power_feed.level]
+    return [f"level {lv} outside 1..4" for lv in levels if not 1 <= lv <= 4]
+
+
+def _order_problems(cfg: RulesConfig) -> list[str]:
+    """A more severe stage never maps to a lower level; set-points in their order."""
+    problems = []
     if not (cfg.grading.hh <= cfg.grading.h and cfg.grading.ll <= cfg.grading.l
             and cfg.grading.cut <= cfg.grading.alarm
             and cfg.grading.red <= cfg.grading.orange <= cfg.grading.yellow <= cfg.grading.blue):
@@ -203,6 +216,4 @@ def load_rules(path: str | Path = DEFAULT_RULES) -> RulesConfig:
     for loc, c in cfg.coal_ch4_by_location.items():
         if not (c.restore <= c.alarm <= c.cut):
             problems.append(f"coal_ch4_by_location.{loc}: need restore ≤ alarm ≤ cut")
-    if problems:
-        raise ValueError(f"{path}: " + "; ".join(problems))
-    return cfg
+    return problems

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hazardwatch.contracts.catalog.model import Site
+from hazardwatch.contracts.catalog.model import Sensor, Site
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.episode import Change, Policy, next_due, step, tick
 from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired
@@ -92,15 +92,23 @@ def compile_power_feed(site: Site, rules: RulesConfig) -> list[CompiledRule]:
     cfg = rules.power_feed
     policy = Policy(cfg.persist_s, cfg.clear_delay_s, None)
     names = {u.id: u.name for u in site.units}
+    by_unit: dict[str, list[Sensor]] = {}
+    for d in site.devices:
+        for s in d.sensors:
+            if s.plant_unit is not None:
+                by_unit.setdefault(s.plant_unit, []).append(s)
     out: list[CompiledRule] = []
-    for unit in sorted({s.plant_unit for d in site.devices for s in d.sensors
-                        if s.plant_unit is not None}):
-        sensors = [s for d in site.devices for s in d.sensors if s.plant_unit == unit]
+    for unit, sensors in sorted(by_unit.items()):
         feeds = tuple(s.id for s in sensors if s.metric == "feed")
-        cut = {s.id: (st.value, st.restore) for s in sensors if s.metric == "ch4"
-               for st in resolve(rules, site, s).stages if st.name == "cut"}
+        cut = _cuts(site, rules, sensors)
         if feeds and cut:
             out.append(PowerFeed(f"power_feed:{unit}", (*cut, *feeds), unit,
                                  f"{site.name} {names.get(unit, unit)}", cut, feeds, policy,
                                  cfg.level))
     return out
+
+
+def _cuts(site: Site, rules: RulesConfig, sensors: list[Sensor]) -> dict[str, tuple[float, float]]:
+    """CH4 sensor → (cut value, restore value) of those with a cut stage."""
+    return {s.id: (st.value, st.restore) for s in sensors if s.metric == "ch4"
+            for st in resolve(rules, site, s).stages if st.name == "cut"}
