@@ -222,16 +222,7 @@ class SinkRunner:
                 return
             except KafkaException as exc:
                 err: KafkaError = exc.args[0]
-                outcome = classify(err)
-                if outcome is Outcome.FATAL:
-                    self.fatal = err
-                    raise SinkFatal(f"fatal Kafka error on commit, the sink stops: {err}") \
-                        from exc
-                if outcome is Outcome.NOTHING:
-                    return
-                if outcome is Outcome.NOT_OURS:  # rewritten by the next owner: idempotent
-                    log.info("commit refused (%s): the partitions moved; their next owner "
-                             "re-reads from the last commit", err.str())
+                if not self._commit_retryable(err, exc):
                     return
                 self.counters.commit_retries += 1
                 if give_up_s is not None and time.monotonic() - started > give_up_s:
@@ -244,6 +235,17 @@ class SinkRunner:
                                 "every ≤%.0f s", err.str(), self.settings.max_backoff_s)
                 self._pause_for(backoff)
                 backoff = min(backoff * 2, self.settings.max_backoff_s)
+
+    def _commit_retryable(self, err: KafkaError, exc: KafkaException) -> bool:
+        """Whether a refused commit is tried again (a fatal error stops the sink)."""
+        outcome = classify(err)
+        if outcome is Outcome.FATAL:
+            self.fatal = err
+            raise SinkFatal(f"fatal Kafka error on commit, the sink stops: {err}") from exc
+        if outcome is Outcome.NOT_OURS:  # rewritten by the next owner: idempotent
+            log.info("commit refused (%s): the partitions moved; their next owner "
+                     "re-reads from the last commit", err.str())
+        return outcome is not Outcome.NOTHING and outcome is not Outcome.NOT_OURS
 
     def _pause_for(self, seconds: float) -> None:
         """Wait with the partitions paused, serving the consumer (group session, callbacks)."""
