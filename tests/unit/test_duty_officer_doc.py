@@ -48,15 +48,17 @@ def test_the_sample_notification_and_warning_lines_are_what_the_code_renders() -
 
 
 def test_every_ack_page_text_and_api_answer_is_quoted() -> None:
-    api = (ROOT / "alerting/api.py").read_text(encoding="utf-8")
-    pages = re.findall(r'self\._page\(\d+, f?"([^"]+)"', api)
+    api = (ROOT / "alerting/web/acklink.py").read_text(encoding="utf-8")
+    pages = re.findall(r'_page\(\d+, f?"([^"]+)"', api)
     assert len(pages) >= 7
     for text in pages:
         text = re.sub(r"\{a\.acked_by\}", "<who>", text)
         text = re.sub(r"\{at:[^}]*\}", "<time>", text)
+        text = text.replace("{len(rows)}", "<n>")
         assert f"`{text}`" in DOC, text
     assert "确认收到" in api and "`确认收到`" in DOC
-    (resolve_error,) = re.findall(r'BadRequest\("(处置[^"]+)"\)', api)
+    routes = (ROOT / "alerting/web/api_routes.py").read_text(encoding="utf-8")
+    (resolve_error,) = re.findall(r'BadRequest\("(处置[^"]+)"\)', routes)
     assert f"`{resolve_error}`" in DOC
     texts = (ROOT / "alerting/texts.py").read_text(encoding="utf-8")
     assert "已由{a.acked_by}确认，尚未反馈处置结果" in texts
