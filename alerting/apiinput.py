@@ -3,7 +3,7 @@ Pure; each failure is a BadRequest with a precise (Chinese) reason for the 400 a
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import msgspec
 
@@ -36,6 +36,7 @@ class ResolveBody(msgspec.Struct, forbid_unknown_fields=True):
 
     cause: str
     action: str
+    verdict: Literal["real", "false_alarm", "sensor_fault"] | None = None  # 核查反馈 result
 
 
 class AckBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -369,11 +369,11 @@ class AlertingService:
         return self.alerts.get(warning_id) or self.others.get(warning_id)
 
     def act(self, what: str, warning_id: str, who: str, now: int, cause: str = "",
-            action: str = "") -> Alert | None:
+            action: str = "", verdict: str = "") -> Alert | None:
         """ack or resolve (处置 with cause and action) on any instance: applied here when this
         instance owns the alert, else shared through the store for the owner; an event on
         hw.alert-actions. Returns the alert as it is after the action (None: unknown)."""
-        rec = Action(warning_id, what, who, now, cause, action)
+        rec = Action(warning_id, what, who, now, cause, action, verdict)
         with self.store.tx():
             a = self.alerts.get(warning_id)
             owned = a is not None
@@ -390,8 +390,8 @@ class AlertingService:
             self.store.put_action(rec)
             self.emit({"action": what, "warning_id": warning_id, "who": who, "at": now,
                        "level": a.level, "cause": cause, "taken": action,
-                       "site": a.warning.site_id, "vehicle": a.warning.vehicle_id,
-                       "drill": a.warning.drill})
+                       "verdict": verdict or None, "site": a.warning.site_id,
+                       "vehicle": a.warning.vehicle_id, "drill": a.warning.drill})
         return a
 
     def on_action(self, rec: Action) -> None:

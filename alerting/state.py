@@ -51,6 +51,7 @@ class Alert(msgspec.Struct):
     done: bool = False  # resolved notice sent (or nobody to tell): archive
     delivered: list[str] = msgspec.field(default_factory=list)  # final delivery ids (dedup)
     fallback: dict[str, Fallback] = msgspec.field(default_factory=dict)  # chat delivery id →
+    verdict: str | None = None  # 核查反馈 at the 处置: real, false_alarm, sensor_fault
     downgrades: int = 0  # downgrades so far: each is told as 级别变更 (never as resolved)
 
     @property
@@ -115,6 +116,7 @@ class Action(msgspec.Struct, frozen=True):
     at: int
     cause: str = ""
     action: str = ""
+    verdict: str = ""  # 核查反馈 with a 处置: real, false_alarm or sensor_fault
 
 
 def apply_action(alert: Alert, act: Action) -> bool:
@@ -127,6 +129,7 @@ def apply_action(alert: Alert, act: Action) -> bool:
     if alert.handled_at is not None:
         return False
     handle(alert, act.who, act.cause, act.action, act.at)
+    alert.verdict = act.verdict or None
     return True
 
 

@@ -112,7 +112,7 @@ def routes(web: Web) -> list[Route]:
 
     async def act(request: Request) -> Response:
         """POST /api/warnings/{wid}/ack (body {} or {"note"}) and /resolve (处置: cause and
-        action, both required).
+        action, both required; verdict real, false_alarm or sensor_fault optional).
         ---
         responses: {200: {description: the alert after the action}, 400: {description: bad body},
                     403: {description: role, scope or CSRF}, 404: {description: unknown},
@@ -124,16 +124,16 @@ def routes(web: Web) -> list[Route]:
         p = web.require(request, Perm.RESOLVE if what == "resolve" else Perm.ACK)
         raw = await read_body(request)
         wid = request.path_params["wid"]
-        cause = taken = ""
+        cause = taken = verdict = ""
         if what == "resolve":
             r = apiinput.decode(raw, apiinput.ResolveBody)
             if not (r.cause.strip() and r.action.strip()):
                 raise apiinput.BadRequest("处置反馈需要 cause（原因）和 action（采取的措施）")
-            cause, taken = r.cause.strip(), r.action.strip()
+            cause, taken, verdict = r.cause.strip(), r.action.strip(), r.verdict or ""
         else:
             apiinput.decode(raw, apiinput.AckBody)
         _scoped(p, wid)
-        a = await run_in_threadpool(svc.act, what, wid, p.name, _now(), cause, taken)
+        a = await run_in_threadpool(svc.act, what, wid, p.name, _now(), cause, taken, verdict)
         if a is None:
             raise ApiError(404, f"no active warning {wid}")
         web.audit(request, p, what, warning_id=wid)

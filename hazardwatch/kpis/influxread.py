@@ -106,21 +106,21 @@ class InfluxReader:
                                                        int(r[cols.index("started_at")]), scopes)
         if not raised:
             return
-        acts: dict[str, dict[str, tuple[int, str]]] = {}
-        q = (f'SELECT "cause" FROM "{RP_EVENTS}"."alert_action" WHERE '
+        acts: dict[str, dict[str, tuple[int, str, str]]] = {}
+        q = (f'SELECT "cause", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE '
              f"(action = 'ack' OR action = 'resolve') AND {self._when(p.start, until)} "
              'GROUP BY "warning_id", "action"')
         for tags, _, rows in self.query(q):
             if tags.get("warning_id") in raised:
                 first = min(rows, key=lambda r: r[0])
-                acts.setdefault(tags["warning_id"], {})[tags["action"]] = (first[0],
-                                                                          first[1] or "")
+                acts.setdefault(tags["warning_id"], {})[tags["action"]] = (
+                    first[0], first[1] or "", first[2] or "")
         for wid, (level, at, scopes) in raised.items():
             a = acts.get(wid, {})
             ack, res = a.get("ack"), a.get("resolve")
             obs.handling.append((scopes, Handling(
                 wid, level, at, ack[0] if ack else (res[0] if res else None),
-                res[0] if res else None, verdict_of(None, res[1]) if res else None)))
+                res[0] if res else None, verdict_of(res[2], res[1]) if res else None)))
 
     def _scopes(self, site_id: str, vehicle_id: str) -> tuple[tuple[str, str], ...]:
         site = self.catalog.sites.get(site_id)

@@ -121,6 +121,7 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
     lines[lp.RP_EVENTS] += [lp.alert_action({"action": a, "warning_id": first.warning_id,
                                              "who": "值班员", "cause": "阀门密封失效",
                                              "taken": "关闭阀门", "at": first.ts + 60_000 + i,
+                                             "verdict": "false_alarm" if a == "resolve" else None,
                                              "level": first.level, "drill": True})
                             for i, a in enumerate(("ack", "resolve"))]
     for rp, ls in lines.items():
@@ -178,6 +179,7 @@ def test_kpis_of_the_drill_read_from_influxdb(drill_db: tuple[str, int, int, lis
     assert rows[("handled_rate", "all", "all", "day")][1] >= 5
     assert rows[("handled_rate", "all", "all", "shift")] == rows[("handled_rate", "all", "all",
                                                                   "day")]
+    assert rows[("false_alarm_share", "all", "all", "day")] == [1.0, 1.0]  # its verdict
     assert rows[("vehicle_online_rate", "all", "all", "day")][0] >= 3
     done, total = rows[("track_complete_rate", "all", "all", "day")]
     assert 0 < done <= total
