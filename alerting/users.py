@@ -29,6 +29,7 @@ class Account(msgspec.Struct, frozen=True):
     pw_hash: str
     created_at: int = 0
     disabled: bool = False
+    sessions_after: int = 0  # epoch ms: sessions issued earlier are void (logout)
 
 
 class UserFile:
@@ -72,6 +73,13 @@ class UserFile:
         acc = msgspec.structs.replace(acc, disabled=disabled)
         self._write({**self.accounts(), name: acc})
         return acc
+
+    def end_sessions(self, name: str, now_ms: int) -> None:
+        """Void every session of this account issued before now (logout, on every device)."""
+        acc = self.accounts().get(name)
+        if acc is not None:
+            self._write({**self.accounts(),
+                         name: msgspec.structs.replace(acc, sessions_after=now_ms)})
 
     def _write(self, rows: dict[str, Account]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

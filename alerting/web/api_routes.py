@@ -221,7 +221,7 @@ def routes(web: Web) -> list[Route]:
             web.audit(request, None, "login_failed", name=b.name[:64])
             raise ApiError(401, "用户名或密码错误")
         web.logins.succeeded(keys[1:])
-        cookie = sessions.issue(web.secret, acc.name, int(time.time()), web.opts.session_ttl_s)
+        cookie = sessions.issue(web.secret, acc.name, _now(), web.opts.session_ttl_s)
         resp = JSONResponse({"name": acc.name, "role": acc.role,
                              "csrf": sessions.csrf(web.secret, cookie)})
         resp.set_cookie(COOKIE, cookie, max_age=web.opts.session_ttl_s, httponly=True,
@@ -230,11 +230,14 @@ def routes(web: Web) -> list[Route]:
         return resp
 
     async def logout(request: Request) -> Response:
-        """Drop the session cookie.
+        """Log out: the cookie is dropped and every session of the account issued so far is
+        void on every instance.
         ---
         responses: {200: {description: logged out}}
         """
         p = web.require(request)
+        if p.via == "session" and web.users is not None:
+            await run_in_threadpool(web.users.end_sessions, p.name, _now())
         resp = JSONResponse({"ok": True})
         resp.delete_cookie(COOKIE, path="/")
         web.audit(request, p, "logout")

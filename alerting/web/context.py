@@ -68,10 +68,10 @@ class Web:
         cookie = request.cookies.get(COOKIE)
         if not cookie or self.users is None:
             return None
-        name = sessions.verify(self.secret, cookie, int(time.time()))
-        acc = self.users.accounts().get(name or "") if name else None
-        if acc is None or acc.disabled:
-            return None
+        got = sessions.verify(self.secret, cookie, int(time.time()))
+        acc = self.users.accounts().get(got[0]) if got else None
+        if acc is None or got is None or acc.disabled or got[1] < acc.sessions_after:
+            return None  # unknown, disabled, or logged out since (every instance reads the file)
         return Principal(acc.name, acc.role, acc.scope, "session")
 
     def require(self, request: Request, perm: Perm = Perm.VIEW) -> Principal:

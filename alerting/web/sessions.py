@@ -20,21 +20,21 @@ def _mac(secret: str, text: str) -> str:
     return base64.urlsafe_b64encode(d[:24]).decode()
 
 
-def issue(secret: str, name: str, now_s: int, ttl_s: int = SESSION_TTL_S) -> str:
-    """A cookie value naming the user until now + ttl."""
+def issue(secret: str, name: str, now_ms: int, ttl_s: int = SESSION_TTL_S) -> str:
+    """A cookie value naming the user, issued now (ms), valid until now + ttl."""
     who = base64.urlsafe_b64encode(name.encode()).decode()
-    text = f"{who}.{now_s + ttl_s}.{secrets.token_urlsafe(12)}"
+    text = f"{who}.{now_ms}.{now_ms // 1000 + ttl_s}.{secrets.token_urlsafe(12)}"
     return f"{text}.{_mac(secret, text)}"
 
 
-def verify(secret: str, cookie: str, now_s: int) -> str | None:
-    """The user name when the cookie is genuine and not expired."""
+def verify(secret: str, cookie: str, now_s: int) -> tuple[str, int] | None:
+    """(user name, issued at in ms) when the cookie is genuine and not expired."""
     try:
-        who, exp, nonce, mac = cookie.split(".")
-        text = f"{who}.{exp}.{nonce}"
+        who, iat, exp, nonce, mac = cookie.split(".")
+        text = f"{who}.{iat}.{exp}.{nonce}"
         if not hmac.compare_digest(mac, _mac(secret, text)) or int(exp) <= now_s:
             return None
-        return base64.urlsafe_b64decode(who.encode()).decode()
+        return base64.urlsafe_b64decode(who.encode()).decode(), int(iat)
     except (ValueError, UnicodeDecodeError):
         return None
 

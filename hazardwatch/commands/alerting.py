@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
     s = StackSettings.from_env()
     console = ConsoleOptions(users=args.users or default_users(), tile_url=args.tile_url,
-                             influx_url=s.influx_url, influx_db=args.influx_db or s.influx_db)
+                             influx_url=s.influx_url, influx_db=args.influx_db or s.influx_db,
+                             secure_cookie=cfg.public_url.startswith("https://"))
     opts = RunnerOptions(
         bootstrap=s.kafka_bootstrap, topic_prefix=args.topic_prefix, host=args.host,
         api_port=args.api_port, session_timeout_s=args.session_timeout, instance=args.instance,

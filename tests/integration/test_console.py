@@ -240,7 +240,7 @@ def test_county_officer_console_flow_in_chromium(stack: Stack, services: Any, tm
         assert c.alert(drill.warning_id)["acked_at"] is None
         assert c.alert(ordos.warning_id)["acked_at"] is None
         # an expired session (signed correctly, out of time) puts the page back to the login
-        old = sessions.issue("link-secret", "东胜区值班员", int(time.time()) - 100, 10)
+        old = sessions.issue("link-secret", "东胜区值班员", int(time.time() - 100) * 1000, 10)
         d.delete_all_cookies()
         d.add_cookie({"name": "hw_session", "value": old, "path": "/"})
         d.get(c.base + "/")

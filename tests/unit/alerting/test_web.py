@@ -208,6 +208,11 @@ def test_scope_role_csrf_and_session_expiry_are_enforced_by_the_api(api: Any) ->
     assert r.status_code == 200
     assert svc.alerts[mine.warning_id].handled_by == "玉泉区值班员"
     assert svc.alerts[other.warning_id].acked_at is None
+    copied = ds.cookies["hw_session"]
+    assert ds.post(f"{base}/api/logout").status_code == 200
+    r = requests.get(f"{base}/api/warnings", headers={"Cookie": f"hw_session={copied}"},
+                     timeout=5)
+    assert r.status_code == 401  # a copy of a logged-out session is void
     cookie = yq.cookies["hw_session"]
     time.sleep(2.2)  # session_ttl_s=2; the browser would drop it, a crafted request keeps it
     r = requests.get(f"{base}/api/warnings", headers={"Cookie": f"hw_session={cookie}"},
