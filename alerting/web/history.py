@@ -31,8 +31,9 @@ def queries(a: Alert, now: int, cat: Catalog) -> dict[str, str]:
     out = {"transitions": f'SELECT transition, level_value, value, threshold, message FROM '
                           f'"{RP_EVENTS}"."warning" WHERE subject = {_q(w.subject)} AND '
                           f"rule = {_q(w.rule)} AND {span} ORDER BY time LIMIT 200",
-           "events": f'SELECT action, channel, person, receiver, who, reason, cause, taken FROM '
-                     f'"{RP_EVENTS}"."alert_action" WHERE warning_id = {_q(w.warning_id)} '
+           "events": f"SELECT action, channel, person, receiver, who, reason, cause, taken, "
+                     f'verdict FROM "{RP_EVENTS}"."alert_action" WHERE warning_id = '
+                     f"{_q(w.warning_id)} "
                      f"AND time >= {t0}ms ORDER BY time LIMIT 500"}
     site = cat.sites.get(w.site_id or "")
     if w.vehicle_id:

@@ -173,13 +173,15 @@ def _flow(c: Console, d: WebDriver, r: Receivers, name: str, shots: str) -> str:
         assert d.find_elements(By.CSS_SELECTOR, "#detail-series svg.spark polyline")
         assert "发生" in _text(d, "detail-transitions")
     d.find_element(By.ID, "resolve-cause").send_keys("阀门密封失效")
+    d.find_element(By.CSS_SELECTOR, "#resolve-verdict option[value=real]").click()
     d.find_element(By.CSS_SELECTOR, "#resolve-form button").click()
     wait_for(lambda: "已处置" in _text(d, "detail-state"), 5)
     d.execute_script("document.getElementById('detail').scrollTop = 0")
     time.sleep(0.3)
     d.save_screenshot(str(SHOTS / f"{shots}-detail.png"))
     a = c.alert(w.warning_id)
-    assert (a["handled_by"], a["cause"], a["action"]) == (name, "阀门密封失效", "关闭阀门并堵漏")
+    assert (a["handled_by"], a["cause"], a["action"], a["verdict"]) == (
+        name, "阀门密封失效", "关闭阀门并堵漏", "real")
     d.find_element(By.ID, "detail-close").click()
     return w.warning_id
 

@@ -4,6 +4,7 @@
   const LEVEL = { 1: "一级", 2: "二级", 3: "三级", 4: "四级" };
   const COLOUR = { 1: "#d7191c", 2: "#f08c00", 3: "#e6c200", 4: "#1f6fd1" };
   const KIND = { tank_farm: "危化品", coal_mine: "煤矿", tailings_dam: "尾矿库", vehicle: "车辆" };
+  const VERDICT = { real: "真实警情", false_alarm: "误报", sensor_fault: "传感器故障" };
   const TRANSITION = { raised: "发生", upgraded: "升级", downgraded: "降级", cleared: "解除" };
   const CHANNEL = { dingtalk: "钉钉", wecom: "企业微信", feishu: "飞书", sms: "短信", email: "邮件",
                     webhook: "Webhook", voice: "语音" };
@@ -188,7 +189,7 @@
       : `<a href="${esc(e.uri)}" target="_blank">${esc(e.kind)}</a>`).join(" ") || "无";
     const acts = [];
     if (r.acked_at) acts.push(`<li>${fmtTime(r.acked_at)} ${esc(r.acked_by)} 确认</li>`);
-    if (r.handled_at) acts.push(`<li>${fmtTime(r.handled_at)} ${esc(r.handled_by)} 处置：原因「${esc(r.cause)}」，措施「${esc(r.action)}」</li>`);
+    if (r.handled_at) acts.push(`<li>${fmtTime(r.handled_at)} ${esc(r.handled_by)} 处置：原因「${esc(r.cause)}」，措施「${esc(r.action)}」${r.verdict ? "，核查结论：" + esc(VERDICT[r.verdict] || r.verdict) : ""}</li>`);
     $("#detail-body").innerHTML =
       `<h2><span class="badge lv${r.level}">${LEVEL[r.level]}</span> ${subject(r)}` +
       `${w.drill ? ' <span class="drill-tag">演练</span>' : ""}</h2>` +
@@ -228,7 +229,8 @@
       const acts2 = (h.events || []).filter((v) => ["ack", "resolve"].includes(col(v, "action")));
       if (acts2.length >= acts.length && acts2.length) {  // the sink may lag the service
         $("#detail-log").innerHTML = acts2.map((v) => `<li>${fmtTime(v[0])} ${esc(col(v, "who"))} ` +
-          `${WHAT[col(v, "action")]}${col(v, "cause") ? `：原因「${esc(col(v, "cause"))}」，措施「${esc(col(v, "taken"))}」` : ""}</li>`).join("");
+          `${WHAT[col(v, "action")]}${col(v, "cause") ? `：原因「${esc(col(v, "cause"))}」，措施「${esc(col(v, "taken"))}」` : ""}` +
+          `${col(v, "verdict") ? "，核查结论：" + esc(VERDICT[col(v, "verdict")] || col(v, "verdict")) : ""}</li>`).join("");
       }
       if (h.track) $("#detail-series").innerHTML = `<p>${h.track.length} 个定位点</p>`;
       else $("#detail-series").innerHTML = h.error ? esc(h.error) : spark(h.columns.readings || [], h.readings, w.threshold);
@@ -301,7 +303,9 @@
   $("#btn-ack").addEventListener("click", () => act(`/api/warnings/${encodeURIComponent(st.open)}/ack`, {}));
   $("#resolve-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    act(`/api/warnings/${encodeURIComponent(st.open)}/resolve`, { cause: $("#resolve-cause").value, action: $("#resolve-action").value });
+    const body = { cause: $("#resolve-cause").value, action: $("#resolve-action").value };
+    if ($("#resolve-verdict").value) body.verdict = $("#resolve-verdict").value;
+    act(`/api/warnings/${encodeURIComponent(st.open)}/resolve`, body);
   });
   $("#silence-form").addEventListener("submit", async (e) => {
     e.preventDefault();
