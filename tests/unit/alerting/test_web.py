@@ -6,6 +6,7 @@ bounded loops."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import selectors
 import socket
 import threading
@@ -243,3 +244,18 @@ def test_user_cli_adds_lists_and_disables_without_showing_a_secret(
     assert "管理员甲\t管理员\t全部\t启用" in listed and "argon2" not in listed
     assert main(["alerting", "user", "disable", "管理员甲", "--users", path]) == 0
     assert UserFile(Path(path)).check("管理员甲", password) is None
+
+
+def test_access_log_has_a_line_per_request_and_never_an_ack_token(
+        api: Any, caplog: pytest.LogCaptureFixture) -> None:
+    _, base, _ = api
+    caplog.set_level(logging.INFO, logger="hazardwatch.alerting.access")
+    requests.get(f"{base}/ack/SECRET-TOKEN-123", timeout=5)
+    requests.get(f"{base}/api/warnings", headers=TOKEN, timeout=5)
+    deadline = time.monotonic() + 5
+    while len(caplog.records) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [r.getMessage() for r in caplog.records if r.name == "hazardwatch.alerting.access"]
+    assert any("GET /ack/… 403" in x for x in lines), lines
+    assert any("GET /api/warnings 200" in x for x in lines), lines
+    assert not any("SECRET-TOKEN" in x for x in lines)
