@@ -41,6 +41,8 @@ from hazardwatch.alerting.state import (
 )
 from hazardwatch.alerting.statestore import StateStore
 from hazardwatch.alerting.texts import body, title
+from hazardwatch.alerting.workflow.config import WorkflowConfig
+from hazardwatch.alerting.workflow.track import event, track
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import WarningRecord
 
@@ -88,6 +90,7 @@ class AlertingService:
         self.pending: dict[tuple[str, str, str], Pending] = {}
         self.open: dict[str, tuple[str, Planned, set[str]]] = {}  # nid → (wid, plan, left)
         self.buckets: dict[str, Bucket] = {}  # rate limit per person-channel
+        self.workflow = WorkflowConfig()  # deadlines and 督办 (defaults: docs/alerting.md)
         self.robots: dict[str, RobotUse] = {}  # budget use per chat robot (by URL)
 
     # -- input ------------------------------------------------------------------------------
@@ -112,6 +115,7 @@ class AlertingService:
     def step(self, now: int) -> int:
         """Plan, group and send what is due at `now`; returns deliveries sent."""
         with self.store.tx():
+            self._supervise(now)
             self._plan(now)
         self._digest(now)
         sent = 0
@@ -120,6 +124,15 @@ class AlertingService:
             if p is not None and now >= max(p.first + p.wait_ms, p.next_try):
                 sent += self._flush(key, p, now)
         return sent
+
+    def _supervise(self, now: int) -> None:
+        """督办 for owned alerts past a workflow deadline, pushed up the chain when unanswered
+        (alerting/workflow); each one an event on hw.alert-actions and logged in Chinese."""
+        for a in self.alerts.values():
+            for n in track(a, self.catalog, self.workflow, now):
+                self.store.put_alert(a)
+                self.emit(event(a, n, now))
+                log.warning("%s: %s", a.warning.warning_id, n.text)
 
     def _digest(self, now: int) -> None:
         """Due groups for one robot that exceed what its pool takes now become one digest."""

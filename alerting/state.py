@@ -10,6 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from hazardwatch.alerting.config import Channel
+from hazardwatch.alerting.workflow.case import Supervision
 from hazardwatch.contracts.warnings import WarningRecord
 
 
@@ -52,6 +53,8 @@ class Alert(msgspec.Struct):
     delivered: list[str] = msgspec.field(default_factory=list)  # final delivery ids (dedup)
     fallback: dict[str, Fallback] = msgspec.field(default_factory=dict)  # chat delivery id →
     verdict: str | None = None  # 核查反馈 at the 处置: real, false_alarm, sensor_fault
+    supervisions: list[Supervision] = msgspec.field(default_factory=list)  # 督办 (workflow)
+    missed: list[str] = msgspec.field(default_factory=list)  # workflow steps past deadline
     downgrades: int = 0  # downgrades so far: each is told as 级别变更 (never as resolved)
 
     @property
@@ -145,3 +148,6 @@ def handle(alert: Alert, who: str, cause: str, action: str, now: int) -> None:
     """处置 feedback: the cause and the action taken; acknowledges too."""
     acknowledge(alert, who, now)
     alert.handled_at, alert.handled_by, alert.cause, alert.action = now, who, cause, action
+    for s in alert.supervisions:  # the 处置 answers every pending 督办
+        if s.pending:
+            s.answered_at, s.answer = now, f"{cause};{action}"

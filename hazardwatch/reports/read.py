@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from hazardwatch.alerting.workflow.chain import ADMIN_ZH
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.kpis.compute import compute
 from hazardwatch.kpis.influxread import InfluxReader
 from hazardwatch.kpis.periods import DAY_MS, Period
-from hazardwatch.reports.shift import ShiftReport, WarningLine
+from hazardwatch.reports.shift import ShiftReport, WarningLine, local
 from hazardwatch.streams.sinks.line_protocol import RP_EVENTS
 
 LOOKBACK_MS = 7 * DAY_MS  # warnings raised up to a week before the shift can still be open
@@ -74,6 +75,20 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all"
             report.warnings.append(w)
         if w.raised_at < end and (w.cleared_at is None or w.handled_at is None):
             report.still_open.append(w)
+    q = (f'SELECT "delivery_id", "receiver", "who", "deadline" FROM "{RP_EVENTS}"."alert_action" '
+         f"WHERE action = 'supervise' AND time >= {start - LOOKBACK_MS}ms AND time < {end}ms "
+         f'AND drill = {flag} GROUP BY "warning_id", "kind"')
+    for tags, cols, rows in reader.query(q):
+        wid = tags.get("warning_id", "")
+        handled = acts.get((wid, "resolve"))
+        if wid not in eps or handled is not None:
+            continue  # out of scope, or answered by the 处置
+        for r in rows:
+            v = dict(zip(cols, r, strict=True))
+            report.supervision.append(
+                f"{v['delivery_id']}:{ADMIN_ZH.get(tags.get('kind', ''), '')}督办,"
+                f"{v['who']} → {v['receiver']},期限 {local(int(v['deadline'] or 0))},"
+                f"{eps[wid]['message']}")
     p = Period("shift", start, end)
     kind, _, ident = scope.partition(":")
     want = ("all", "all") if kind == "all" else (kind, ident)

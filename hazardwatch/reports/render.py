@@ -56,7 +56,7 @@ def to_html(r: ShiftReport) -> str:
              "<h2>仍未闭环的预警</h2>", table(_HEAD, _rows(r.still_open)),
              "<h2>待办督办</h2>",
              table(["督办"], [[s] for s in r.supervision]) if r.supervision
-             else "<p>无(督办流程尚未接入)</p>",
+             else "<p>无</p>",
              "<h2>本班考核指标</h2>", table(["指标", "数值", "分子 / 分母", "口径"], figs),
              "<h2>本班预警</h2>", table(_HEAD, _rows(r.warnings)), "</body></html>"]
     return "\n".join(parts)
@@ -85,11 +85,12 @@ def to_pdf(r: ShiftReport, path: Path) -> None:
         fig.text(0.04, 0.93, title(r), fontsize=15)
         fig.text(0.04, 0.87, f"本班新发预警 {len(r.warnings)} 条,交班时仍未闭环 "
                  f"{len(r.still_open)} 条,待办督办 {len(r.supervision)} 条"
-                 f"{'' if r.supervision else '(督办流程尚未接入)'}。", fontsize=11)
+                 "。", fontsize=11)
         _save(pdf, fig)
         for make in (plots.hourly, plots.rates, plots.response):
             _save(pdf, make(r))
         _table_page(pdf, "仍未闭环的预警", _HEAD, _rows(r.still_open))
+        _table_page(pdf, "待办督办", ["督办"], [[x] for x in r.supervision])
         _table_page(pdf, "本班考核指标", ["指标", "数值", "分子 / 分母"], [
             [FIGURES[x.figure].zh + (f"({LEVEL_ZH.get(x.level, '')})" if x.level else ""),
              _value(x.figure, x.value), f"{x.num:g} / {x.den:g}" if x.den else ""]

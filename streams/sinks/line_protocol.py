@@ -110,6 +110,8 @@ def alert_action(e: dict[str, object]) -> str:
     for k in ("who", "receiver", "cause", "taken", "verdict", "reason", "delivery_id"):
         if e.get(k):
             fields.append(f"{k}={text(str(e[k]))}")
+    if e.get("deadline"):  # a 督办's deadline
+        fields.append(f"deadline={int(str(e['deadline']))}i")
     at = int(str(e.get("at") or e.get("starts") or 0))
     return f"alert_action,{','.join(tags)} {','.join(fields)} {at}"
 

@@ -20,6 +20,9 @@ import msgspec
 import pytest
 import requests
 
+from hazardwatch.alerting.state import apply_warning
+from hazardwatch.alerting.workflow.config import WorkflowConfig
+from hazardwatch.alerting.workflow.track import event, track
 from hazardwatch.commands.dashboards import dashboard_json
 from hazardwatch.commands.kpis import compute_range
 from hazardwatch.contracts.catalog import load_catalog
@@ -98,6 +101,15 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
                 "delivery_id": f"{w.warning_id}:step0@L{w.level}:0|d", "at": w.ts + 500,
                 "drill": True, "kind": "alert", "channel": "webhook"}))
     end = start + int(sc.duration_min * 60_000)
+    # the second warning is left unhandled: the workflow opens a county 督办 at its 签收
+    # deadline and pushes it to the city 30 min later (events as the alerting service emits)
+    late = next(w for w in warnings[1:] if w.transition == "raised" and w.site_id)
+    alert = apply_warning(None, late, "r", late.ts)
+    due = late.ts + WorkflowConfig().steps[late.level].ack_s * 1000
+    for at in (due, due + 30 * 60_000):
+        lines[lp.RP_EVENTS] += [lp.alert_action(event(alert, n, at))
+                                for n in track(alert, CAT, WorkflowConfig(), at)]
+    assert [x.admin for x in alert.supervisions] == ["county", "city"]
     for vid, st in vstates.items():  # the day figures the worker would emit at midnight
         v = CAT.vehicles[vid]
         lines[lp.RP_EVENTS].append(lp.vehicle_day(VehicleDayRecord(
@@ -198,6 +210,7 @@ def test_shift_report_of_the_drill(stack: Stack, drill_db: tuple[str, int, int, 
     assert len(r.warnings) >= 5
     assert {f"W-open-{i}" for i in (1, 2, 3, 4)} <= {w.warning_id for w in r.still_open}
     assert [w.state for w in r.warnings].count("已处置") == 1
+    assert len(r.supervision) == 2 and any("市级督办" in x for x in r.supervision)
     assert {x.figure for x in r.figures} >= {"online_rate_point", "handled_rate"}
     site = shift_report(reader, start, end, "site:tf-hohhot-01")
     assert 0 < len(site.warnings) < len(r.warnings)
