@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from hazardwatch.alerting.stages.reason import Reason
 from hazardwatch.alerting.state import Alert
+from hazardwatch.contracts.rules import RuleId
 
 
 def inhibited(a: Alert, others: Iterable[Alert]) -> Reason | None:
@@ -17,7 +18,7 @@ def inhibited(a: Alert, others: Iterable[Alert]) -> Reason | None:
             continue
         if w.site_id and ow.site_id == w.site_id and o.level == 1 and a.level > 1:
             return Reason.INHIBITED_LEVEL1
-        if (w.sensor and ow.rule == "device.offline" and ow.site_id == w.site_id
+        if (w.sensor and ow.rule == RuleId.DEVICE_OFFLINE and ow.site_id == w.site_id
                 and ow.device_id == w.device_id):
             return Reason.INHIBITED_OFFLINE
     return None

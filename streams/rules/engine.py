@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
+from hazardwatch.contracts import rules as rule_ids
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.catalog.model import Device, Sensor, Site
 from hazardwatch.contracts.records import (
@@ -18,6 +19,7 @@ from hazardwatch.contracts.records import (
     TelemetryRecord,
     VideoEventRecord,
 )
+from hazardwatch.contracts.rules import RuleId
 from hazardwatch.contracts.warnings import (
     COLOURS,
     EvidenceRecord,
@@ -223,7 +225,7 @@ class Engine:
             return  # (the usual case: nothing to do)
         dev.heard = True
         if dev.never.active:
-            self._device_change("device.never_connected", site, device_id, dev.never,
+            self._device_change(RuleId.DEVICE_NEVER_CONNECTED, site, device_id, dev.never,
                                 step(self.never_policy, dev.never, None, rec.ts), rec.ts,
                                 f"{site.name} 设备{device_id} 已接入", rec.drill, out)
         if fast is not None or dev.clock.active:
@@ -235,7 +237,7 @@ class Engine:
                     and change.transition == "cleared" else
                     f"{site.name} 设备{device_id} 时钟超前{dev.clock_fast_ms / 1000:.0f}秒"
                     "（超出允许偏差），数据按接收时间保存")
-            self._device_change("device.clock_fast", site, device_id, dev.clock, change,
+            self._device_change(RuleId.DEVICE_CLOCK_FAST, site, device_id, dev.clock, change,
                                 rec.ts, text, rec.drill, out, float(dev.clock_fast_ms / 1000),
                                 "s")
 
@@ -259,7 +261,7 @@ class Engine:
                 dev = st.devices[device.id] = DeviceState()
             text = (f"{site.name} 设备{device.id} 未接入（自{_clock_text(since)}起"
                     f"{(connect_by - since) / 1000:.0f}秒内未收到任何数据）")
-            self._device_change("device.never_connected", site, device.id, dev.never,
+            self._device_change(RuleId.DEVICE_NEVER_CONNECTED, site, device.id, dev.never,
                                 step(self.never_policy, dev.never, level, connect_by),
                                 connect_by, text, drill, out)
 
@@ -407,7 +409,7 @@ class Engine:
                                      stage.value, stage.high, stage.restore)
         kind = "coal_ch4" if r.setpoints.policy == "coal_ch4" else "threshold"
         out.append(self._warning(change, ts, Emit(
-            f"{r.site.kind}.{r.sensor.metric}.threshold", kind, r.site, r.device.id,
+            rule_ids.threshold(r.site.kind, r.sensor.metric), kind, r.site, r.device.id,
             r.sensor.id, r.sensor.plant_unit, v, stage.value if stage else None, r.sensor.unit,
             text, s.drill)))
 
@@ -418,7 +420,7 @@ class Engine:
         if change.transition == "cleared":
             text = f"{r.where} 传感器数据恢复"
         out.append(self._warning(change, ts, Emit(
-            "sensor.fault", "fault", r.site, r.device.id, r.sensor.id, r.sensor.plant_unit,
+            RuleId.SENSOR_FAULT, "fault", r.site, r.device.id, r.sensor.id, r.sensor.plant_unit,
             s.last_v, None, r.sensor.unit, text, s.drill)))
 
     def _rate(self, r: SensorRule, s: SensorState, per_min: float, ts: int,
@@ -434,7 +436,7 @@ class Engine:
             text = (f"{r.where} {name}变化速率 {zh.fmt(per_min)}{r.sensor.unit}/分钟，"
                     f"超过 {zh.fmt(limit)}{r.sensor.unit}/分钟")
             out.append(self._warning(change, ts, Emit(
-                f"{r.site.kind}.{r.sensor.metric}.rate", "rate", r.site, r.device.id,
+                rule_ids.rate(r.site.kind, r.sensor.metric), "rate", r.site, r.device.id,
                 r.sensor.id, r.sensor.plant_unit, per_min, limit, f"{r.sensor.unit}/min", text,
                 s.drill)))
 
@@ -485,12 +487,12 @@ class Engine:
             return
         if key.startswith("combo:"):
             _, name, unit = key.split(":", 2)
-            rule, kind, unit_id = f"combo.{name}", "combination", unit
+            rule, kind, unit_id = rule_ids.combination(name), "combination", unit
             text = f"{site.name} {self._unit_name(site, unit)} {self.combos[name].message}"
             text += "，组合预警" if change.transition != "cleared" else ""
         else:
             metric = key.split(":", 1)[1]
-            rule, kind, unit_id = f"tailings.{metric}.count", "counting", f"item-{metric}"
+            rule, kind, unit_id = rule_ids.tailings_count(metric), "counting", f"item-{metric}"
             text = (f"{site.name} {zh.METRIC_ZH.get(metric, metric)} {g.value or 0:.0f}个测点"
                     "预警，按四色预警计数规则综合评定")
         out.append(self._warning(change, ts, Emit(rule, kind, site, None, None, unit_id, None,
@@ -531,7 +533,7 @@ class Engine:
                        change: Change, ts: int, out: list[WarningRecord]) -> None:
         text = f"{site.name} 摄像机{device_id} 视频AI识别：{zh.CAMERA_ZH.get(family, family)}"
         out.append(self._warning(change, ts, Emit(
-            f"camera.{family}", "video", site, device_id, None, None, None, None, None, text,
+            rule_ids.camera(family), "video", site, device_id, None, None, None, None, None, text,
             g.drill, tuple(g.evidence))))
 
     def _offline_change(self, site: Site, device_id: str, dev: DeviceState,
@@ -542,7 +544,7 @@ class Engine:
         text = (f"{site.name} 设备{device_id} 已恢复在线" if change.transition == "cleared"
                 else f"{site.name} 设备{device_id} 离线（{silent:.0f}秒无数据）")
         out.append(self._warning(change, ts, Emit(
-            "device.offline", "offline", site, device_id, None, None, None, None, None, text,
+            RuleId.DEVICE_OFFLINE, "offline", site, device_id, None, None, None, None, None, text,
             dev.drill)))
 
     # -- timers -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hazardwatch.clock import DAY_MS, LocalClock
+from hazardwatch.contracts import rules as rule_ids
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.records import (
     InputRecord,
@@ -17,6 +18,7 @@ from hazardwatch.contracts.records import (
     StatusRecord,
     VideoEventRecord,
 )
+from hazardwatch.contracts.rules import RuleId
 from hazardwatch.contracts.warnings import COLOURS, EvidenceRecord, WarningRecord, warning_id
 from hazardwatch.kpis.vehicles import stretch_complete
 from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, settled, step, tick
@@ -247,7 +249,7 @@ class VehicleEngine:
         over = (speed - limit) * 100 / limit
         text = (f"{c.who} 车速 {speed:.0f}km/h，{st.limit_where}限速 {limit:.0f}km/h"
                 + (f"，超速 {over:.0f}%" if over > 0 else ""))
-        self._warn(change, ts, "vehicle.overspeed", "overspeed", c, text, st.drill, out,
+        self._warn(change, ts, RuleId.VEHICLE_OVERSPEED, "overspeed", c, text, st.drill, out,
                    speed, limit, "km/h")
 
     # -- driving time -----------------------------------------------------------------------
@@ -290,7 +292,7 @@ class VehicleEngine:
                     now: int, out: list[WarningRecord]) -> None:
         night = "夜间" if limit < self.cont_day_ms else ""
         self._episode(st.cont, self.instant, want, now, lambda ch, t: self._warn(
-            ch, t, "vehicle.driving.continuous", "driving", c,
+            ch, t, RuleId.VEHICLE_DRIVING_CONTINUOUS, "driving", c,
             f"{c.who} 连续驾驶 {duration(st.cont_ms)}，"
             + (f"{'超过' if want == self.over_level else '接近'}{night}连续驾驶限值 "
                f"{duration(limit)}" if want is not None else "已休息满20分钟"),
@@ -301,7 +303,7 @@ class VehicleEngine:
         nb = self.rules.driving.night_ban
         self._episode(st.night_ban, self.ban_policy, nb.level if banned else None, now,
                       lambda ch, t: self._warn(
-                          ch, t, "vehicle.night_ban", "driving", c,
+                          ch, t, RuleId.VEHICLE_NIGHT_BAN, "driving", c,
                           f"{c.who} 凌晨{nb.window[0]}至{nb.window[1]}仍在行驶"
                           f"（当地时间{self.clock.hhmm(t)}）", st.drill, out))
 
@@ -314,7 +316,7 @@ class VehicleEngine:
                 else dr.prewarn_level if total > self.daily_ms - self.pre_ms else None)
         if want is not None or st.daily.active:
             self._episode(st.daily, self.instant, want, now, lambda ch, t: self._warn(
-                ch, t, "vehicle.driving.daily", "driving", c,
+                ch, t, RuleId.VEHICLE_DRIVING_DAILY, "driving", c,
                 f"{c.who} 24小时内累计驾驶 {duration(total)}"
                 + (f"，{'超过' if want == dr.daily_level else '接近'}限值 "
                    f"{duration(self.daily_ms)}" if want is not None else ""), st.drill, out,
@@ -362,7 +364,7 @@ class VehicleEngine:
             dwelling = z.dwell_s is not None and now - zs.since >= z.dwell_s * 1000
             want = max(1, z.level - 1) if dwelling else z.level
         self._episode(zs.ep, self.instant, want, now, lambda ch, t: self._warn(
-            ch, t, f"vehicle.zone.{z.id}", "geofence", c,
+            ch, t, rule_ids.vehicle_zone(z.id), "geofence", c,
             f"{c.who} " + (f"已驶离{z.name}" if want is None else
                                   f"在{z.name}内停留超过{duration((z.dwell_s or 0) * 1000)}"
                                   if want < z.level else f"驶入{z.name}"), st.drill, out))
@@ -376,7 +378,7 @@ class VehicleEngine:
             return
         self._episode(zs.ep, self.route_policies[r.id], r.level if zs.inside else None, ts,
                       lambda ch, t: self._warn(
-                          ch, t, f"vehicle.route.{r.id}", "geofence", c,
+                          ch, t, rule_ids.vehicle_route(r.id), "geofence", c,
                           f"{c.who} " + (f"偏离核定线路「{r.name}」{off_m + r.width_m:.0f}米"
                                                 if zs.inside else f"已回到核定线路「{r.name}」"),
                           st.drill, out, off_m + r.width_m, r.width_m, "m"))
@@ -400,7 +402,7 @@ class VehicleEngine:
             text = f"{c.who} 终端报警" + (f"：{cfg.name}" if on else f"「{cfg.name}」")
             change = step(self.instant, ep, level if on else None, ts)
             if change:
-                self._warn(change, ts, f"vehicle.jt808.{bit}", "terminal_alarm", c, text,
+                self._warn(change, ts, rule_ids.vehicle_jt808(bit), "terminal_alarm", c, text,
                            st.drill, out, float(bit))
             if not ep.active:
                 del st.bits[bit]
@@ -429,7 +431,7 @@ class VehicleEngine:
             speed = f"，车速{e.speed_kmh:.0f}km/h" if e.speed_kmh is not None else ""
             times = (f"，{vc.repeat_window_s / 60:.0f}分钟内第{len(vs.recent)}次"
                      if len(vs.recent) > 1 else "")
-            self._warn(change, e.ts, f"vehicle.video.{key}", "video", c,
+            self._warn(change, e.ts, rule_ids.vehicle_video(key), "video", c,
                        f"{c.who} {self._video_name(key)}{speed}{times}", st.drill, out,
                        e.speed_kmh, None, "km/h", tuple(vs.evidence))
 
@@ -448,14 +450,14 @@ class VehicleEngine:
                 change = step(self.moment, st.moved, off.displacement_level, ts)
                 st.moved.normal_since = ts
                 if change:
-                    self._warn(change, ts, "vehicle.offline_displacement", "offline", c,
+                    self._warn(change, ts, RuleId.VEHICLE_OFFLINE_DISPLACEMENT, "offline", c,
                                f"{c.who} 离线位移：离线期间移动 {moved / 1000:.1f}公里",
                                st.drill, out, moved, off.displacement_m, "m")
         # (after a blind-area upload the last fix is recent: the warning's own time counts)
         silent = max(ts - st.last_ts if st.last_ts else 0, ts - st.offline.started_at) / 1000
         change = step(self.instant, st.offline, None, ts)
         if change:
-            self._warn(change, ts, "vehicle.offline", "offline", c,
+            self._warn(change, ts, RuleId.VEHICLE_OFFLINE, "offline", c,
                        f"{c.who} 已恢复在线（离线{duration(silent * 1000)}）", st.drill, out)
 
     # -- timers -----------------------------------------------------------------------------
@@ -477,7 +479,7 @@ class VehicleEngine:
         change = step(self.instant, st.never, off.never_connected_level, connect_by)
         if change:
             st.connect_by = 0
-            self._warn(change, connect_by, "vehicle.never_connected", "offline", c,
+            self._warn(change, connect_by, RuleId.VEHICLE_NEVER_CONNECTED, "offline", c,
                        f"{c.who} 未接入（{duration(connect_by - since)}内未收到任何数据）",
                        drill, out)
         return out
@@ -495,7 +497,7 @@ class VehicleEngine:
             text = (f"{c.who} 终端时钟已恢复正常" if change.transition == "cleared" else
                     f"{c.who} 终端时钟超前{st.clock_fast_ms / 1000:.0f}秒（超出允许偏差），"
                     "数据按接收时间保存")
-            self._warn(change, rec.ts, "vehicle.clock_fast", "fault", c, text, rec.drill, out,
+            self._warn(change, rec.ts, RuleId.VEHICLE_CLOCK_FAST, "fault", c, text, rec.drill, out,
                        st.clock_fast_ms / 1000, None, "s")
 
     def _connected(self, st: VehicleState, rec: InputRecord, out: list[WarningRecord]) -> None:
@@ -504,7 +506,7 @@ class VehicleEngine:
         change = step(self.instant, st.never, None, rec.ts)
         if change:
             c = self.compiled[vehicle_id]
-            self._warn(change, rec.ts, "vehicle.never_connected", "offline", c,
+            self._warn(change, rec.ts, RuleId.VEHICLE_NEVER_CONNECTED, "offline", c,
                        f"{c.who} 已接入", rec.drill, out)
 
     def on_tick(self, st: VehicleState, vehicle_id: str, now: int,
@@ -533,7 +535,7 @@ class VehicleEngine:
             level = off.hazmat_level if c.hazmat else off.level
             change = step(self.instant, st.offline, level, at)
             if change:
-                self._warn(change, at, "vehicle.offline", "offline", c,
+                self._warn(change, at, RuleId.VEHICLE_OFFLINE, "offline", c,
                            f"{c.who} 离线（{duration(at - st.last_ts)}无定位数据）",
                            st.drill, out)
 
@@ -563,7 +565,7 @@ class VehicleEngine:
                 self._video_timer(st, c, key, now, out)
         if st.moved.active:
             self._timers(st.moved, self.moment, now, lambda ch, t: self._warn(
-                ch, t, "vehicle.offline_displacement", "offline", c,
+                ch, t, RuleId.VEHICLE_OFFLINE_DISPLACEMENT, "offline", c,
                 f"{c.who} 离线位移 {st.moved_m / 1000:.1f}公里", st.drill, out,
                 st.moved_m, self.rules.offline.displacement_m, "m"))
 
@@ -608,7 +610,7 @@ class VehicleEngine:
                      out: list[WarningRecord]) -> None:
         vs = st.video[key]
         self._timers(vs.ep, self.video_policy, now, lambda ch, t: self._warn(
-            ch, t, f"vehicle.video.{key}", "video", c, f"{c.who} {self._video_name(key)}",
+            ch, t, rule_ids.vehicle_video(key), "video", c, f"{c.who} {self._video_name(key)}",
             st.drill, out, None, None, None, tuple(vs.evidence)))
         window = self.rules.video.repeat_window_s * 1000
         vs.recent = [x for x in vs.recent if now - x <= window]

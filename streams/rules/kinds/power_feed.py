@@ -17,13 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hazardwatch.contracts.catalog.model import Sensor, Site
+from hazardwatch.contracts.rules import RuleId
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.episode import Change, Policy, next_due, step, tick
 from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired
 from hazardwatch.streams.rules.setpoints import resolve
 from hazardwatch.streams.rules.state import RuleState
 
-RULE, KIND = "coal_mine.power_feed", "power_feed"
+RULE, KIND = RuleId.COAL_POWER_FEED, "power_feed"
 
 
 @dataclass(frozen=True, slots=True)
