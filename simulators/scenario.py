@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from hazardwatch.contracts.catalog import Catalog
+from hazardwatch.contracts.rules import known as known_rule
 from hazardwatch.contracts.yamlfile import load_yaml
 from hazardwatch.resources import packaged
 
@@ -98,6 +99,8 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
     problems = [f"{p}: incident {i.id}: {msg}" for i in sc.incidents for msg in _check(i, catalog)]
     problems += [f"{p}: incident {i.id}: starts after the drill ends ({sc.duration_min} min)"
                  for i in sc.incidents if i.at_min >= sc.duration_min]
+    problems += [f"{p}: incident {i.id}: unknown rule {e.rule!r} (hazardwatch/contracts/rules.py)"
+                 for i in sc.incidents for e in i.expect if not known_rule(e.rule)]
     ids = [i.id for i in sc.incidents]
     problems += [f"{p}: incident id {x!r} repeated" for x in sorted(set(ids)) if ids.count(x) > 1]
     for name, ids_, known in (("sites", sc.fleet.sites, catalog.sites),

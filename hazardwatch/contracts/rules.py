@@ -8,6 +8,7 @@ the wire (`WarningRecord.rule`): a `RuleId` compares and encodes as its value.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum, StrEnum
 
 
@@ -90,3 +91,15 @@ def vehicle_jt808(bit: int) -> str:
 def vehicle_video(family_type: str) -> str:
     """A vehicle video-AI alarm type, 'family.type' (e.g. dsm.fatigue)."""
     return f"vehicle.video.{family_type}"
+
+
+_FAMILIES = re.compile(
+    r"^((tank_farm|coal_mine|tailings_dam)\.\w+\.(threshold|rate)|combo\.[\w.]+"
+    r"|tailings\.\w+\.count|camera\.\w+|vehicle\.(zone|route)\.[\w-]+|vehicle\.jt808\.\d+"
+    r"|vehicle\.video\.\w+\.\w+)$")
+_FIXED = frozenset(r.value for r in RuleId)
+
+
+def known(rule: str) -> bool:
+    """Whether a rule id is one the engines can emit (a RuleId, or of a family above)."""
+    return rule in _FIXED or _FAMILIES.match(rule) is not None

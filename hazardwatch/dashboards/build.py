@@ -13,6 +13,7 @@ from grafana_foundation_sdk.cog import builder
 from grafana_foundation_sdk.models import common as mc
 from grafana_foundation_sdk.models import dashboard as md
 
+from hazardwatch.contracts.rules import RuleId
 from hazardwatch.dashboards.influxql import InfluxQL
 from hazardwatch.dashboards.kpis import assessment
 
@@ -174,7 +175,7 @@ def vehicle_detail() -> bd.Dashboard:
                                             + " GROUP BY time($__interval) fill(none)")
                                    .ref_id("A"))
                       .with_target(InfluxQL('SELECT max("threshold") AS "限速" FROM ' + WARNINGS
-                                            + " WHERE \"rule\" = 'vehicle.overspeed' AND "
+                                            + f" WHERE \"rule\" = '{RuleId.VEHICLE_OVERSPEED}' AND "
                                             + mine + " GROUP BY time($__interval) "
                                               "fill(previous)").ref_id("B")), 12, 0, 12, 6))
     d.with_panel(_pos(timeseries.Panel().title("连续驾驶时间（小时）").datasource(DS)
