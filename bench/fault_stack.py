@@ -86,13 +86,13 @@ class FaultStack:
         wait_for_log(proc, log, ready, timeout)
         return log
 
-    def pipeline(self, workers: int = 1) -> None:
+    def pipeline(self, workers: int = 1, worker_args: tuple[str, ...] = ()) -> None:
         """Bridge, worker(s) (no start-up grace: only the platform-gap rule holds offline) and
         sink into the database `faults`."""
         ensure_database(self.settings.influx_url, self.db)
         for n in range(1, workers + 1):
-            self.spawn(f"worker-{n}", ["worker", "--web-port", str(free_port()), "--grace", "0"],
-                       "[^Worker]: Ready")
+            self.spawn(f"worker-{n}", ["worker", "--web-port", str(free_port()), "--grace", "0",
+                                       *worker_args], "[^Worker]: Ready")
         self.spawn("sink", ["sink", "--db", self.db], "sink: assigned")
         self.spawn("bridge", ["bridge", "--client-id", "hw-bridge-faults", "--log-interval",
                               "5"], "subscribed to")

@@ -141,14 +141,15 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         os.environ.pop("HW_MQTT_AUTOSAVE_S", None)
 
 
-def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0) -> dict[str, Any]:
+def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0,
+                  standby: int = 0) -> dict[str, Any]:
     """Two workers; one frozen (SIGSTOP) `freeze_s` while gas alarms keep coming on every
     partition; then SIGCONT. Figures: the longest delay of a gas alarm (its due time → its
     record on hw.warnings), repeated raises, and whether both workers are alive 30 s later."""
     fs = FaultStack(root, devices)
     try:
         fs.up()
-        fs.pipeline(workers=2)
+        fs.pipeline(workers=2, worker_args=("--standby-replicas", str(standby)))
         w1, w2 = fs.root / "worker-1.log", fs.root / "worker-2.log"
         wait_until(lambda: w1.read_text(errors="replace").count("Worker ready") >= 2, 90)
         creds = fs.credentials()
@@ -184,7 +185,7 @@ def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0) -> d
         delays = [(w["kafka_ts"] - w["ts"]) / 1000 for w in window]
         ids = [w["warning_id"] for w in ws]
         return {
-            "fault": f"worker frozen {freeze_s:.0f} s while a second runs (standby replicas)",
+            "fault": f"worker frozen {freeze_s:.0f} s while a second runs ({standby} standby)",
             "gas_alarms_in_window": len(window),
             "worker_failover_max_delay_s": round(max(delays), 1) if delays else None,
             "repeated_raises": len(ids) - len(set(ids)),

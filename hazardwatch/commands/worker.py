@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--gap-hold", type=float, default=None, metavar="SECONDS",
                    help="no offline warning this long after a platform gap (Kafka, bridge or "
                         "worker away, or catching up); default: the rules' start-up grace")
+    p.add_argument("--standby-replicas", type=int, default=0, metavar="N",
+                   help="copies of the other workers' state each worker keeps (default 0: with "
+                        "1 the survivor of a frozen worker was fenced once, docs/operations.md)")
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
     p.add_argument("--ticks", choices=["internal", "external"], default="internal",
                    help="external: timers run on ticks another process sends (drills)")
@@ -58,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
                         tick_interval_s=args.tick, guarantee=args.guarantee,
                         internal_ticks=args.ticks == "internal",
                         commit_interval_s=args.commit_interval,
+                        standby_replicas=args.standby_replicas,
                         grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace,
                         gap_hold_s=(rules.offline.startup_grace_s if args.gap_hold is None
                                     else args.gap_hold))
