@@ -16,7 +16,7 @@ from bench.faults import kafka_outage
 
 
 def test_kafka_killed_for_70_s_under_load(tmp_path: Path) -> None:
-    r = kafka_outage(tmp_path / "kafka", devices=50, outage_s=70, warm_s=20, after_s=20)
+    r = kafka_outage(tmp_path / "kafka", devices=50, outage_s=70, warm_s=12, after_s=10)
     print(json.dumps(r))
     assert r["acked"] > 0 and r["lost"] == 0, r
     assert r["sink_alive"] and r["worker_alive"] and r["bridge_alive"], r
