@@ -154,7 +154,7 @@ class MosquittoService(Service):
                     "persistence true",
                     f"persistence_location {self.data_dir}/",
                     # a snapshot of held messages every N s (HW_MQTT_AUTOSAVE_S, default 1):
-                    # a kill -9 loses at most the last N s acknowledged (bench/faults.py)
+                    # a kill -9 loses about the last N s acknowledged (tests/faults/test_broker.py)
                     f"autosave_interval {autosave_s()}",
                     # QoS 1 under load: never drop for a slow persistent subscriber
                     "max_queued_messages 0",
