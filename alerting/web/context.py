@@ -56,8 +56,9 @@ class Web:
         return self.svc.cfg.link_secret
 
     def alerts(self) -> list[Alert]:
-        """Every alert known to this instance (owned or seen)."""
-        return list(ChainMap(self.svc.alerts, self.svc.others).values())
+        """Every alert known to this instance (owned or seen). The dicts are copied first (one
+        C-level step each) because the alerting loop changes them from its own thread."""
+        return list(ChainMap(dict(self.svc.alerts), dict(self.svc.others)).values())
 
     def principal(self, request: Request) -> Principal | None:
         """Who is asking, or None."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from hazardwatch.alerting.state import Alert
 from hazardwatch.alerting.web.api_routes import row
 from hazardwatch.alerting.web.context import ApiError, Web
 
+log = logging.getLogger("hazardwatch.alerting")
 POLL_S = 0.2
 HEARTBEAT_S = 15.0
 MAX_CLIENTS = 500
@@ -57,7 +59,10 @@ class Hub:
     async def _poll(self) -> None:
         while self.clients:
             await asyncio.sleep(POLL_S)
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # reported; the next tick compares again, consoles stay live
+                log.exception("console: live update failed")
         self.task = None
 
     def tick(self) -> None:

@@ -6,6 +6,7 @@ bounded loops."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import selectors
 import socket
@@ -259,3 +260,31 @@ def test_access_log_has_a_line_per_request_and_never_an_ack_token(
     assert any("GET /ack/… 403" in x for x in lines), lines
     assert any("GET /api/warnings 200" in x for x in lines), lines
     assert not any("SECRET-TOKEN" in x for x in lines)
+
+
+def test_the_live_stream_carries_only_the_subscribers_scope(api: Any) -> None:
+    svc, base, _ = api
+    got: dict[str, list[str]] = {"玉泉区值班员": [], "东胜区值班员": []}
+
+    def listen(name: str) -> None:
+        s = _login(base, name)
+        with contextlib.suppress(requests.RequestException), s.get(
+                f"{base}/api/events", stream=True, timeout=10) as r:
+            for line in r.iter_lines():  # ends when the server stops (the other county's)
+                if line.startswith(b"data: {\"changed\""):
+                    got[name] += [x["warning"]["warning_id"]
+                                  for x in json.loads(line[6:])["changed"]]
+                if got[name]:
+                    return
+
+    threads = [threading.Thread(target=listen, args=(n,), daemon=True) for n in got]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    w = warning(1)
+    t0 = time.monotonic()
+    feed(svc, w, int(time.time() * 1000))
+    threads[0].join(5)
+    assert got["玉泉区值班员"] == [w.warning_id] and time.monotonic() - t0 < 2
+    time.sleep(0.5)
+    assert got["东胜区值班员"] == []  # another county's stream never carries it
