@@ -416,6 +416,8 @@ class AlertingService:
                 self._respond(a, rec)
 
     def _respond(self, a: Alert, rec: Action) -> None:
+        if rec.what == "close":
+            return
         if rec.what == "resolve":
             self.store.put_response(a.warning.warning_id, "handle", a.level, rec.at - a.opened_at)
         self.store.put_response(a.warning.warning_id, "ack", a.level,

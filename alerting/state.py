@@ -53,6 +53,8 @@ class Alert(msgspec.Struct):
     delivered: list[str] = msgspec.field(default_factory=list)  # final delivery ids (dedup)
     fallback: dict[str, Fallback] = msgspec.field(default_factory=dict)  # chat delivery id →
     verdict: str | None = None  # 核查反馈 at the 处置: real, false_alarm, sensor_fault
+    closed_at: int | None = None  # 销号 (after 处置 and clearance, by an authorised role)
+    closed_by: str | None = None
     supervisions: list[Supervision] = msgspec.field(default_factory=list)  # 督办 (workflow)
     missed: list[str] = msgspec.field(default_factory=list)  # workflow steps past deadline
     downgrades: int = 0  # downgrades so far: each is told as 级别变更 (never as resolved)
@@ -125,6 +127,11 @@ class Action(msgspec.Struct, frozen=True):
 def apply_action(alert: Alert, act: Action) -> bool:
     """Apply an action; False when it changes nothing (already acknowledged / handled, or
     taken before the current level was reached: an upgrade needs a new acknowledgement)."""
+    if act.what == "close":  # 销号: the route checked the role; once, after 处置 and clearance
+        if alert.closed_at is not None or alert.handled_at is None or alert.cleared_at is None:
+            return False
+        alert.closed_at, alert.closed_by = act.at, act.who
+        return True
     if act.at < alert.level_at:
         return False
     if act.what == "ack":

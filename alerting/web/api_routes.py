@@ -20,6 +20,8 @@ from hazardwatch.alerting.web import sessions
 from hazardwatch.alerting.web.context import COOKIE, ApiError, Web, client
 from hazardwatch.alerting.web.history import fetch
 from hazardwatch.alerting.web.limits import read_body
+from hazardwatch.alerting.workflow.case import WorkflowError
+from hazardwatch.alerting.workflow.track import case_of
 from hazardwatch.contracts.catalog import Catalog
 
 
@@ -112,16 +114,18 @@ def routes(web: Web) -> list[Route]:
 
     async def act(request: Request) -> Response:
         """POST /api/warnings/{wid}/ack (body {} or {"note"}) and /resolve (处置: cause and
-        action, both required; verdict real, false_alarm or sensor_fault optional).
+        action, both required; verdict real, false_alarm or sensor_fault optional) and /close
+        (销号: by 指挥长 or 管理员, after the 处置 and once the warning cleared; else 409 with the
+        reason).
         ---
         responses: {200: {description: the alert after the action}, 400: {description: bad body},
                     403: {description: role, scope or CSRF}, 404: {description: unknown},
                     413: {description: body too large}}
         """
         what = request.path_params["what"]
-        if what not in ("ack", "resolve"):
+        if what not in ("ack", "resolve", "close"):
             raise ApiError(404, "not found")
-        p = web.require(request, Perm.RESOLVE if what == "resolve" else Perm.ACK)
+        p = web.require(request, Perm.ACK if what == "ack" else Perm.RESOLVE)
         raw = await read_body(request)
         wid = request.path_params["wid"]
         cause = taken = verdict = ""
@@ -132,7 +136,12 @@ def routes(web: Web) -> list[Route]:
             cause, taken, verdict = r.cause.strip(), r.action.strip(), r.verdict or ""
         else:
             apiinput.decode(raw, apiinput.AckBody)
-        _scoped(p, wid)
+        found = _scoped(p, wid)
+        if what == "close":  # 销号: the workflow's rules, with the reason when refused
+            try:
+                case_of(found, svc.catalog).close(p.name, p.role, _now(), svc.workflow)
+            except WorkflowError as exc:
+                raise ApiError(409, str(exc)) from None
         a = await run_in_threadpool(svc.act, what, wid, p.name, _now(), cause, taken, verdict)
         if a is None:
             raise ApiError(404, f"no active warning {wid}")

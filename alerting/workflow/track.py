@@ -31,6 +31,8 @@ def case_of(a: Alert, catalog: Catalog) -> Case:
     if a.handled_at is not None:
         c.verified = (a.handled_by or "", a.handled_at, "real", "")
         c.handled = (a.handled_by or "", a.handled_at, a.cause or "", a.action or "")
+    if a.closed_at is not None:
+        c.closed = (a.closed_by or "", a.closed_at)
     c.supervisions = list(a.supervisions)
     c.missed = set(a.missed)  # type: ignore[arg-type]
     return c

@@ -1,0 +1,68 @@
+"""销号 through the API: refused with the reason before the 处置, before the warning cleared,
+for a 值班员 (409) or a read-only account (403); done once by the 指挥长 afterwards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hazardwatch.alerting.accounts import Role, Scope
+from hazardwatch.alerting.api import serve
+from hazardwatch.alerting.users import UserFile
+from hazardwatch.alerting.web.context import ConsoleOptions
+from hazardwatch.stack.process import free_port
+from tests.unit.alerting.test_service import feed, service, warning
+
+PW = "pw-0123456789abcdef"
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[Any, str]]:
+    svc, _ = service(tmp_path)
+    users = UserFile(tmp_path / "users.json")
+    now = int(time.time() * 1000)
+    for name, role in (("值班员甲", Role.DUTY), ("指挥长乙", Role.COMMANDER),
+                       ("只读丙", Role.READONLY)):
+        users.add(name, role, Scope(), PW, now)
+    server = serve(svc, "127.0.0.1", free_port(), ConsoleOptions(users=tmp_path / "users.json"))
+    try:
+        yield svc, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def _login(base: str, name: str) -> requests.Session:
+    s = requests.Session()
+    r = s.post(f"{base}/api/login", json={"name": name, "password": PW}, timeout=5)
+    assert r.status_code == 200, r.text
+    s.headers["X-CSRF-Token"] = r.json()["csrf"]
+    return s
+
+
+def test_close_only_after_handling_and_clearance_and_by_the_commander(api: Any) -> None:
+    svc, base = api
+    now = int(time.time() * 1000)
+    w = warning(2, started=now, ts=now)
+    feed(svc, w, now)
+    url = f"{base}/api/warnings/{w.warning_id}"
+    duty, boss, ro = (_login(base, n) for n in ("值班员甲", "指挥长乙", "只读丙"))
+    r = boss.post(f"{url}/close", json={}, timeout=5)
+    assert (r.status_code, r.json()["error"]) == (409, "预警尚未处置,不能销号")
+    assert duty.post(f"{url}/resolve", json={"cause": "阀门密封失效", "action": "更换密封",
+                                             "verdict": "real"}, timeout=5).status_code == 200
+    r = boss.post(f"{url}/close", json={}, timeout=5)
+    assert (r.status_code, r.json()["error"]) == (409, "预警尚未解除,不能销号")
+    feed(svc, warning(2, transition="cleared", started=now, ts=now + 1), now + 1)
+    r = duty.post(f"{url}/close", json={}, timeout=5)
+    assert r.status_code == 409 and "值班员无权销号" in r.json()["error"]
+    assert ro.post(f"{url}/close", json={}, timeout=5).status_code == 403
+    r = boss.post(f"{url}/close", json={}, timeout=5)
+    assert r.status_code == 200, r.text
+    assert r.json()["closed_by"] == "指挥长乙" and svc.alerts[w.warning_id].closed_at
+    r = boss.post(f"{url}/close", json={}, timeout=5)
+    assert (r.status_code, r.json()["error"]) == (409, "该预警已销号")
