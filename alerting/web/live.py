@@ -29,7 +29,8 @@ MAX_CLIENTS = 500
 def signature(a: Alert) -> tuple[Any, ...]:
     """What the console shows of an alert changes exactly when this does."""
     w = a.warning
-    return (a.level, w.ts, w.transition, a.acked_at, a.handled_at, a.cleared_at)
+    return (a.level, w.ts, w.transition, a.acked_at, a.handled_at, a.cleared_at,
+            len(a.supervisions), sum(1 for s in a.supervisions if s.pending))
 
 
 @dataclass(eq=False)

@@ -4,6 +4,7 @@
   const LEVEL = { 1: "一级", 2: "二级", 3: "三级", 4: "四级" };
   const COLOUR = { 1: "#d7191c", 2: "#f08c00", 3: "#e6c200", 4: "#1f6fd1" };
   const KIND = { tank_farm: "危化品", coal_mine: "煤矿", tailings_dam: "尾矿库", vehicle: "车辆" };
+  const ADMIN = { county: "县级", city: "市级", province: "省级" };
   const VERDICT = { real: "真实警情", false_alarm: "误报", sensor_fault: "传感器故障" };
   const TRANSITION = { raised: "发生", upgraded: "升级", downgraded: "降级", cleared: "解除" };
   const CHANNEL = { dingtalk: "钉钉", wecom: "企业微信", feishu: "飞书", sms: "短信", email: "邮件",
@@ -149,7 +150,8 @@
       const flash = st.alarm.has(w.warning_id) && r.acked_at == null ? " flash" : "";
       return `<tr data-wid="${wid}" data-level="${r.level}" class="lvrow${flash}">` +
         `<td><span class="badge lv${r.level}">${LEVEL[r.level]}</span>` +
-        `${w.drill ? '<span class="drill-tag">演练</span>' : ""}</td>` +
+        `${w.drill ? '<span class="drill-tag">演练</span>' : ""}` +
+        `${(r.supervisions || []).some((x) => x.answered_at == null) ? '<span class="drill-tag sup-tag">督办</span>' : ""}</td>` +
         `<td data-since="${r.opened_at}">${age(r.opened_at)}</td>` +
         `<td>${subject(r)}<br><small>${esc(KIND[(r.where || {}).kind] || "")}</small></td>` +
         `<td>${esc(valueText(w))}</td><td>${stateText(r)}</td><td>${esc(w.message)}</td></tr>`;
@@ -199,6 +201,9 @@
       `<dt>状态</dt><dd id="detail-state">${stateText(r)}</dd><dt>证据</dt><dd>${ev}</dd></dl>` +
       `<h3>状态变化</h3><ul id="detail-transitions"><li>加载中…</li></ul>` +
       `<h3>${w.vehicle_id ? "轨迹" : "读数"}（前后）</h3><div id="detail-series">加载中…</div>` +
+      `${(r.supervisions || []).length ? `<h3>督办</h3><ul id="detail-supervisions">${r.supervisions.map((x) =>
+        `<li>${fmtTime(x.opened_at)} ${esc(ADMIN[x.admin] || x.admin)}${x.by_hand ? "人工" : ""}督办 → ${esc(x.to_region)}，` +
+        `期限 ${fmtTime(x.deadline)}，${x.answered_at ? "已答复 " + fmtTime(x.answered_at) : "待答复"}</li>`).join("")}</ul>` : ""}` +
       `<h3>通知</h3><ul id="detail-notified">${told}</ul>` +
       `<h3>操作记录</h3><ul id="detail-log">${acts.join("") || "<li>尚无操作</li>"}</ul>`;
     const perms = st.me.perms || [];
