@@ -55,6 +55,26 @@ def plan(a: Alert, r: RouteSettings, now: int) -> list[Planned]:
     return out
 
 
+def next_due(a: Alert, r: RouteSettings) -> int:
+    """The earliest time anything may be due for this alert (0: at once); plan() finds
+    nothing before it unless the alert changes."""
+    if finished(a) or (not a.active and not a.done and a.told and "resolved" not in a.sent):
+        return 0
+    times: list[float] = []
+    if a.active and a.acked_at is None:
+        for i, s in enumerate(r.escalation):
+            last = a.sent.get(f"step{i}@L{a.level}")
+            if last is None:
+                times.append(a.level_at + s.after_s * 1000)
+            elif r.repeat_s > 0:
+                times.append(last[1] + r.repeat_s * 1000)
+        times += [f.at for f in a.fallback.values() if not f.done]
+    if a.active and a.acked_at is not None and a.handled_at is None and r.reminder_s > 0:
+        last = a.sent.get("reminder")
+        times.append((last[1] if last else a.acked_at) + r.reminder_s * 1000)
+    return int(min(times)) if times else 2**62
+
+
 def record(a: Alert, p: Planned, now: int) -> None:
     """The planned notification is final (sent, failed or deliberately not): advance its series."""
     a.sent[p.key] = [p.n, now]

@@ -22,7 +22,7 @@ from hazardwatch.alerting.channels.base import Message, Permanent, Retryable, Th
 from hazardwatch.alerting.config import ROBOT_TYPES, AlertingConfig, Channel, Step
 from hazardwatch.alerting.links import ack_link, list_link
 from hazardwatch.alerting.pipeline import View, decide
-from hazardwatch.alerting.plan import Kind, Planned, finished, plan, record
+from hazardwatch.alerting.plan import Kind, Planned, finished, next_due, plan, record
 from hazardwatch.alerting.recipients import Directory, Recipient
 from hazardwatch.alerting.routing import RouteSettings, facts, route_for
 from hazardwatch.alerting.stages.fallback import due as fallback_due
@@ -92,6 +92,8 @@ class AlertingService:
         self.buckets: dict[str, Bucket] = {}  # rate limit per person-channel
         self.workflow = WorkflowConfig()  # deadlines and 督办 (defaults: docs/alerting.md)
         self.robots: dict[str, RobotUse] = {}  # budget use per chat robot (by URL)
+        self.wake: dict[str, int] = {}  # alert → nothing due before (skipped by _plan)
+        self._routes: dict[tuple[int, str | None, str | None, bool], RouteSettings] = {}
 
     # -- input ------------------------------------------------------------------------------
 
@@ -100,10 +102,18 @@ class AlertingService:
         prior = self.alerts.get(w.warning_id)
         a = apply_warning(prior, w, self.settings_for(w).name, now)
         self.alerts[w.warning_id] = a
+        self.wake.pop(w.warning_id, None)
         self.store.put_alert(a)
 
     def settings_for(self, w: WarningRecord) -> RouteSettings:
         """The route; a drill warning goes to the drill receivers only, whatever the tree says."""
+        key = (w.level, w.site_id, w.vehicle_id, w.drill)
+        cached = self._routes.get(key)
+        if cached is None:
+            cached = self._routes[key] = self._settings(w)
+        return cached
+
+    def _settings(self, w: WarningRecord) -> RouteSettings:
         r = route_for(self.cfg.route, facts(w, self.catalog))
         if w.drill:
             return RouteSettings(f"{r.name} [drill]", (Step(0, list(self.cfg.drill_receivers)),),
@@ -118,11 +128,14 @@ class AlertingService:
             self._supervise(now)
             self._plan(now)
         self._digest(now)
-        sent = 0
+        sent, view = 0, None
         for key in list(self.pending):
             p = self.pending.get(key)
             if p is not None and now >= max(p.first + p.wait_ms, p.next_try):
-                sent += self._flush(key, p, now)
+                if view is None:  # once per step: the stages' view of every alert
+                    view = View(ChainMap(self.alerts, self.others), self.silences,
+                                self._delivered)
+                sent += self._flush(key, p, now, view)
         return sent
 
     def _supervise(self, now: int) -> None:
@@ -170,6 +183,8 @@ class AlertingService:
     def _plan(self, now: int) -> None:
         """Queue what is due; every decision about sending is left to the flush."""
         for wid, a in list(self.alerts.items()):
+            if self.wake.get(wid, 0) > now:
+                continue  # nothing can be due before then unless the alert changes
             if finished(a) and not any(o[0] == wid for o in self.open.values()):
                 del self.alerts[wid]
                 self.store.drop_alert(wid)
@@ -208,6 +223,7 @@ class AlertingService:
                                    "drill": a.warning.drill})
                     record(a, p, now)
                     self.store.put_alert(a)
+            self.wake[wid] = next_due(a, r)
 
     def _queue_fallback(self, wid: str, a: Alert, now: int) -> None:
         """SMS and a voice call for chat notices of an 一级/二级 that are due for fallback."""
@@ -238,11 +254,11 @@ class AlertingService:
         if phone is None or fk in a.fallback:
             return
         a.fallback[fk] = Fallback(p.recipient.receiver, p.recipient.person, phone, at)
+        self.wake.pop(a.warning.warning_id, None)
         self.store.put_alert(a)
 
-    def _flush(self, key: tuple[str, str, str], p: Pending, now: int) -> int:
+    def _flush(self, key: tuple[str, str, str], p: Pending, now: int, view: View) -> int:
         """Run the stages on every item as it is now; send what passes; 1 if a message went."""
-        view = View(ChainMap(self.alerts, self.others), self.silences, self._delivered)
         keep: list[tuple[str, str]] = []
         dropped: list[tuple[str, str, Reason]] = []
         for did, wid in p.items:
@@ -370,6 +386,7 @@ class AlertingService:
         left.discard(did)
         if not left:
             del self.open[nid]
+            self.wake.pop(wid, None)
             a = self.alerts.get(wid)
             if a is not None:
                 record(a, p, now)
@@ -400,6 +417,7 @@ class AlertingService:
             if owned:
                 self.store.put_alert(a)
                 self._respond(a, rec)
+                self.wake.pop(warning_id, None)
             self.store.put_action(rec)
             self.emit({"action": what, "warning_id": warning_id, "who": who, "at": now,
                        "level": a.level, "cause": cause, "taken": action,
@@ -414,6 +432,7 @@ class AlertingService:
             if a is not None and apply_action(a, rec):
                 self.store.put_alert(a)
                 self._respond(a, rec)
+                self.wake.pop(rec.warning_id, None)
 
     def _respond(self, a: Alert, rec: Action) -> None:
         if rec.what == "close":
@@ -430,11 +449,13 @@ class AlertingService:
         for wid, a in alerts.items():
             self.others.pop(wid, None)
             self.alerts[wid] = a
+            self.wake.pop(wid, None)
 
     def release(self, wids: set[str]) -> None:
         """Hand these alerts over: forget their pending work (the new owner plans it again)."""
         for wid in wids & set(self.alerts):
             self.others[wid] = self.alerts.pop(wid)
+            self.wake.pop(wid, None)
         for key, p in list(self.pending.items()):
             p.items = [x for x in p.items if x[1] not in wids]
             if not p.items:
