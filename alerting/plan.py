@@ -58,7 +58,9 @@ def plan(a: Alert, r: RouteSettings, now: int) -> list[Planned]:
 def next_due(a: Alert, r: RouteSettings) -> int:
     """The earliest time anything may be due for this alert (0: at once); plan() finds
     nothing before it unless the alert changes."""
-    if finished(a) or (not a.active and not a.done and a.told and "resolved" not in a.sent):
+    told = a.sent.get("level_change")
+    if (finished(a) or (not a.active and not a.done and a.told and "resolved" not in a.sent)
+            or (a.active and a.told and a.downgrades > (told[0] if told else 0))):
         return 0
     times: list[float] = []
     if a.active and a.acked_at is None:
