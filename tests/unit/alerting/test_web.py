@@ -114,6 +114,12 @@ def test_content_length_minus_one_gets_400_at_once(api: Any) -> None:
     assert reply.startswith(b"HTTP/1.1 400") and time.monotonic() - t0 < 3
 
 
+def _timed_health(base: str) -> float:
+    t0 = time.monotonic()
+    assert requests.get(f"{base}/health", timeout=10).status_code == 200
+    return time.monotonic() - t0
+
+
 def test_5000_idle_connections_neither_take_threads_nor_stop_the_api(api: Any) -> None:
     _, base, _ = api
     port = int(base.rsplit(":", 1)[1])
@@ -122,9 +128,10 @@ def test_5000_idle_connections_neither_take_threads_nor_stop_the_api(api: Any) -
     try:
         for _ in range(5000):
             socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-        t0 = time.monotonic()
-        assert requests.get(f"{base}/health", timeout=5).status_code == 200
-        assert time.monotonic() - t0 < 2.0
+        t0 = time.monotonic()  # the first one waits behind the accepts of the 5,000
+        assert requests.get(f"{base}/health", timeout=10).status_code == 200
+        assert time.monotonic() - t0 < 5.0  # the old server stalled ~20 s
+        assert min(_timed_health(base) for _ in range(3)) < 1.0  # while all 5,000 are held
         assert threading.active_count() <= threads + 2
         sel = selectors.DefaultSelector()
         for s in socks:
@@ -136,9 +143,7 @@ def test_5000_idle_connections_neither_take_threads_nor_stop_the_api(api: Any) -
                 sel.unregister(key.fileobj)
                 closed += 1
         assert closed == len(socks)  # the server closed every idle connection
-        t0 = time.monotonic()
-        assert requests.get(f"{base}/health", timeout=5).status_code == 200
-        assert time.monotonic() - t0 < 2.0
+        assert min(_timed_health(base) for _ in range(3)) < 1.0
     finally:
         for s in socks:
             s.close()
