@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
 import os
 import signal
 import statistics
@@ -26,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,12 +40,27 @@ from hazardwatch.simulators.jt808.messages import SimFix, auth_body, location_bo
 SECRET = "bench-jt808-secret-0123456789abcdef"
 BARE = """
 import asyncio, os, signal, sys
-from hazardwatch.ingest.jt808.framing import Splitter
+from hazardwatch.ingest.jt808.framing import Splitter, frame
 count = [0]
+ECHO = sys.argv[2] == "echo"
 async def serve(r, w):
+    try:
+        await split(r, w)
+    except ConnectionError:
+        pass
+async def split(r, w):
     s = Splitter()
     while data := await r.read(65536):
-        count[0] += len(s.feed(data))
+        parts = s.feed(data)
+        count[0] += len(parts)
+        if ECHO:  # 0x8001 to each frame at once (serial and phone copied, nothing parsed)
+            out = []
+            for p in parts:
+                if b"\\x7d" in p:
+                    p = p.replace(b"\\x7d\\x02", b"\\x7e").replace(b"\\x7d\\x01", b"\\x7d")
+                out.append(frame(b"\\x80\\x01\\x00\\x05" + p[4:10] + b"\\x00\\x01" + p[10:12]
+                                 + p[0:2] + b"\\x00"))
+            w.write(b"".join(out))
 async def main():
     srv = await asyncio.start_server(serve, "127.0.0.1", int(sys.argv[1]), backlog=4096)
     stop = asyncio.Event()
@@ -53,7 +70,6 @@ async def main():
     print(count[0], flush=True)
 asyncio.run(main())
 """
-
 
 def rss_kb(pid: int) -> int:
     """Resident memory of a process in KiB."""
@@ -100,11 +116,22 @@ class Conn:
             pass
 
 
-def frames_for(i: int, n: int, start_ts: int) -> list[bytes]:
-    """n position frames of terminal i, serials 3…, one second apart."""
+CYCLE = 256  # distinct frames per sender, sent round and round (serials 3…258)
+
+
+def frames_for(i: int, start_ts: int) -> list[bytes]:
+    """CYCLE position frames of terminal i, one second apart, encoded once before timing (the
+    same serial comes back only after CYCLE messages, far beyond the gateway's retransmission
+    memory, so each is a new position)."""
     return [msg(i, 0x0200, location_body(SimFix(start_ts + k * 1000, 40.0 + i / 1e5, 111.0,
                                                   50.0, 90)), (3 + k) & 0xFFFF)
-            for k in range(n)]
+            for k in range(CYCLE)]
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def pump(c: Conn, frames: list[bytes], window: int, deadline: float,
@@ -114,27 +141,97 @@ async def pump(c: Conn, frames: list[bytes], window: int, deadline: float,
     sent_at: dict[int, float] = {}
     k = 0
     outstanding = 0
-    while time.monotonic() < deadline and k < len(frames):
-        while outstanding < window and k < len(frames):
-            sent_at[(3 + k) & 0xFFFF] = time.perf_counter()
-            c.w.write(frames[k])
-            k += 1
-            outstanding += 1
+    while time.monotonic() < deadline:
+        if outstanding < window:
+            now = time.perf_counter()
+            burst = []
+            while outstanding < window:
+                f = frames[k % CYCLE]
+                sent_at[(3 + k % CYCLE) & 0xFFFF] = now
+                burst.append(f)
+                k += 1
+                outstanding += 1
+            c.w.write(b"".join(burst))
         if not wait_acks:
             await c.w.drain()
             outstanding = 0
+            acked[0] += len(burst)
             continue
-        for p in await c.replies():
+        try:
+            got = await asyncio.wait_for(c.replies(), max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        now = time.perf_counter()
+        for p in got:
             if p[:2] == b"\x80\x01":
+                if b"\x7d" in p:
+                    p = p.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
                 serial, mid, result = struct.unpack_from(">HHB", p, 12)
                 if mid == 0x0200 and result == 0 and serial in sent_at:
-                    lat.append((time.perf_counter() - sent_at.pop(serial)) * 1000)
+                    lat.append((now - sent_at.pop(serial)) * 1000)
                     acked[0] += 1
                     outstanding -= 1
 
 
-async def hold_and_send(port: int, pid: int, n_hold: int, n_send: int, window: int,
-                        duration: float) -> dict[str, float]:
+def sender_proc(port: int, first: int, count: int, window: int, duration: float,
+                start_at: float, login: bool, wait_acks: bool, out: Any) -> None:
+    """One load-generator process: its terminals (logged in again on new connections, which
+    replaces their held sessions), then pipelined positions from wall time `start_at`."""
+
+    async def run() -> tuple[int, list[float]]:
+        conns = [Conn(i) for i in range(first, first + count)]
+        for c in conns:
+            await c.open(port)
+            if login:
+                await c.login()
+        ts0 = int(time.time()) * 1000 - 86_400_000
+        frames = {c.i: frames_for(c.i, ts0) for c in conns}
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        lat: list[float] = []
+        acked = [0]
+        t0 = time.monotonic()
+        await asyncio.gather(*(pump(c, frames[c.i], window, t0 + duration, lat, acked,
+                                    wait_acks) for c in conns))
+        for c in conns:
+            assert c.w is not None
+            c.w.close()
+        return acked[0], lat
+
+    acked, lat = asyncio.run(run())
+    out.put((acked, lat[::10]))
+
+
+def load(port: int, n_send: int, procs: int, window: int, duration: float, login: bool,
+         wait_acks: bool, pid: int) -> dict[str, float]:
+    """Run `procs` generator processes against the server at `port`; its messages/s, ack
+    latency and the server's CPU time per message."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    start_at = time.time() + 5 + n_send / 100
+    share = [n_send // procs + (1 if k < n_send % procs else 0) for k in range(procs)]
+    ps = [ctx.Process(target=sender_proc, args=(port, sum(share[:k]), share[k], window,
+                                                duration, start_at, login, wait_acks, q))
+          for k in range(procs)]
+    for p in ps:
+        p.start()
+    while time.time() < start_at:
+        time.sleep(0.01)
+    cpu0 = cpu_s(pid)
+    time.sleep(duration)
+    cpu1 = cpu_s(pid)
+    results = [q.get(timeout=duration + 120) for _ in ps]
+    for p in ps:
+        p.join(30)
+    n = sum(r[0] for r in results)
+    lat = sorted(x for r in results for x in r[1])
+    return {"per_s": round(n / duration), "count": n,
+            "ack_ms_p50": round(statistics.median(lat), 1) if lat else -1.0,
+            "ack_ms_p99": round(lat[int(len(lat) * 0.99)], 1) if lat else -1.0,
+            "cpu_us_each": round((cpu1 - cpu0) * 1e6 / max(n, 1), 1)}
+
+
+async def hold(port: int, pid: int, n_hold: int) -> dict[str, float]:
+    """Register and authenticate `n_hold` terminals and keep them; memory before and after."""
     base = rss_kb(pid)
     conns = [Conn(i) for i in range(n_hold)]
     sem = asyncio.Semaphore(200)
@@ -149,49 +246,51 @@ async def hold_and_send(port: int, pid: int, n_hold: int, n_send: int, window: i
     login_s = time.monotonic() - t0
     await asyncio.sleep(2)
     held = rss_kb(pid)
-    start_ts = int(time.time()) * 1000 - 86_400_000
-    per = int(60_000 * duration / n_send) + 10
-    frames = [frames_for(i, min(per, 60_000), start_ts) for i in range(n_send)]
-    lat: list[float] = []
-    acked = [0]
-    t0 = time.monotonic()
-    await asyncio.gather(*(pump(c, frames[c.i], window, t0 + duration, lat, acked, True)
-                           for c in conns[:n_send]))
-    took = time.monotonic() - t0
     for c in conns:
         assert c.w is not None
         c.w.close()
-    lat.sort()
-    return {"login_s": round(login_s, 1), "rss_base_kb": base, "rss_held_kb": held,
-            "positions_per_s": round(acked[0] / took), "acked": acked[0],
-            "ack_ms_p50": round(statistics.median(lat), 1) if lat else -1.0,
-            "ack_ms_p99": round(lat[int(len(lat) * 0.99)], 1) if lat else -1.0}
+    return {"login_s": round(login_s, 1), "rss_base_kb": base, "rss_held_kb": held}
 
 
-async def ceiling(port: int, n_send: int, window: int, duration: float) -> int:
-    conns = [Conn(i) for i in range(n_send)]
-    for c in conns:
-        await c.open(port)
-    start_ts = int(time.time()) * 1000 - 86_400_000
-    per = int(60_000 * duration / n_send) + 10
-    frames = [frames_for(i, min(per, 60_000), start_ts) for i in range(n_send)]
-    t0 = time.monotonic()
-    await asyncio.gather(*(pump(c, frames[c.i], window, t0 + duration, [], [0], False)
-                           for c in conns))
-    for c in conns:
-        assert c.w is not None
-        c.w.close()
-    return 0
+def gateway_figures(port: int, pid: int, n_hold: int, n_send: int, procs: int, window: int,
+                    duration: float) -> dict[str, float]:
+    """Hold, then throughput to Kafka confirmation."""
+    figs: dict[str, float] = asyncio.run(hold(port, pid, n_hold))
+    t = load(port, n_send, procs, window, duration, True, True, pid)
+    return {**figs, "positions_per_s": t["per_s"], "acked": t["count"],
+            "ack_ms_p50": t["ack_ms_p50"], "ack_ms_p99": t["ack_ms_p99"],
+            "gateway_cpu_us_per_position": t["cpu_us_each"]}
+
+
+def bare_figures(env: dict[str, str], n_send: int, procs: int, window: int,
+                 duration: float, echo: bool) -> dict[str, float]:
+    """The same generator against a bare asyncio reader that only splits frames (and, with
+    `echo`, answers each with an 0x8001 at once)."""
+    port = free_port()
+    bare = subprocess.Popen([sys.executable, "-c", BARE, str(port), "echo" if echo else "-"],
+                            env=env, stdout=subprocess.PIPE, text=True)
+    assert bare.stdout is not None
+    bare.stdout.readline()
+    try:
+        return load(port, n_send, procs, window, duration, False, echo, bare.pid)
+    finally:
+        bare.send_signal(signal.SIGTERM)
+        bare.stdout.readline()
+        bare.wait(10)
 
 
 def main() -> None:
-    """Run the three phases and print the figures."""
+    """Run the phases and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="under 2 minutes")
+    ap.add_argument("--quick", action="store_true", help="about 1 minute")
     ap.add_argument("--terminals", type=int, default=None)
     ap.add_argument("--senders", type=int, default=100)
     ap.add_argument("--window", type=int, default=8)
+    ap.add_argument("--procs", type=int, default=2, help="load-generator processes")
     ap.add_argument("--duration", type=float, default=None)
+    ap.add_argument("--gateway-src", default=None,
+                    help="run the gateway from another checkout (PYTHONPATH), e.g. to measure "
+                         "an older commit in the same run: git archive … | tar -x -C DIR")
     ap.add_argument("--gateway-port", type=int, default=None,
                     help="measure a gateway already running there (e.g. under a profiler; "
                          "its catalog: python -c 'from hazardwatch.simulators.jt808.fleet "
@@ -199,15 +298,18 @@ def main() -> None:
     ap.add_argument("--gateway-pid", type=int, default=None)
     a = ap.parse_args()
     n_hold = a.terminals or (2000 if a.quick else 10_000)
+    n_send = min(a.senders, n_hold)
     duration = a.duration or (10.0 if a.quick else 30.0)
     if a.gateway_port is not None:
         pid = a.gateway_pid or os.getpid()
-        figs = asyncio.run(hold_and_send(a.gateway_port, pid, n_hold, min(a.senders, n_hold),
-                                         a.window, duration))
+        figs = gateway_figures(a.gateway_port, pid, n_hold, n_send, a.procs, a.window, duration)
         print(json.dumps({"bench": "jt808", "external_gateway": True, **figs}))
         return
     stack = running_stack()
     env = {**os.environ, **stack.settings.to_env(), "HW_JT808_AUTH_SECRET": SECRET}
+    gw_env = dict(env)
+    if a.gateway_src:
+        gw_env["PYTHONPATH"] = a.gateway_src
     with tempfile.TemporaryDirectory(prefix="hw-bench-jt808-") as tmp:
         cat = Path(tmp) / "fleet.yaml"
         cat.write_text(fleet_catalog(n_hold), encoding="utf-8")
@@ -217,34 +319,29 @@ def main() -> None:
                                "--catalog", str(cat), "--topic-prefix",
                                f"bench-{uuid.uuid4().hex[:8]}.", "--heartbeat", "600",
                                "--auth-timeout", "600", "--log-interval", "5"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+                              env=gw_env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while b"listening" not in (Path(tmp) / "gw.log").read_bytes():
             if time.monotonic() > deadline or gw.poll() is not None:
                 raise SystemExit((Path(tmp) / "gw.log").read_text()[-2000:])
             time.sleep(0.2)
         try:
-            figs = asyncio.run(hold_and_send(port, gw.pid, n_hold, min(a.senders, n_hold),
-                                             a.window, duration))
+            figs = gateway_figures(port, gw.pid, n_hold, n_send, a.procs, a.window, duration)
         finally:
             gw.send_signal(signal.SIGTERM)
             gw.wait(60)
-        bport = free_port()
-        bare = subprocess.Popen([sys.executable, "-c", BARE, str(bport)], env=env,
-                                stdout=subprocess.PIPE, text=True)
-        assert bare.stdout is not None
-        bare.stdout.readline()
-        asyncio.run(ceiling(bport, min(a.senders, n_hold), a.window, duration / 2))
-        bare.send_signal(signal.SIGTERM)
-        frames = int(bare.stdout.readline())
-        bare.wait(10)
-    ceiling_per_s = frames / (duration / 2)
+    echo = bare_figures(env, n_send, a.procs, a.window, duration, True)
+    raw = bare_figures(env, n_send, a.procs, a.window, duration / 2, False)
     per_terminal = (figs["rss_held_kb"] - figs["rss_base_kb"]) / n_hold
-    out = {"bench": "jt808", **machine(), "terminals": n_hold, "senders": min(a.senders, n_hold),
-           "window": a.window, "duration_s": duration, **figs,
+    out = {"bench": "jt808", **machine(), "load_average_1m": os.getloadavg()[0],
+           "terminals": n_hold, "senders": n_send, "window": a.window, "procs": a.procs,
+           "duration_s": duration, **figs,
            "rss_kb_per_terminal": round(per_terminal, 1),
-           "ceiling_frames_per_s": round(ceiling_per_s),
-           "ratio_to_ceiling": round(figs["positions_per_s"] / ceiling_per_s, 3)}
+           "echo_ceiling_acks_per_s": echo["per_s"], "echo_ack_ms_p50": echo["ack_ms_p50"],
+           "echo_cpu_us_per_ack": echo["cpu_us_each"],
+           "ratio_to_ceiling": round(figs["positions_per_s"] / max(echo["per_s"], 1), 3),
+           "ceiling_frames_per_s": raw["per_s"], "bare_cpu_us_per_frame": raw["cpu_us_each"],
+           "ratio_to_split_only": round(figs["positions_per_s"] / max(raw["per_s"], 1), 3)}
     print(json.dumps(out))
 
 

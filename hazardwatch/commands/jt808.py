@@ -153,7 +153,7 @@ def run_gateway(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, gw.stop)
         feed = None
-        if not args.no_downlink:
+        if not args.no_downlink and not args.drill:  # a drill never reminds anyone
             feed = WarningFeed(cfg.kafka_bootstrap, cfg.topic_prefix, cfg.client_id,
                                gw.deliver_threadsafe)
         await gw.start()

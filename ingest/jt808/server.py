@@ -72,6 +72,7 @@ class Gateway:
         self.server: asyncio.Server | None = None
         self._stop = asyncio.Event()
         self._offline: set[asyncio.Task[None]] = set()
+        self._dirty: list[Session] = []
 
     def now_ms(self) -> int:
         """Wall-clock epoch ms."""
@@ -89,6 +90,18 @@ class Gateway:
         self.sessions[s.key] = s
         if s.known is not None:
             self.by_vehicle[s.known.vehicle_id] = s
+
+    def flush_soon(self, s: Session) -> None:
+        """Write `s`'s queued frames at the end of this turn of the loop (with the others')."""
+        if not self._dirty:
+            assert self.loop is not None
+            self.loop.call_soon(self._flush)
+        self._dirty.append(s)
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for s in dirty:
+            s.flush()
 
     def on_terminal_reply(self, s: Session, reply: TerminalReply) -> None:
         """A terminal answered a platform message: log it with what it answers."""
@@ -167,6 +180,7 @@ class Gateway:
         self.counters.open_connections = len(self.open)
         s.asm.clear()
         with contextlib.suppress(Exception):
+            s.flush()
             s.writer.close()
         owner = s.key is not None and self.sessions.get(s.key) is s
         if owner:
@@ -176,7 +190,12 @@ class Gateway:
                 del self.by_vehicle[s.known.vehicle_id]
         if s.known is not None and owner and not s.replaced:
             now = self.now_ms()
-            status = StatusRecord("offline", now, now, vehicle_id=s.known.vehicle_id,
+            ts = now
+            if self.cfg.drill:  # scenario clock: offline at the last fix; none if never online,
+                if s.last_ts is None or s.online_due or self._stop.is_set():
+                    return  # nor when the drill's gateway stops (a platform stop)
+                ts = s.last_ts
+            status = StatusRecord("offline", ts, now, vehicle_id=s.known.vehicle_id,
                                   drill=self.cfg.drill)
             self.counters.statuses += 1
             log.info("终端 %s 连接断开, 车辆 %s 离线", s.key, s.known.vehicle_id)

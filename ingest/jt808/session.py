@@ -63,11 +63,13 @@ class Session:
         self.asm = Reassembler(gw.budget, gw.cfg.session_reassembly_bytes,
                                gw.cfg.reassembly_timeout_s)
         self._fragments: dict[tuple[int, int], list[Header]] = {}
-        self._recent: OrderedDict[tuple[int, int], tuple[bytes, asyncio.Future[None]]] = \
-            OrderedDict()
+        self._recent: OrderedDict[tuple[int, int], tuple[bytes, Pending]] = OrderedDict()
+        self._out: list[bytes] = []
         self.last_raw = b""  # the frame being handled, as received (for hw.rejected)
         self.sent: dict[int, str] = {}  # platform serial → what it was (for 0x0001 replies)
         self.in_flight = 0
+        self.online_due = False  # drill: online is recorded at the first fix's event time
+        self.last_ts: int | None = None  # the latest valid fix's event time
         self.room = asyncio.Event()
         self.room.set()
 
@@ -79,9 +81,16 @@ class Session:
         return self.serial
 
     def send(self, data: bytes) -> None:
-        """Write a frame unless the connection is gone."""
-        if not self.writer.is_closing():
-            self.writer.write(data)
+        """Queue a frame; the frames queued in one turn of the loop go out in one write."""
+        if not self._out:
+            self.gw.flush_soon(self)
+        self._out.append(data)
+
+    def flush(self) -> None:
+        """Write the queued frames unless the connection is gone."""
+        out, self._out = self._out, []
+        if out and not self.writer.is_closing():
+            self.writer.write(b"".join(out) if len(out) > 1 else out[0])
 
     def reply(self, h: Header, result: enc.Result = enc.Result.OK) -> None:
         """0x8001 to the terminal's message."""
@@ -201,6 +210,12 @@ class Session:
         self.known = known
         self.key = h.key
         self.gw.adopt(self)
+        if self.gw.cfg.drill:  # a drill plays on the scenario clock, not the wall clock
+            self.online_due = True
+            log.info("终端 %s (%s) 鉴权成功 (演练), 车辆 %s 首个定位时上线", h.phone, self.peer,
+                     known.vehicle_id)
+            self._after([], acks)
+            return
         now = self.gw.now_ms()
         status = StatusRecord("online", now, now, vehicle_id=known.vehicle_id,
                               drill=self.gw.cfg.drill)
@@ -234,6 +249,15 @@ class Session:
             for problem in batch.problems:
                 self.gw.counters.event("bad_batch_entry", f"{h.phone}: {problem}")
         out: list[tuple[str, str, bytes]] = []
+        valid = [f.ts for f in fixes if f.invalid is None and f.ts is not None]
+        if valid:
+            if self.online_due:
+                self.online_due = False
+                status = StatusRecord("online", min(valid), now, vehicle_id=known.vehicle_id,
+                                      drill=True)
+                self.gw.counters.statuses += 1
+                out.append((KafkaTopic.DEVICE_STATUS, known.vehicle_id, encode(status)))
+            self.last_ts = max([*valid, self.last_ts or 0])
         raw = None
         for fix in fixes:
             if fix.invalid is not None:
@@ -253,40 +277,34 @@ class Session:
                         event = msgspec.structs.replace(event, media=media)
                     self.gw.counters.video_events += 1
                     out.append((KafkaTopic.VIDEO_EVENTS, known.vehicle_id, encode(event)))
-        fut = self._after(out, acks)
+        pending = self._after(out, acks)
         bits = sum(f.alarm_flags for f in fixes[:1]) & CLEAR_ON_ACK if h.msg_id == 0x0200 else 0
         if bits:  # the platform has recorded them: the terminal may clear these bits
-            fut.add_done_callback(lambda _f: self._confirm(h, bits))
-        self._recent[ident] = (digest, fut)
+            pending.then(lambda: self._confirm(h, bits))
+        self._recent[ident] = (digest, pending)
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
 
-    def _after(self, out: list[tuple[str, str, bytes]], acks: list[Header]) -> asyncio.Future[None]:
+    def _after(self, out: list[tuple[str, str, bytes]], acks: list[Header]) -> Pending:
         """Produce the records; acknowledge the messages once Kafka has all of them."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        left = [len(out)]
+        pending = Pending(self, len(out), acks)
         self.in_flight += 1
-
-        def finished() -> None:
-            self.in_flight -= 1
-            if not self.room.is_set() and self.in_flight < self.gw.cfg.in_flight_per_session:
-                self.room.set()
-            done.set_result(None)
-            for a in acks:
-                self.reply(a)
-
-        def one() -> None:
-            left[0] -= 1
-            if left[0] == 0:
-                finished()
-
         if not out:
-            finished()
+            pending.finish()
+        produce = self.gw.sink.produce
         for topic, key, value in out:
-            self.gw.sink.produce(topic, key.encode(), value, one)
+            produce(topic, key.encode(), value, pending.one)
         if self.in_flight >= self.gw.cfg.in_flight_per_session:
             self.room.clear()  # the reader waits: back-pressure on this terminal
-        return done
+        return pending
+
+    def finished(self, acks: list[Header]) -> None:
+        """Kafka has every record of a message: acknowledge it, let the reader go on."""
+        self.in_flight -= 1
+        if self.in_flight < self.gw.cfg.in_flight_per_session and not self.room.is_set():
+            self.room.set()
+        for a in acks:
+            self.reply(a)
 
     def note(self, serial: int, what: str) -> None:
         """Remember what a platform message was, to log the terminal's 0x0001 to it."""
@@ -299,12 +317,12 @@ class Session:
         self.note(serial, f"报警确认 0x{bits:08x}")
         self.send(enc.confirm_alarm(h, serial, h.serial, bits))
 
-    def _ack_when(self, fut: asyncio.Future[None], acks: list[Header]) -> None:
-        def ack(_f: asyncio.Future[None]) -> None:
+    def _ack_when(self, pending: Pending, acks: list[Header]) -> None:
+        def ack() -> None:
             for a in acks:
                 self.reply(a)
 
-        fut.add_done_callback(ack)
+        pending.then(ack)
 
     # -- end --------------------------------------------------------------------------------
 
@@ -313,7 +331,44 @@ class Session:
         if not self.closed:
             self.closed = True
             self.gw.counters.event(f"closed_{why}", self.peer)
+            self.flush()
             self.writer.close()
+
+
+class Pending:
+    """One terminal message whose records Kafka has not all confirmed yet."""
+
+    __slots__ = ("_then", "acks", "done", "left", "session")
+
+    def __init__(self, session: Session, left: int, acks: list[Header]) -> None:
+        self.session = session
+        self.left = left
+        self.acks = acks
+        self.done = False
+        self._then: list[Callable[[], None]] | None = None
+
+    def one(self) -> None:
+        """Kafka confirmed one record."""
+        self.left -= 1
+        if self.left == 0:
+            self.finish()
+
+    def finish(self) -> None:
+        """Every record confirmed: acknowledge, then run what waited for it."""
+        self.done = True
+        self.session.finished(self.acks)
+        if self._then is not None:
+            for f in self._then:
+                f()
+
+    def then(self, f: Callable[[], None]) -> None:
+        """Run `f` once confirmed (at once if it already is)."""
+        if self.done:
+            f()
+        elif self._then is None:
+            self._then = [f]
+        else:
+            self._then.append(f)
 
 
 OnClose = Callable[[Session], None]

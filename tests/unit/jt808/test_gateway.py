@@ -54,14 +54,14 @@ class FakeSink:
 Scenario = Callable[[Gateway, FakeSink], Awaitable[None]]
 
 
-def with_gateway(scenario: Scenario) -> Callable[[], None]:
+def with_gateway(scenario: Scenario, drill: bool = False) -> Callable[[], None]:
     """Run an async scenario against a fresh gateway on a free port, then stop it."""
 
     def test() -> None:
         async def main() -> None:
             sink = FakeSink()
             cfg = GatewayConfig(port=0, heartbeat_s=0.5, auth_timeout_s=1.0,
-                                sweep_interval_s=0.1, reassembly_timeout_s=0.5)
+                                sweep_interval_s=0.1, reassembly_timeout_s=0.5, drill=drill)
             gw = Gateway(cfg, Registry(CATALOG, b"k" * 32), sink)  # type: ignore[arg-type]
             await gw.start()
             task = asyncio.create_task(gw.run())
@@ -102,6 +102,38 @@ async def test_register_authenticate_report_and_go_offline(
     assert await t.logout() == 0
     await asyncio.sleep(0.2)
     assert [s["status"] for s in sink.on("hw.device-status")] == ["online", "offline"]
+
+
+def with_drill_gateway(scenario: Scenario) -> Callable[[], None]:
+    """As with_gateway, the gateway started with --drill."""
+    return with_gateway(scenario, drill=True)
+
+
+@with_drill_gateway
+async def test_drill_gateway_records_status_on_the_terminals_clock(
+        gw: Gateway, sink: FakeSink) -> None:
+    """A drill plays hours of scenario time in minutes: online/offline carry the terminal's
+    event times (first and last fix), never the wall clock; a stopping gateway adds none."""
+    t = await terminal(gw)
+    assert await t.register() == 0
+    assert await t.authenticate() == 0
+    assert sink.on("hw.device-status") == []  # acked at once: online waits for a fix
+    old = NOW - 6 * 3600_000
+    assert await t.location(SimFix(old, 40.81, 111.65, 60.0, 90)) == 0
+    assert await t.location(SimFix(old + 30_000, 40.82, 111.65, 60.0, 90)) == 0
+    assert await t.logout() == 0
+    await asyncio.sleep(0.2)
+    status = sink.on("hw.device-status")
+    assert [(s["status"], s["ts"], s["drill"]) for s in status] == [
+        ("online", old - old % 1000, True), ("offline", old + 30_000 - old % 1000, True)]
+    assert all(p["drill"] for p in sink.on("hw.vehicle.positions"))
+    t2 = await terminal(gw, "013900000002", "T0002")  # held when the gateway stops
+    assert await t2.register() == 0
+    assert await t2.authenticate() == 0
+    assert await t2.location(SimFix(old, 40.81, 111.65, 60.0, 90)) == 0
+    gw.stop()
+    await asyncio.sleep(0.5)
+    assert len(sink.on("hw.device-status")) == 3  # its online only
 
 
 @with_gateway
