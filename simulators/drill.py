@@ -39,6 +39,7 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import WarningRecord, decode_warning
 from hazardwatch.ingest.metrics_probe import scrape, wait_subscribed
 from hazardwatch.ingest.session import retire_session
+from hazardwatch.simulators.drill_terminals import DrillTerminals
 from hazardwatch.simulators.evaluate import Evaluation, evaluate
 from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, start_ms
 from hazardwatch.simulators.scenario import Scenario
@@ -264,6 +265,14 @@ class DrillRunner:
                              name, "--users", str(console[0])],
                             logs / f"alerting-{name}.log", env) for name in ("a", "b")),
         ]  # two alerting instances share the alerts (fail-over), as in production
+        gateway, terminals, jt_port = None, None, free_port()
+        if sc.transport == "jt808":  # the vehicles are JT/T 808 terminals of its own gateway
+            gateway = spawn_command(
+                ["jt808", "--drill", "--port", str(jt_port), *common, "--client-id",
+                 f"hw-jt808-{drill_id}", "--catalog", str(self.catalog_path),
+                 "--attachment-port", str(free_port()), "--files-port", str(free_port()),
+                 "--attachment-dir", str(s.run_dir / "drills" / drill_id / "jt808"),
+                 "--log-interval", "10"], logs / "jt808.log", env)
         bridge_user, bridge_password = mqtt_login(s, "hw-bridge")
         passwords = {u: str(a["password"]) for u, a in json.loads(
             (s.run_dir / "mosquitto" / "devices.json").read_text()).items()}
@@ -283,19 +292,31 @@ class DrillRunner:
             wait_for_log(procs[2], logs / "sink.log", "sink: assigned", 60)
             wait_for_log(procs[3], logs / "alerting-a.log", "alerting: ready", 60)
             wait_for_log(procs[4], logs / "alerting-b.log", "alerting: ready", 60)
+            if gateway is not None:
+                wait_for_log(gateway, logs / "jt808.log", "gateway listening", 60)
+                terminals = DrillTerminals(jt_port, self.catalog)
+                self.say(f"车辆经 JT/T 808 演练网关 127.0.0.1:{jt_port} 接入（不向真实终端下发）")
             self.say(f"值班台 http://127.0.0.1:{console_port}/ 账号 {console[1]} 密码 {console[2]}"
                      "（仅本次演练有效；页面上选「演练预警」）")
             local = datetime.fromtimestamp(start / 1000, ZoneInfo(sc.timezone))
             self.say(f"演练 {sc.title}: {drill_id}, scenario clock from "
                      f"{local:%Y-%m-%d %H:%M} ({sc.timezone}), {sc.duration_min:.0f} min")
             last_tick, reported = start, set[tuple[str, str]]()
+            over_mqtt = 0
             for ts, msgs in player.steps():
-                devices.publish(msgs)
+                if terminals is None:
+                    devices.publish(msgs)
+                else:  # acked by the gateway once Kafka has them
+                    devices.publish([m for m in msgs if not terminals.handles(m)])
+                    terminals.send([m for m in msgs if terminals.handles(m)])
+                over_mqtt += sum(terminals is None or not terminals.handles(m) for m in msgs)
                 published += len(msgs)
                 _record(signals, msgs)
                 sent.append((ts, time.time() * 1000))
                 if ts - last_tick >= tick_every_s * 1000 or ts == player.end:
-                    _wait_acked(metrics_port, published)
+                    _wait_acked(metrics_port, over_mqtt)
+                    if terminals is not None:
+                        terminals.heartbeat()
                     progress.wait_processed()
                     self._tick(producer, prefix, sc, ts)
                     sent.append((ts, time.time() * 1000))
@@ -307,6 +328,14 @@ class DrillRunner:
                      f"{'all expected warnings arrived' if done else 'waited 60 s for the rest'}")
             time.sleep(2)  # the sink flushes every second
         finally:
+            if gateway is not None:  # first: the drill gateway records no offline as it stops
+                gateway.send_signal(signal.SIGTERM)
+                try:
+                    gateway.wait(60)
+                except subprocess.TimeoutExpired:
+                    gateway.kill()
+            if terminals is not None:
+                terminals.close()
             devices.close()
             progress.close()
             for p in procs:

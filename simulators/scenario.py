@@ -88,6 +88,8 @@ class Scenario(_S, frozen=True):
     position_every_s: Annotated[int, msgspec.Meta(ge=1, le=300)] = 30
     seed: int = 7
     timezone: str = "Asia/Shanghai"
+    # how the vehicles report: MQTT, or JT/T 808 terminals through the drill's own gateway
+    transport: Literal["mqtt", "jt808"] = "mqtt"
 
 
 def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
@@ -106,9 +108,25 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
     for name, ids_, known in (("sites", sc.fleet.sites, catalog.sites),
                               ("vehicles", sc.fleet.vehicles, catalog.vehicles)):
         problems += [f"{p}: fleet.{name}: unknown {x!r}" for x in ids_ or [] if x not in known]
+    if sc.transport == "jt808":
+        problems += _check_jt808(sc, catalog, p)
     if problems:
         raise ValueError("\n".join(problems))
     return sc
+
+
+def _check_jt808(sc: Scenario, cat: Catalog, p: Path) -> list[str]:
+    """Vehicles played as JT/T 808 terminals need a terminal; their video events, a 苏标 code."""
+    from hazardwatch.ingest.jt808.active_safety import TYPES
+
+    vehicles = sc.fleet.vehicles if sc.fleet.vehicles is not None else list(cat.vehicles)
+    out = [f"{p}: transport jt808: vehicle {v!r} has no terminal in the catalog"
+           for v in vehicles if v in cat.vehicles and cat.vehicles[v].terminal is None]
+    out += [f"{p}: incident {i.id}: transport jt808 sends 苏标 DSM alarms only "
+            f"({i.family}/{i.type} has no 苏标 DSM code)"
+            for i in sc.incidents if i.kind == "video"
+            and (i.family != "dsm" or i.type not in TYPES["dsm"].values())]
+    return out
 
 
 _NEEDS = {"ramp": ("site", "sensor", "to"), "frozen": ("site", "sensor"),

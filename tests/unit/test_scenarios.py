@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import msgspec
@@ -94,3 +95,31 @@ incidents:
     for part in ("unknown sensor 'NOPE'", "speeding needs 'speed_kmh'", "starts after the drill",
                  "incident id 'a' repeated", "offline needs a vehicle"):
         assert part in text
+
+
+def test_a_jt808_scenario_needs_terminals_and_dsm_alarms(tmp_path: Path) -> None:
+    cat = tmp_path / "cat.yaml"
+    src = Path("deploy/catalog/demo.yaml").read_text(encoding="utf-8")
+    cat.write_text(re.sub(r',\s*terminal: \{phone: "013900000002"[^}]*\}', "", src),
+                   encoding="utf-8")
+    p = tmp_path / "jt.yaml"
+    p.write_text("""
+name: jt
+title: 终端场景
+start_local: "20:00"
+duration_min: 30
+transport: jt808
+fleet: {sites: [], vehicles: [hz-0001, hz-0002]}
+incidents:
+  - {id: a, kind: video, title: x, at_min: 5, vehicle: hz-0001, family: adas, type: fcw}
+  - {id: b, kind: video, title: y, at_min: 6, vehicle: hz-0001, family: dsm, type: fatigue}
+""", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_scenario(p, load_catalog(cat))
+    text = str(err.value)
+    assert "vehicle 'hz-0002' has no terminal" in text
+    assert "incident a: transport jt808 sends 苏标 DSM alarms only" in text
+    assert "incident b" not in text
+    with pytest.raises(ValueError) as err:  # with every terminal, only the adas alarm remains
+        load_scenario(p, CAT)
+    assert "incident a" in str(err.value) and "no terminal" not in str(err.value)
