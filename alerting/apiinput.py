@@ -3,7 +3,7 @@ Pure; each failure is a BadRequest with a precise (Chinese) reason for the 400 a
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -37,6 +37,13 @@ class ResolveBody(msgspec.Struct, forbid_unknown_fields=True):
     cause: str
     action: str
     verdict: Literal["real", "false_alarm", "sensor_fault"] | None = None  # 核查反馈 result
+
+
+class SuperviseBody(msgspec.Struct, forbid_unknown_fields=True):
+    """POST /api/warnings/<id>/supervise: a 督办 by hand from a higher level."""
+
+    admin: Literal["county", "city", "province"]
+    deadline_s: Annotated[int, msgspec.Meta(gt=0, le=604_800)] | None = None  # default: config
 
 
 class AckBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -41,6 +41,7 @@ from hazardwatch.alerting.state import (
 )
 from hazardwatch.alerting.statestore import StateStore
 from hazardwatch.alerting.texts import body, title
+from hazardwatch.alerting.workflow.case import Supervision
 from hazardwatch.alerting.workflow.config import WorkflowConfig
 from hazardwatch.alerting.workflow.track import event, track
 from hazardwatch.contracts.catalog import Catalog
@@ -399,11 +400,12 @@ class AlertingService:
         return self.alerts.get(warning_id) or self.others.get(warning_id)
 
     def act(self, what: str, warning_id: str, who: str, now: int, cause: str = "",
-            action: str = "", verdict: str = "") -> Alert | None:
+            action: str = "", verdict: str = "", supervision: Supervision | None = None
+            ) -> Alert | None:
         """ack or resolve (处置 with cause and action) on any instance: applied here when this
         instance owns the alert, else shared through the store for the owner; an event on
         hw.alert-actions. Returns the alert as it is after the action (None: unknown)."""
-        rec = Action(warning_id, what, who, now, cause, action, verdict)
+        rec = Action(warning_id, what, who, now, cause, action, verdict, supervision)
         with self.store.tx():
             a = self.alerts.get(warning_id)
             owned = a is not None
@@ -419,6 +421,13 @@ class AlertingService:
                 self._respond(a, rec)
                 self.wake.pop(warning_id, None)
             self.store.put_action(rec)
+            if supervision is not None:
+                self.emit({"action": "supervise", "warning_id": warning_id, "level": a.level,
+                           "at": now, "who": f"{supervision.from_region} {who}",
+                           "receiver": supervision.to_region, "reason": "人工督办",
+                           "delivery_id": supervision.id, "kind": supervision.admin,
+                           "deadline": supervision.deadline, "drill": a.warning.drill})
+                return a
             self.emit({"action": what, "warning_id": warning_id, "who": who, "at": now,
                        "level": a.level, "cause": cause, "taken": action,
                        "verdict": verdict or None, "site": a.warning.site_id,
@@ -435,7 +444,7 @@ class AlertingService:
                 self.wake.pop(rec.warning_id, None)
 
     def _respond(self, a: Alert, rec: Action) -> None:
-        if rec.what == "close":
+        if rec.what in ("close", "supervise"):
             return
         if rec.what == "resolve":
             self.store.put_response(a.warning.warning_id, "handle", a.level, rec.at - a.opened_at)

@@ -122,11 +122,19 @@ class Action(msgspec.Struct, frozen=True):
     cause: str = ""
     action: str = ""
     verdict: str = ""  # 核查反馈 with a 处置: real, false_alarm or sensor_fault
+    supervision: Supervision | None = None  # a 督办 opened by hand (what == "supervise")
 
 
 def apply_action(alert: Alert, act: Action) -> bool:
     """Apply an action; False when it changes nothing (already acknowledged / handled, or
     taken before the current level was reached: an upgrade needs a new acknowledgement)."""
+    if act.what == "supervise":  # a 督办 by hand, built by the route from the workflow's rules
+        s = act.supervision
+        if s is None or alert.handled_at is not None or alert.closed_at is not None or any(
+                x.id == s.id for x in alert.supervisions):
+            return False
+        alert.supervisions.append(s)
+        return True
     if act.what == "close":  # 销号: the route checked the role; once, after 处置 and clearance
         if alert.closed_at is not None or alert.handled_at is None or alert.cleared_at is None:
             return False

@@ -116,14 +116,14 @@ def routes(web: Web) -> list[Route]:
         """POST /api/warnings/{wid}/ack (body {} or {"note"}) and /resolve (处置: cause and
         action, both required; verdict real, false_alarm or sensor_fault optional) and /close
         (销号: by 指挥长 or 管理员, after the 处置 and once the warning cleared; else 409 with the
-        reason).
+        reason) and /supervise (督办 by hand: {"admin": county|city|province, "deadline_s"}).
         ---
         responses: {200: {description: the alert after the action}, 400: {description: bad body},
                     403: {description: role, scope or CSRF}, 404: {description: unknown},
                     413: {description: body too large}}
         """
         what = request.path_params["what"]
-        if what not in ("ack", "resolve", "close"):
+        if what not in ("ack", "resolve", "close", "supervise"):
             raise ApiError(404, "not found")
         p = web.require(request, Perm.ACK if what == "ack" else Perm.RESOLVE)
         raw = await read_body(request)
@@ -134,15 +134,28 @@ def routes(web: Web) -> list[Route]:
             if not (r.cause.strip() and r.action.strip()):
                 raise apiinput.BadRequest("处置反馈需要 cause（原因）和 action（采取的措施）")
             cause, taken, verdict = r.cause.strip(), r.action.strip(), r.verdict or ""
+        elif what == "supervise":
+            sb = apiinput.decode(raw, apiinput.SuperviseBody)
         else:
             apiinput.decode(raw, apiinput.AckBody)
         found = _scoped(p, wid)
+        sup = None
+        if what == "supervise":  # 督办 by hand: built by the workflow, shared like an action
+            if found.handled_at is not None:
+                raise ApiError(409, "该预警已处置,无需督办")
+            c = case_of(found, svc.catalog)
+            try:
+                c.supervise_by_hand(sb.admin, p.name, _now(), svc.workflow, sb.deadline_s)
+            except WorkflowError as exc:
+                raise ApiError(409, str(exc)) from None
+            sup = c.supervisions[-1]
         if what == "close":  # 销号: the workflow's rules, with the reason when refused
             try:
                 case_of(found, svc.catalog).close(p.name, p.role, _now(), svc.workflow)
             except WorkflowError as exc:
                 raise ApiError(409, str(exc)) from None
-        a = await run_in_threadpool(svc.act, what, wid, p.name, _now(), cause, taken, verdict)
+        a = await run_in_threadpool(svc.act, what, wid, p.name, _now(), cause, taken, verdict,
+                                    sup)
         if a is None:
             raise ApiError(404, f"no active warning {wid}")
         web.audit(request, p, what, warning_id=wid)

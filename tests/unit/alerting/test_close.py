@@ -1,5 +1,6 @@
-"""销号 through the API: refused with the reason before the 处置, before the warning cleared,
-for a 值班员 (409) or a read-only account (403); done once by the 指挥长 afterwards."""
+"""销号 and 督办 by hand through the API: 销号 refused with the reason before the 处置, before
+the warning cleared, for a 值班员 (409) or a read-only account (403), done once by the 指挥长
+afterwards; a 督办 by hand with its own deadline, answered by the 处置."""
 
 from __future__ import annotations
 
@@ -66,3 +67,26 @@ def test_close_only_after_handling_and_clearance_and_by_the_commander(api: Any) 
     assert r.json()["closed_by"] == "指挥长乙" and svc.alerts[w.warning_id].closed_at
     r = boss.post(f"{url}/close", json={}, timeout=5)
     assert (r.status_code, r.json()["error"]) == (409, "该预警已销号")
+
+
+def test_supervision_by_hand_through_the_api_is_answered_by_the_handling(api: Any) -> None:
+    svc, base = api
+    now = int(time.time() * 1000)
+    w = warning(3, started=now, ts=now)
+    feed(svc, w, now)
+    url = f"{base}/api/warnings/{w.warning_id}"
+    boss = _login(base, "指挥长乙")
+    assert boss.post(f"{url}/supervise", json={"admin": "town"}, timeout=5).status_code == 400
+    assert boss.post(f"{url}/supervise", json={"admin": "city", "deadline_s": -1},
+                     timeout=5).status_code == 400
+    r = boss.post(f"{url}/supervise", json={"admin": "city", "deadline_s": 600}, timeout=5)
+    assert r.status_code == 200, r.text
+    (s,) = svc.alerts[w.warning_id].supervisions
+    assert (s.admin, s.by_hand, s.opened_by, s.from_region, s.to_region) == (
+        "city", True, "指挥长乙", "region:150100", "region:150104")
+    assert 599_000 <= s.deadline - s.opened_at <= 600_000 and s.pending
+    assert boss.post(f"{url}/resolve", json={"cause": "探头进水", "action": "更换探头"},
+                     timeout=5).status_code == 200
+    assert s.answered_at is not None and s.answer == "探头进水;更换探头"
+    r = boss.post(f"{url}/supervise", json={"admin": "province"}, timeout=5)
+    assert (r.status_code, r.json()["error"]) == (409, "该预警已处置,无需督办")
