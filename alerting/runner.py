@@ -17,6 +17,7 @@ import msgspec
 
 from hazardwatch.alerting.config import AlertingConfig
 from hazardwatch.alerting.web.context import ConsoleOptions
+from hazardwatch.alerting.workflow.config import WorkflowConfig
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import KafkaTopic
 
@@ -36,6 +37,7 @@ class RunnerOptions:
     # broker's group.min.session.timeout.ms, 6 s by default, is the floor)
     instance: str = ""
     console: ConsoleOptions | None = None  # accounts file, map tiles (issue 16)
+    workflow: WorkflowConfig | None = None  # deadlines and 督办 (None: the documented defaults)
 
 
 def senders(cfg: AlertingConfig) -> dict[str, Callable[..., None]]:
@@ -104,6 +106,8 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
 
     store = ChangelogStore(producer, state_topic, nparts)
     service = AlertingService(cfg, catalog, store, senders(cfg), emit)
+    if opts.workflow is not None:
+        service.workflow = opts.workflow
     tail = Consumer({"bootstrap.servers": opts.bootstrap, "group.id": f"tail-{instance}",
                      "enable.auto.commit": False, "fetch.wait.max.ms": 20,
                      "isolation.level": "read_committed"})

@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--tile-url", default=os.environ.get("HW_CONSOLE_TILE_URL", ""),
                    help="map tile URL template for the console (env HW_CONSOLE_TILE_URL; "
                         "empty: points on a plain background)")
+    p.add_argument("--workflow", type=Path, default=None,
+                   help="deadlines of 签收/核查/处置 per level, 督办 per administrative level and "
+                        "the 销号 roles (YAML; default: docs/alerting.md)")
     p.add_argument("--influx-db", default=None,
                    help="InfluxDB database the console reads readings and events from "
                         "(default: the stack's, HW_INFLUX_DB)")
@@ -69,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # the catalog
         print(f"alerting: {exc}", file=sys.stderr)
         return 1
+    from hazardwatch.alerting.workflow.config import load_workflow
+
+    try:
+        workflow = load_workflow(args.workflow)
+    except ValueError as exc:
+        print(f"alerting: {exc}", file=sys.stderr)
+        return 1
     lines = line_map(args.config.read_text(encoding="utf-8"))
     unsafe = [f"{args.config}:{line_of(lines, at)}: {why}"
               for at, why in secret_problems(cfg, args.host)]
@@ -89,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     opts = RunnerOptions(
         bootstrap=s.kafka_bootstrap, topic_prefix=args.topic_prefix, host=args.host,
         api_port=args.api_port, session_timeout_s=args.session_timeout, instance=args.instance,
-        console=console)
+        console=console, workflow=workflow)
     running = [True]
     stop_on_signals(lambda: running.__setitem__(0, False))
     run_service(cfg, catalog, opts, lambda: running[0])

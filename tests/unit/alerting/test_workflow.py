@@ -174,3 +174,14 @@ def test_configuration_is_validated(tmp_path: Path) -> None:
     f.write_text("steps: {1: {ack_s: 0, verify_s: 1, handle_s: 2}}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"wf\.yaml"):
         load_workflow(f)
+
+
+def test_the_service_refuses_a_bad_workflow_file_at_start(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "wf.yaml"
+    bad.write_text("supervision_s: {county: 600}\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "hazardwatch", "alerting", "--workflow",
+                          str(bad), "--check"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "county, city and province" in res.stderr
