@@ -60,6 +60,8 @@ class VehicleEngine:
         self.cont_day_ms, self.cont_night_ms = (int(dr.continuous_s * 1000),
                                                 int(dr.continuous_night_s * 1000))
         self.daily_ms = int(dr.daily_s * 1000)
+        self.daily_window_warn_ms = self.daily_ms - self.pre_ms  # (wake_at: every tick beyond)
+        self.status_persist_ms = int(rules.offline.status_offline_persist_s * 1000)
         self.zone_by_id = {z.id: z for z in rules.zones}
         self.route_policies = {r.id: Policy(r.persist_s, 30, None) for r in rules.routes}
 
@@ -576,13 +578,29 @@ class VehicleEngine:
         timer; an earlier time only costs one on_tick that finds nothing due."""
         at = st.day_ends_at
         if st.last_ts and not st.offline.active:
-            at = min(at, self._offline_due(st, c) + 1)
-        if st.connect_by:  # 未接入 due (never_connected)
-            at = min(at, st.connect_by)
+            due = (st.status_offline_at + self.status_persist_ms
+                   if st.status_offline_at is not None else st.last_ts + c.offline_ms) + 1
+            if due < at:
+                at = due
+        if st.connect_by and st.connect_by < at:  # 未接入 due (never_connected)
+            at = st.connect_by
         if self._every_tick(st):
             return min(at, now + 1)
         if st.stop_since is not None and st.cont_ms:  # a rest ends; the night limit begins
             at = min(at, st.stop_since + self.rest_ms, (now // 60_000 + 1) * 60_000)
+        if st.speed.active or st.moved.active or st.video:
+            at = self._wake_episodes(st, now, at)
+        return at
+
+    def _every_tick(self, st: VehicleState) -> bool:
+        """Whether a 24-hour, night-ban or zone episode may change on any tick (rare)."""
+        return bool(st.daily.active or st.night_ban.active
+                    or st.night_ban.pending_since is not None
+                    or st.window_ms > self.daily_window_warn_ms
+                    or (st.zones and any(zs.inside for zs in st.zones.values())))
+
+    def _wake_episodes(self, st: VehicleState, now: int, at: int) -> int:
+        """Clear delays of overspeed and offline displacement; video-AI types."""
         for ep, policy in ((st.speed, self.speed_policy), (st.moved, self.moment)):
             if ep.active and (ep_due := next_due(policy, ep)) is not None:
                 at = min(at, ep_due)
@@ -593,12 +611,6 @@ class VehicleEngine:
             if due is not None:
                 at = min(at, due)
         return at
-
-    def _every_tick(self, st: VehicleState) -> bool:
-        """Whether a 24-hour, night-ban or zone episode may change on any tick (rare)."""
-        return (st.daily.active or st.night_ban.active or st.night_ban.pending_since is not None
-                or st.window_ms > self.daily_ms - self.pre_ms
-                or any(zs.inside for zs in st.zones.values()))
 
     def _offline_due(self, st: VehicleState, c: CompiledVehicle) -> int:
         """After this time without a position (or since a last will) the vehicle is offline."""
