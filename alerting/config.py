@@ -110,6 +110,9 @@ class Match(_C, frozen=True):
     company: list[str] | None = None
     vehicle: bool | None = None
     drill: bool | None = None
+    # 督办 notices only: the duty's administrative level (enterprise, county, city, province);
+    # a route with `admin` never takes a warning, only the 督办 of that level
+    admin: list[Literal["enterprise", "county", "city", "province"]] | None = None
 
 
 class Route(_C, frozen=True):

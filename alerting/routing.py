@@ -20,6 +20,7 @@ class Facts:
     company: str | None
     vehicle: bool
     drill: bool
+    admin: str | None = None  # a 督办 notice to this administrative level's duty (else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,9 @@ def matches(m: Match, f: Facts) -> bool:
             and (m.site is None or f.site in m.site)
             and (m.company is None or f.company in m.company)
             and (m.vehicle is None or f.vehicle == m.vehicle)
-            and (m.drill is None or f.drill == m.drill))
+            and (m.drill is None or f.drill == m.drill)
+            and (m.admin is None if f.admin is None else (m.admin is not None
+                                                          and f.admin in m.admin)))
 
 
 def route_for(root: Route, f: Facts) -> RouteSettings:

@@ -41,8 +41,9 @@ from hazardwatch.alerting.state import (
 )
 from hazardwatch.alerting.statestore import StateStore
 from hazardwatch.alerting.texts import body, title
-from hazardwatch.alerting.workflow.case import Supervision
+from hazardwatch.alerting.workflow.case import Supervision, supervision_text
 from hazardwatch.alerting.workflow.config import WorkflowConfig
+from hazardwatch.alerting.workflow.notify import duty_facts, target
 from hazardwatch.alerting.workflow.track import event, track
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import WarningRecord
@@ -95,6 +96,7 @@ class AlertingService:
         self.robots: dict[str, RobotUse] = {}  # budget use per chat robot (by URL)
         self.wake: dict[str, int] = {}  # alert → nothing due before (skipped by _plan)
         self._routes: dict[tuple[int, str | None, str | None, bool], RouteSettings] = {}
+        self.outbox: list[tuple[Channel, Message, int, int]] = []  # 督办 texts: next try, tries
 
     # -- input ------------------------------------------------------------------------------
 
@@ -129,6 +131,7 @@ class AlertingService:
             self._supervise(now)
             self._plan(now)
         self._digest(now)
+        self._send_outbox(now)
         sent, view = 0, None
         for key in list(self.pending):
             p = self.pending.get(key)
@@ -147,6 +150,58 @@ class AlertingService:
                 self.store.put_alert(a)
                 self.emit(event(a, n, now))
                 log.warning("%s: %s", a.warning.warning_id, n.text)
+                self._tell(a, n.text, now)
+
+    def _tell(self, a: Alert, text: str, now: int, sup: Supervision | None = None) -> None:
+        """The 【督办】 text to the supervising and the supervised duty through the 督办 routes
+        (`match.admin` + region prefix); a drill 督办 goes to the drill receivers only."""
+        s, w = sup or a.supervisions[-1], a.warning
+        rids: list[str] = []
+        for f in duty_facts(s, a.level, w.site_id or "", w.drill, self.catalog):
+            t = target(self.cfg.route, f)
+            if not t.receivers:
+                log.warning("%s: 督办无人可通知(%s级 %s 无督办路由)", s.id, f.admin, f.region)
+                self.emit({"action": "unrouted", "warning_id": w.warning_id, "nid": s.id,
+                           "receivers": [], "at": now, "drill": w.drill})
+            rids += t.receivers
+        if w.drill:
+            rids = list(self.cfg.drill_receivers)
+        site = self.catalog.sites.get(w.site_id or "")
+        where = site.name if site else (w.vehicle_id or "")
+        for rcp in {x.key: x for rid in dict.fromkeys(rids)
+                    for x in self.directory.recipients(rid, w, now)}.values():
+            did = f"{s.id}|{rcp.key}"
+            if self._delivered(did):
+                continue
+            full = f"{text}({where},预警 {w.warning_id})"
+            msg = Message(did, f"【督办】{where}", full, full,
+                          {"kind": "supervise", "receiver": rcp.receiver, "person": rcp.person,
+                           "supervision": s.id, "admin": s.admin, "warning_id": w.warning_id,
+                           "deadline": s.deadline, "text": full, "drill": w.drill})
+            self.outbox.append((rcp.channel, msg, now, 0))
+
+    def _send_outbox(self, now: int) -> None:
+        """Send the 督办 texts due; a retryable failure is tried again (up to 8 times)."""
+        keep: list[tuple[Channel, Message, int, int]] = []
+        for ch, msg, at, tries in self.outbox:
+            if at > now:
+                keep.append((ch, msg, at, tries))
+                continue
+            status = "sent"
+            try:
+                self.senders[ch.type](ch, msg)
+            except (Retryable, Throttled) as exc:
+                if tries + 1 < 8:
+                    keep.append((ch, msg, now + min(60_000, 1000 * 2 ** tries), tries + 1))
+                    log.warning("督办 %s: %s; 稍后重试", msg.delivery_id, exc)
+                    continue
+                status = "failed"
+            except Exception as exc:  # one bad channel must not stop the others
+                log.error("督办 %s 发送失败: %s", msg.delivery_id, exc.__class__.__name__)
+                status = "failed"
+            with self.store.tx():
+                self.store.mark_delivery(msg.delivery_id, status, now)
+        self.outbox = keep
 
     def _digest(self, now: int) -> None:
         """Due groups for one robot that exceed what its pool takes now become one digest."""
@@ -444,6 +499,10 @@ class AlertingService:
                 self.wake.pop(rec.warning_id, None)
 
     def _respond(self, a: Alert, rec: Action) -> None:
+        if rec.what == "supervise" and rec.supervision is not None:  # by hand: told once, here
+            self._tell(a, supervision_text(rec.supervision, a.level, "人工督办"), rec.at,
+                       rec.supervision)
+            return
         if rec.what in ("close", "supervise"):
             return
         if rec.what == "resolve":

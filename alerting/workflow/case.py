@@ -169,9 +169,7 @@ class Case:
         self.supervisions.append(s)
         to = (s.to_region, s.from_region)
         self.notified.update(to)
-        return Notice("督办", self.warning_id, to,
-                      f"【督办】{ADMIN_ZH[admin]}督办 {s.id}:{LEVEL_ZH[self.level]}预警{why},"
-                      f"请于 {_hhmm(s.deadline)} 前反馈处置结果")
+        return Notice("督办", self.warning_id, to, supervision_text(s, self.level, why))
 
     def level_change(self, new_level: int, now: int) -> Notice | None:
         """级别变更 (up or down) to everyone already notified; never a resolved notice."""
@@ -186,6 +184,12 @@ class Case:
     def clear(self, now: int) -> None:
         """The warning cleared (the rule's own clear): 销号 becomes possible."""
         self.cleared_at = now
+
+
+def supervision_text(s: Supervision, level: int, why: str) -> str:
+    """The 【督办】 text: who supervises, the warning's level, why, and by when to answer."""
+    return (f"【督办】{ADMIN_ZH[s.admin]}督办 {s.id}:{LEVEL_ZH[level]}预警{why},"
+            f"请于 {_hhmm(s.deadline)} 前反馈处置结果")
 
 
 def _hhmm(ts: int) -> str:

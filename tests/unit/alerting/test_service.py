@@ -38,17 +38,19 @@ def warning(level: int, transition: str = "raised", site: str = "tf-hohhot-01",
 
 
 class Outbox:
-    """Records every message per channel type; can be told to fail."""
+    """Records every message per channel type (【督办】 texts apart); can be told to fail."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, Message]] = []
+        self.supervised: list[tuple[str, str, Message]] = []  # the 督办 texts (workflow)
         self.fail: dict[str, Exception] = {}
 
     def sender(self, kind: str) -> Any:
         def send(ch: Channel, m: Message) -> None:
             if kind in self.fail:
                 raise self.fail[kind]
-            self.sent.append((kind, ch.to or ch.url or "", m))
+            out = self.supervised if m.data.get("kind") == "supervise" else self.sent
+            out.append((kind, ch.to or ch.url or "", m))
         return send
 
     def kinds(self) -> list[tuple[str, str]]:
