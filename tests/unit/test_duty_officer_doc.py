@@ -65,7 +65,6 @@ def test_every_ack_page_text_and_api_answer_is_quoted() -> None:
     assert "`已由<who>确认，尚未反馈处置结果`" in DOC
 
 
-PENDING = {ROOT / "docs/device-contract.md"}  # helper E's (issue 19); linked before it lands
 
 
 def test_the_reader_guides_link_only_to_files_in_the_repository() -> None:
@@ -76,4 +75,4 @@ def test_the_reader_guides_link_only_to_files_in_the_repository() -> None:
                 continue
             path = ((ROOT / doc).parent / target).resolve()
             assert ROOT in path.parents, f"{doc}: {target} leaves the repository"
-            assert path.exists() or path in PENDING, f"{doc}: {target} does not exist"
+            assert path.exists(), f"{doc}: {target} does not exist"
