@@ -33,8 +33,8 @@ def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
-def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_s: float = 20.0,
-                 after_s: float = 30.0, kill: bool = True) -> dict[str, Any]:
+def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_s: float = 12.0,
+                 after_s: float = 10.0, kill: bool = True) -> dict[str, Any]:
     """Kafka away `outage_s` under load; the figures of the run (see the module text)."""
     fs = FaultStack(root, devices)
     try:
@@ -98,7 +98,7 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         # 1. a clean restart of the broker: nothing may be lost
         fs.signal_service("mosquitto", signal.SIGTERM)
         fs.up()
-        time.sleep(15)
+        time.sleep(10)
         sim_rc = sim.wait(180)
         sim_json = sim_log.read_text().strip().splitlines()[-1] if sim_log.exists() else ""
         # 2. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
@@ -108,13 +108,11 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         cpu1 = _cpu_s(fs)
         kill_at = time.time()
         fs.signal_service("mosquitto", signal.SIGKILL)
-        fs.up()  # Mosquitto again, then Kafka
-        time.sleep(5)
-        fs.up()
-        time.sleep(20)
+        fs.up()  # Mosquitto and Kafka again
+        time.sleep(15)
         dev.stop()
         acked = set(dev.acked)
-        wait_until(lambda: fs.influx_readings() >= len(acked), 90)
+        _settle(fs, len(acked), 90)  # some were lost: wait until the count stops moving
         seqs, longest = fs.kafka_seqs()
         lost = sorted(acked - set(seqs), key=lambda k: dev.sent[k])
         lost_clean = [k for k in lost if dev.sent[k] < kill_at - 5]
@@ -155,7 +153,7 @@ def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0,
         creds = fs.credentials()
         dev = Devices(fs.settings.mqtt_port, "hw-simulator", creds["hw-simulator"], devices)
         dev.start()
-        time.sleep(10)
+        time.sleep(5)
         stop = threading.Event()
 
         def alarms() -> None:
@@ -170,7 +168,7 @@ def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0,
 
         probe = threading.Thread(target=alarms, daemon=True)
         probe.start()
-        time.sleep(15)
+        time.sleep(12)
         frozen_at = time.time()
         fs.procs["worker-2"].send_signal(signal.SIGSTOP)
         time.sleep(freeze_s)
@@ -194,6 +192,21 @@ def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0,
         }
     finally:
         fs.down()
+
+
+def _settle(fs: FaultStack, target: int, timeout: float) -> None:
+    """Until InfluxDB holds `target` readings or its count has not moved for 20 s (the sink
+    rejoins its group within about 15 s of Kafka's return)."""
+    last, since, t0 = -1, time.monotonic(), time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        n = fs.influx_readings()
+        if n >= target:
+            return
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since > 20:
+            return
+        time.sleep(1)
 
 
 def _cpu_s(fs: FaultStack) -> float | None:

@@ -47,8 +47,8 @@ def run_load(port: int, user: str, password: str, devices: int, rate: float, dur
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)  # while the broker is away, queue; sent on reconnect
         c.reconnect_delay_set(min_delay=1, max_delay=5)
-        c.connect("127.0.0.1", port)
-        c.loop_start()  # reconnects by itself after a broker restart
+        c.connect_async("127.0.0.1", port)  # a broker away at start is waited for too
+        c.loop_start()  # connects, and reconnects by itself after a broker restart
         clients.append(c)
     means = [m for _, _, _, m, _, _ in TANK_SENSORS]
     sent, infos = 0, []
