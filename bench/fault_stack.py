@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -73,10 +74,13 @@ class FaultStack:
         os.kill(pid, sig)
         if sig in (signal.SIGKILL, signal.SIGTERM):
             deadline = time.monotonic() + 40
-            while self.stack.pid(self.stack.service(name)) is not None:
+            while self.stack.pid(self.stack.service(name)) is not None or _alive(pid):
                 if time.monotonic() > deadline:
                     os.kill(pid, signal.SIGKILL)
                 time.sleep(0.2)
+            for port in self.stack.service(name).ports:  # until nothing listens any more
+                while _listening(port) and time.monotonic() < deadline + 10:
+                    time.sleep(0.2)
 
     def spawn(self, name: str, argv: list[str], ready: str, timeout: float = 120) -> Path:
         """Start `hazardwatch ARGV` as process `name`; wait for `ready` in its log."""
@@ -149,6 +153,21 @@ class FaultStack:
             return out
         finally:
             c.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(
+        f"/proc/{pid}/status").read_text(errors="replace")
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _distinct_ports(n: int) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ def run_load(port: int, user: str, password: str, devices: int, rate: float, dur
     """Publish round-robin over the devices at `rate` msgs/s for `duration_s`, in real time."""
     rng = np.random.default_rng(seed)
     clients = []
+    confirmed = _Confirmed(qos)
     for k in range(connections):
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hw-load-{k}-{time.time_ns()}",
                         protocol=mqtt.MQTTv5)
@@ -47,11 +49,12 @@ def run_load(port: int, user: str, password: str, devices: int, rate: float, dur
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)  # while the broker is away, queue; sent on reconnect
         c.reconnect_delay_set(min_delay=1, max_delay=5)
+        c.on_publish = confirmed.on_publish
         c.connect_async("127.0.0.1", port)  # a broker away at start is waited for too
         c.loop_start()  # connects, and reconnects by itself after a broker restart
         clients.append(c)
     means = [m for _, _, _, m, _, _ in TANK_SENSORS]
-    sent, infos = 0, []
+    sent = 0
     t0 = time.monotonic()
     total = int(rate * duration_s)
     seq = [0] * devices
@@ -68,11 +71,10 @@ def run_load(port: int, user: str, password: str, devices: int, rate: float, dur
             {"sensor": f"T0-{code}", "value": round(float(v), 3)}
             for (code, *_), v in zip(TANK_SENSORS, values, strict=True)]}
         topic = f"{MQTT_ROOT}/sites/tf-{d:04d}/devices/gw/telemetry"
-        infos.append(clients[sent % connections].publish(topic, json.dumps(body).encode(),
-                                                         qos=qos))
+        clients[sent % connections].publish(topic, json.dumps(body).encode(), qos=qos)
         sent += 1
     behind = max(0.0, time.monotonic() - t0 - duration_s)  # the schedule, not the broker
-    unconfirmed = _wait_confirmed(infos, confirm_timeout_s)
+    unconfirmed = confirmed.wait(sent, confirm_timeout_s)
     took = time.monotonic() - t0
     for c in clients:
         c.disconnect()
@@ -80,14 +82,25 @@ def run_load(port: int, user: str, password: str, devices: int, rate: float, dur
     return LoadResult(sent, took, behind, unconfirmed)
 
 
-def _wait_confirmed(infos: list[mqtt.MQTTMessageInfo], timeout_s: float) -> int:
-    """Wait until the broker confirmed every message (across reconnections); how many not.
+class _Confirmed:
+    """Counts the broker's confirmations (PUBACK for QoS 1, the send for QoS 0).
 
-    `wait_for_publish` raises for a message queued while disconnected, though the client
-    sends it after reconnecting; `is_published` only reads the state."""
-    deadline = time.monotonic() + timeout_s
-    pending = [i for i in infos if not i.is_published()]
-    while pending and time.monotonic() < deadline:
-        time.sleep(0.1)
-        pending = [i for i in pending if not i.is_published()]
-    return len(pending)
+    Not `wait_for_publish` or `is_published`: both raise for a message queued while the
+    client was disconnected, though the client sends it after reconnecting."""
+
+    def __init__(self, qos: int) -> None:
+        self.qos, self.count = qos, 0
+        self.lock = threading.Lock()
+
+    def on_publish(self, client: mqtt.Client, userdata: object, mid: int, rc: object,
+                   props: object) -> None:
+        """paho callback: one more message confirmed."""
+        with self.lock:
+            self.count += 1
+
+    def wait(self, sent: int, timeout_s: float) -> int:
+        """Wait until `sent` messages are confirmed; how many are not."""
+        deadline = time.monotonic() + timeout_s
+        while self.count < sent and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return max(0, sent - self.count)
