@@ -41,8 +41,10 @@ from hazardwatch.ingest.metrics_probe import scrape, wait_subscribed
 from hazardwatch.ingest.session import retire_session
 from hazardwatch.simulators.drill_terminals import DrillTerminals
 from hazardwatch.simulators.evaluate import Evaluation, evaluate
+from hazardwatch.simulators.participants import What
 from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, start_ms
 from hazardwatch.simulators.scenario import Scenario
+from hazardwatch.simulators.stand_ins import StandIns
 from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
 from hazardwatch.stack.settings import StackSettings
@@ -69,6 +71,9 @@ class DrillRun:
     pipeline_latency_ms: list[float] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)  # what the desk got
     raised_at: dict[str, int] = field(default_factory=dict)  # warning id → append time (ms)
+    taken: dict[tuple[str, str], int] = field(default_factory=dict)  # (wid, who) → level
+    done: dict[tuple[str, str, What], int] = field(default_factory=dict)  # API calls (ms)
+    stand_in_errors: list[str] = field(default_factory=list)
 
 
 def console_account(folder: Path) -> tuple[Path, str, str]:
@@ -112,10 +117,13 @@ class DrillDesk:
         """Where the drill's alerting service posts."""
         return f"http://127.0.0.1:{self.port}/drill-desk"
 
-    def config(self, src: Path, dst: Path, report_copy: Path | None = None) -> Path:
-        """The alerting config with the drill receivers' webhooks pointed at this desk (written
-        owner-only to dst); the report gets a copy with every secret and robot key redacted."""
+    def config(self, src: Path, dst: Path, report_copy: Path | None = None,
+               tokens: dict[str, str] | None = None) -> Path:
+        """The alerting config with the drill receivers' webhooks pointed at this desk (and the
+        participants' API tokens; written owner-only to dst); the report gets a copy with every
+        secret and robot key redacted."""
         data = yaml.safe_load(src.read_text(encoding="utf-8"))
+        data["api_tokens"] = {**data.get("api_tokens", {}), **(tokens or {})}
         drill_people = {p for r in data["receivers"] if r["id"] in data["drill_receivers"]
                         for p in r.get("people", [])}
         for person in data["people"]:
@@ -241,9 +249,10 @@ class DrillRunner:
         topics = [prefix + t for t in (*INPUTS, KafkaTopic.WARNINGS, TICK_TOPIC,
                                        KafkaTopic.VEHICLE_DAILY, KafkaTopic.ALERT_ACTIONS)]
         desk = DrillDesk(secrets.token_hex(16))
+        tokens = {secrets.token_urlsafe(16): p.name for p in sc.participants}
         alerting_cfg = desk.config(self.alerting_config,
                                    s.run_dir / "drills" / drill_id / "alerting.yaml",
-                                   out_dir / "alerting.yaml")
+                                   out_dir / "alerting.yaml", tokens)
         kafka_tail.ensure_topics(s.kafka_bootstrap, topics)
         watch = WarningWatch(s.kafka_bootstrap, prefix + KafkaTopic.WARNINGS, kafka_tail.mark(
             s.kafka_bootstrap, [prefix + KafkaTopic.WARNINGS]))
@@ -277,6 +286,7 @@ class DrillRunner:
         passwords = {u: str(a["password"]) for u, a in json.loads(
             (s.run_dir / "mosquitto" / "devices.json").read_text()).items()}
         devices = Devices(s.mqtt_port, passwords, drill_id)
+        stand = StandIns(sc.participants, desk.got, f"http://127.0.0.1:{console_port}", tokens)
         producer = Producer({"bootstrap.servers": s.kafka_bootstrap, "linger.ms": 5,
                              "enable.idempotence": True})
         progress = WorkerProgress(s.kafka_bootstrap, drill_id,
@@ -296,6 +306,10 @@ class DrillRunner:
                 wait_for_log(gateway, logs / "jt808.log", "gateway listening", 60)
                 terminals = DrillTerminals(jt_port, self.catalog)
                 self.say(f"车辆经 JT/T 808 演练网关 127.0.0.1:{jt_port} 接入（不向真实终端下发）")
+            if sc.participants:
+                stand.start()
+                self.say("参演人员(经真实接口代为签收、处置):" + "、".join(
+                    f"{p.name}({p.role})" for p in sc.participants))
             self.say(f"值班台 http://127.0.0.1:{console_port}/ 账号 {console[1]} 密码 {console[2]}"
                      "（仅本次演练有效；页面上选「演练预警」）")
             local = datetime.fromtimestamp(start / 1000, ZoneInfo(sc.timezone))
@@ -324,10 +338,15 @@ class DrillRunner:
                     self._progress(sc, start, ts, watch, reported)
             self._tick(producer, prefix, sc, player.end + 1000)
             done = self._settle(sc, start, watch, desk)
+            if sc.participants:  # their last scripted calls (bounded by the longest delay)
+                until = min(stand.last_due() / 1000, time.time() + 60)
+                while stand.due and time.time() < until + 1:
+                    time.sleep(0.2)
             self.say(f"played {published} messages in {time.monotonic() - t_wall:.0f} s; "
                      f"{'all expected warnings arrived' if done else 'waited 60 s for the rest'}")
             time.sleep(2)  # the sink flushes every second
         finally:
+            stand.stopped.set()
             if gateway is not None:  # first: the drill gateway records no offline as it stops
                 gateway.send_signal(signal.SIGTERM)
                 try:
@@ -356,7 +375,8 @@ class DrillRunner:
             if w.transition == "raised":
                 raised_at.setdefault(w.warning_id, appended)
         return DrillRun(drill_id, start, warnings, evaluate(sc, start, warnings), published,
-                        time.monotonic() - t_wall, signals, latency, desk.got, raised_at)
+                        time.monotonic() - t_wall, signals, latency, desk.got, raised_at,
+                        dict(stand.taken), dict(stand.done), list(stand.errors))
 
     def _tick(self, producer: Producer, prefix: str, sc: Scenario, now: int) -> None:
         sites = sc.fleet.sites if sc.fleet.sites is not None else list(self.catalog.sites)

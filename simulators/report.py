@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from hazardwatch.alerting.workflow.config import WorkflowConfig
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 from hazardwatch.simulators.drill import DrillRun
 from hazardwatch.simulators.names import rule_zh, subject_zh
+from hazardwatch.simulators.participants import Score, assessment_zh, score
 from hazardwatch.simulators.player import incident_end_min
 from hazardwatch.simulators.scenario import Scenario, subject_of
 from hazardwatch.streams.rules.config import RulesConfig
@@ -51,6 +53,7 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
     n_lat = _notify_latency(run)
     end = run.start + int(sc.duration_min * 60_000)
     shift = shift_link(run.start)
+    scores = score(sc.participants, run.taken, run.done, run.raised_at, WorkflowConfig())
     lines = [
         f"# 演练报告:{sc.title}", "",
         "## 一、基本情况", "",
@@ -65,8 +68,13 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
         "",
         "## 二、参演人员", "",
         "- 演练导调台(本地 webhook,验证通知送达;不是真实人员)",
-        "- 值班人员:本次演练无人员在值班台或链接上签收、处置,未对人员响应计分"
-        "(见“问题与改进”)", "",
+        *([f"- {p.name}({p.role}):经真实接口代为签收"
+           + (f"(通知后 {p.ack_after_s:.0f} 秒)" if p.ack_after_s is not None else "(不签收)")
+           + "、处置"
+           + (f"(通知后 {p.handle_after_s:.0f} 秒)" if p.handle_after_s is not None
+              else "(不处置)") for p in sc.participants]
+          or ["- 值班人员:本次演练无人员在值班台或链接上签收、处置,未对人员响应计分"
+              "(见“问题与改进”)"]), "",
         "## 三、演练目标", "",
     ]
     lines += [f"{i}. {o.title}:{_subject(o.subject, catalog)} 在 {o.within_s:.0f} 秒内发布"
@@ -93,6 +101,9 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
         lines.append(f"| {o.title} | {rule_zh(o.rule)} | {_subject(o.subject, catalog)} | "
                      f"{LEVEL_NAMES_ZH[o.expected_level]} | {verdict} | {got} | {lat} | "
                      f"{o.within_s:.0f} | {sent} |")
+    if scores:
+        lines += ["", *assessment_zh(scores)]
+    lines += [f"- {e}" for e in run.stand_in_errors]
     kinds: dict[str, int] = {}
     for n in run.notifications:
         kinds[n["kind"]] = kinds.get(n["kind"], 0) + 1
@@ -102,7 +113,7 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
     lines += [f"- {_fmt(w.ts)} {rule_zh(w.rule)} {LEVEL_NAMES_ZH[w.level]}:{w.message}"
               for w in ev.unexpected] or ["- 无"]
     lines += ["", "## 五、问题与改进", ""]
-    lines += [f"{i}. {p}" for i, p in enumerate(problems(run, n_lat), 1)]
+    lines += [f"{i}. {p}" for i, p in enumerate(problems(run, n_lat, scores), 1)]
     lines += ["", "## 六、预警时间线", "", "![预警时间线](timeline.svg)", "",
               "## 七、信号曲线", ""]
     lines += [f"![{p}]({p})" for p in plots]
@@ -118,6 +129,10 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
         "published": run.published, "wall_s": round(run.wall_s, 1),
         "pipeline_latency_ms": {"p50": p50, "p99": p99, "n": len(run.pipeline_latency_ms)},
         "outcomes": [{**o.__dict__, "ok": o.ok} for o in ev.outcomes],
+        "participants": [{"name": x.name, "role": x.role, "warning_id": x.warning_id,
+                          "level": x.level, "ack_s": x.ack_s, "ack_limit_s": x.ack_limit_s,
+                          "handle_s": x.handle_s, "handle_limit_s": x.handle_limit_s,
+                          "on_time": x.on_time} for x in scores],
         "unexpected": [msgspec.to_builtins(w) for w in ev.unexpected],
         "warnings": [msgspec.to_builtins(w) for w in run.warnings],
         "notifications": run.notifications,
@@ -139,7 +154,8 @@ def shift_link(start: int) -> str:
     return shift_name(start, "all", True)
 
 
-def problems(run: DrillRun, n_lat: dict[str, float]) -> list[str]:
+def problems(run: DrillRun, n_lat: dict[str, float], scores: list[Score] | None = None
+             ) -> list[str]:
     """What the drill showed that needs work, derived from its outcomes."""
     ev, out = run.evaluation, []
     for o in ev.outcomes:
@@ -154,8 +170,13 @@ def problems(run: DrillRun, n_lat: dict[str, float]) -> list[str]:
             out.append(f"{o.title}:预警未送达导调台,核查通知路由")
     if ev.unexpected:
         out.append(f"意外预警 {len(ev.unexpected)} 条,逐条判定是否误报并调整规则")
-    out.append("本次演练无人员签收、处置:签收 → 核查 → 处置 → 销号流程接入后,"
-               "由参演人员在值班台操作,按时限计分")
+    if not scores:
+        out.append("本次演练无人员签收、处置:在场景中列出参演人员(participants),"
+                   "按处置流程时限计分")
+    for x in scores or []:
+        if not x.on_time:
+            out.append(f"{x.name}({x.role})未按时签收并处置 {LEVEL_NAMES_ZH[x.level]}预警"
+                       f" {x.warning_id},加强值守与处置培训")
     return out
 
 

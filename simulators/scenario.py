@@ -68,6 +68,17 @@ class Incident(_S, frozen=True):
     terminal_level: int | None = None
 
 
+class Participant(_S, frozen=True):
+    """A person played in the drill through the real API (a stand-in, with scripted delays
+    after the notification; None: never does it); scored against the workflow deadlines."""
+
+    name: str
+    role: str  # 岗位, e.g. 值班员 or 企业安全管理员
+    ack_after_s: Annotated[float, msgspec.Meta(ge=0)] | None = None  # 签收
+    handle_after_s: Annotated[float, msgspec.Meta(ge=0)] | None = None  # 处置 (cause, action)
+    rules: list[str] | None = None  # the warnings they take (default: every one notified)
+
+
 class Fleet(_S, frozen=True):
     """Which sites and vehicles of the catalog are simulated (default: all)."""
 
@@ -90,6 +101,7 @@ class Scenario(_S, frozen=True):
     timezone: str = "Asia/Shanghai"
     # how the vehicles report: MQTT, or JT/T 808 terminals through the drill's own gateway
     transport: Literal["mqtt", "jt808"] = "mqtt"
+    participants: list[Participant] = msgspec.field(default_factory=list)
 
 
 def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
@@ -110,6 +122,12 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
         problems += [f"{p}: fleet.{name}: unknown {x!r}" for x in ids_ or [] if x not in known]
     if sc.transport == "jt808":
         problems += _check_jt808(sc, catalog, p)
+    names = [x.name for x in sc.participants]
+    problems += [f"{p}: participant {x!r} repeated" for x in sorted(set(names))
+                 if names.count(x) > 1]
+    problems += [f"{p}: participant {x.name}: 处置 before 签收" for x in sc.participants
+                 if x.handle_after_s is not None and (x.ack_after_s is None
+                                                     or x.handle_after_s < x.ack_after_s)]
     if problems:
         raise ValueError("\n".join(problems))
     return sc

@@ -32,6 +32,14 @@ def test_tank_farm_drill_detects_every_incident_and_writes_the_report(
     assert "**通过**" in md and "✓ 检出" in md and "![预警时间线](timeline.svg)" in md
     assert "储罐区可燃气体超限" in md and "| tank_farm." not in md  # names, not rule ids
     assert (tmp_path / (md.split("交接班报告:[")[1].split("]")[0])).is_file()
+    # participants played through the real API, scored against the workflow deadlines
+    people = {p["name"]: p for p in report["participants"]}
+    assert len(report["participants"]) == 2, report["participants"]
+    duty = people["张三"]
+    assert duty["on_time"] and 0 < duty["ack_s"] < duty["handle_s"] < 60, duty
+    assert people["刘洋"]["ack_s"] is None and not people["刘洋"]["on_time"]
+    assert "参演人员响应评分" in md and "- 刘洋:0/1 条预警按时签收并处置,不合格" in md
+    assert "- 张三:1/1 条预警按时签收并处置,合格" in md and "未成功" not in md
     svg = (tmp_path / "signal-tf-hohhot-01-T101-GAS1.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "polyline" in svg and "hh 50" in svg
 
