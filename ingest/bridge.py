@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,6 +23,7 @@ from hazardwatch.contracts.records import RejectedRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.counters import BridgeCounters
 from hazardwatch.ingest.decode import Accepted, MessageDecoder, PointRejection, Rejected
+from hazardwatch.ingest.metrics_server import serve_metrics
 
 log = logging.getLogger("hazardwatch.bridge")
 _client_log = logging.getLogger("hazardwatch.bridge.kafka")  # librdkafka: every retry, throttled
@@ -291,23 +292,7 @@ class Bridge:
     def _serve_metrics(self) -> ThreadingHTTPServer | None:
         if self.cfg.metrics_port is None:
             return None
-        counters = self.counters
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = counters.prometheus().encode()
-                self.send_response(200 if self.path == "/metrics" else 404)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.cfg.metrics_port), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
+        return serve_metrics(self.counters.prometheus, self.cfg.metrics_port)
 
 
 def points_reply(refused: tuple[PointRejection, ...], topic: str, received_at: int,

@@ -6,12 +6,11 @@ import argparse
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from hazardwatch.commands import stop_on_signals
 from hazardwatch.ingest.denied import DeniedPublishes
+from hazardwatch.ingest.metrics_server import serve_metrics
 from hazardwatch.stack.settings import StackSettings
 
 
@@ -35,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     counter = DeniedPublishes()
     stop = threading.Event()
     stop_on_signals(stop.set)
-    server = _serve(counter, args.metrics_port) if args.metrics_port is not None else None
+    server = (serve_metrics(counter.prometheus, args.metrics_port)
+              if args.metrics_port is not None else None)
     with open(path, encoding="utf-8", errors="replace") as fh:
         while True:
             line = fh.readline()
@@ -54,20 +54,3 @@ def run(args: argparse.Namespace) -> int:
           f"(denied publishes: {total}, accounts: {len(counter.by_account())})")
     return 0
 
-
-def _serve(counter: DeniedPublishes, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = counter.prometheus().encode()
-            self.send_response(200 if self.path == "/metrics" else 404)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
