@@ -23,6 +23,7 @@ from hazardwatch.ingest.session import retire_session
 from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
 from tests.helpers import free_port
+from tests.integration.receivers import Receivers
 
 
 @pytest.fixture(scope="session")
@@ -227,3 +228,11 @@ def pipeline(stack: Stack, bridge: BridgeProcess, services: Any,
     p = Pipeline(stack, bridge, services, unique)
     yield p
     p.drop()
+
+
+@pytest.fixture
+def receivers() -> Iterator[Receivers]:
+    """Local HTTP receivers standing in for every notification channel."""
+    r = Receivers()
+    yield r
+    r.close()

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import pytest
 import requests
 from confluent_kafka import Producer
 
@@ -25,13 +23,6 @@ from tests.helpers import wait_for
 from tests.integration.receivers import Receivers
 
 TOKEN = "tok"
-
-
-@pytest.fixture
-def receivers() -> Iterator[Receivers]:
-    r = Receivers()
-    yield r
-    r.close()
 
 
 def _config(tmp: Path, r: Receivers, api: int, repeat_s: float, leader_after_s: float) -> Path:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from confluent_kafka import Producer
 
@@ -24,13 +22,6 @@ from tests.integration.receivers import Receivers
 
 TOKEN = "tok"
 SITES = ["tf-hohhot-01", "cm-ordos-01", "td-baotou-01"]
-
-
-@pytest.fixture
-def receivers() -> Iterator[Receivers]:
-    r = Receivers()
-    yield r
-    r.close()
 
 
 def _config(tmp: Path, r: Receivers, api: int, repeat_s: float, leader_after_s: float) -> Path:

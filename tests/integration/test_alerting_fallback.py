@@ -4,11 +4,9 @@ gateway (and SMS); a drill warning never does; a key press acknowledges."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from confluent_kafka import Producer
 
@@ -18,13 +16,6 @@ from hazardwatch.stack.manager import Stack
 from hazardwatch.stack.process import free_port
 from tests.helpers import wait_for
 from tests.integration.receivers import Receivers
-
-
-@pytest.fixture
-def receivers() -> Iterator[Receivers]:
-    r = Receivers()
-    yield r
-    r.close()
 
 
 def _warning(now: int, drill: bool) -> WarningRecord:

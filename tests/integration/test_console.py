@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from confluent_kafka import Producer
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
@@ -91,13 +89,6 @@ class Console:
 
         kafka_tail.read_since(self.bootstrap, self.actions, done=done, timeout=30)
         return got
-
-
-@pytest.fixture
-def receivers() -> Iterator[Receivers]:
-    r = Receivers()
-    yield r
-    r.close()
 
 
 def _login(d: WebDriver, base: str, name: str, pw: str = PW) -> None:
