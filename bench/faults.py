@@ -29,6 +29,13 @@ from bench.fault_stack import Devices, FaultStack, wait_until
 from hazardwatch.stack.process import spawn_command
 
 
+def _start_devices(fs: FaultStack, n: int) -> Devices:
+    """`n` devices publishing through the stack's broker as the simulator account."""
+    dev = Devices(fs.settings.mqtt_port, "hw-simulator", fs.credentials()["hw-simulator"], n)
+    dev.start()
+    return dev
+
+
 def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
@@ -40,9 +47,7 @@ def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_
     try:
         fs.up()
         fs.pipeline()
-        creds = fs.credentials()
-        dev = Devices(fs.settings.mqtt_port, "hw-simulator", creds["hw-simulator"], devices)
-        dev.start()
+        dev = _start_devices(fs, devices)
         time.sleep(warm_s)
         worker_log = fs.root / "worker-1.log"
         lines0, t_down = _lines(worker_log), time.monotonic()
@@ -88,9 +93,7 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
     try:
         fs.up()
         fs.pipeline()
-        creds = fs.credentials()
-        dev = Devices(fs.settings.mqtt_port, "hw-simulator", creds["hw-simulator"], devices)
-        dev.start()
+        dev = _start_devices(fs, devices)
         sim_log = fs.root / "simulate.log"
         sim = spawn_command(["simulate", "--devices", "20", "--rate", "40", "--duration", "25"],
                             sim_log, fs.env)
@@ -150,9 +153,7 @@ def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0,
         fs.pipeline(workers=2, worker_args=("--standby-replicas", str(standby)))
         w1, w2 = fs.root / "worker-1.log", fs.root / "worker-2.log"
         wait_until(lambda: w1.read_text(errors="replace").count("Worker ready") >= 2, 90)
-        creds = fs.credentials()
-        dev = Devices(fs.settings.mqtt_port, "hw-simulator", creds["hw-simulator"], devices)
-        dev.start()
+        dev = _start_devices(fs, devices)
         time.sleep(5)
         stop = threading.Event()
 
