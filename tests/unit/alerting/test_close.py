@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from hazardwatch.alerting.accounts import Role, Scope
 from hazardwatch.alerting.api import serve
@@ -18,6 +17,7 @@ from hazardwatch.alerting.users import UserFile
 from hazardwatch.alerting.web.context import ConsoleOptions
 from hazardwatch.stack.process import free_port
 from tests.unit.alerting.test_service import feed, service, warning
+from tests.unit.alerting.test_web import login
 
 PW = "pw-0123456789abcdef"
 
@@ -37,21 +37,13 @@ def api(tmp_path: Path) -> Iterator[tuple[Any, str]]:
         server.shutdown()
 
 
-def _login(base: str, name: str) -> requests.Session:
-    s = requests.Session()
-    r = s.post(f"{base}/api/login", json={"name": name, "password": PW}, timeout=5)
-    assert r.status_code == 200, r.text
-    s.headers["X-CSRF-Token"] = r.json()["csrf"]
-    return s
-
-
 def test_close_only_after_handling_and_clearance_and_by_the_commander(api: Any) -> None:
     svc, base = api
     now = int(time.time() * 1000)
     w = warning(2, started=now, ts=now)
     feed(svc, w, now)
     url = f"{base}/api/warnings/{w.warning_id}"
-    duty, boss, ro = (_login(base, n) for n in ("值班员甲", "指挥长乙", "只读丙"))
+    duty, boss, ro = (login(base, n, PW) for n in ("值班员甲", "指挥长乙", "只读丙"))
     r = boss.post(f"{url}/close", json={}, timeout=5)
     assert (r.status_code, r.json()["error"]) == (409, "预警尚未处置,不能销号")
     assert duty.post(f"{url}/resolve", json={"cause": "阀门密封失效", "action": "更换密封",
@@ -75,7 +67,7 @@ def test_supervision_by_hand_through_the_api_is_answered_by_the_handling(api: An
     w = warning(3, started=now, ts=now)
     feed(svc, w, now)
     url = f"{base}/api/warnings/{w.warning_id}"
-    boss = _login(base, "指挥长乙")
+    boss = login(base, "指挥长乙", PW)
     assert boss.post(f"{url}/supervise", json={"admin": "town"}, timeout=5).status_code == 400
     assert boss.post(f"{url}/supervise", json={"admin": "city", "deadline_s": -1},
                      timeout=5).status_code == 400

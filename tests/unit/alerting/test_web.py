@@ -71,7 +71,8 @@ def _raw(port: int, data: bytes, timeout: float = 5.0) -> bytes:
         return out
 
 
-def _login(base: str, name: str, pw: str = PW) -> requests.Session:
+def login(base: str, name: str, pw: str = PW) -> requests.Session:
+    """A console session logged in as `name`, carrying its CSRF token."""
     s = requests.Session()
     r = s.post(f"{base}/api/login", json={"name": name, "password": pw}, timeout=5)
     assert r.status_code == 200, r.text
@@ -197,7 +198,7 @@ def test_scope_role_csrf_and_session_expiry_are_enforced_by_the_api(api: Any) ->
     feed(svc, other, now)
     assert requests.post(f"{base}/api/login", json={"name": "玉泉区值班员", "password": "x"},
                          timeout=5).status_code == 401
-    yq, ds, ro = (_login(base, n) for n in ("玉泉区值班员", "东胜区值班员", "只读"))
+    yq, ds, ro = (login(base, n) for n in ("玉泉区值班员", "东胜区值班员", "只读"))
     assert [r["warning"]["warning_id"] for r in yq.get(f"{base}/api/warnings").json()] == [
         mine.warning_id]
     assert ds.get(f"{base}/api/warnings/{mine.warning_id}").status_code == 403
@@ -272,7 +273,7 @@ def test_the_live_stream_carries_only_the_subscribers_scope(api: Any) -> None:
     got: dict[str, list[str]] = {"玉泉区值班员": [], "东胜区值班员": []}
 
     def listen(name: str) -> None:
-        s = _login(base, name)
+        s = login(base, name)
         with contextlib.suppress(requests.RequestException), s.get(
                 f"{base}/api/events", stream=True, timeout=10) as r:
             for line in r.iter_lines():  # ends when the server stops (the other county's)
