@@ -1,5 +1,5 @@
-"""Durable alerting state in SQLite (WAL, synchronous=FULL): alerts, sent deliveries, Kafka
-offsets, silences and used acknowledgement links. One transaction per step, so a killed
+"""Durable alerting state in SQLite (WAL, synchronous=FULL): alerts, sent deliveries,
+silences and used acknowledgement links. One transaction per step, so a killed
 service resumes exactly where it was: no warning lost, no notification sent twice."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from hazardwatch.alerting.state import Action, Alert, Silence
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER);
-CREATE TABLE IF NOT EXISTS offsets (tp TEXT PRIMARY KEY, off INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS links (token TEXT PRIMARY KEY, used_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS set_aside (tbl TEXT NOT NULL, id TEXT NOT NULL, body BLOB,
@@ -100,14 +99,6 @@ class Store:
         """Record a delivery's final state: sent, failed, suppressed."""
         self.db.execute("INSERT OR REPLACE INTO deliveries VALUES (?, ?, ?)",
                         (delivery_id, status, at))
-
-    def offsets(self) -> dict[str, int]:
-        """Next Kafka offset per 'topic:partition'."""
-        return dict(self.db.execute("SELECT tp, off FROM offsets").fetchall())
-
-    def put_offset(self, tp: str, off: int) -> None:
-        """The next offset to read."""
-        self.db.execute("INSERT OR REPLACE INTO offsets VALUES (?, ?)", (tp, off))
 
     def silences(self) -> list[Silence]:
         """All readable silences (expired ones are harmless)."""
