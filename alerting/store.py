@@ -1,6 +1,7 @@
-"""Durable alerting state in SQLite (WAL, synchronous=FULL): alerts, sent deliveries,
-silences and used acknowledgement links. One transaction per step, so a killed
-service resumes exactly where it was: no warning lost, no notification sent twice."""
+"""A `StateStore` in one SQLite file (WAL, synchronous=FULL): alerts, sent deliveries, silences
+and used acknowledgement links, one transaction per step. For embedding the service in one
+process and for its unit tests; the running service keeps its state in the Kafka changelog
+(`changelog.ChangelogStore`), which lets another instance take over."""
 
 from __future__ import annotations
 
