@@ -105,6 +105,7 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         sim_rc = sim.wait(180)
         sim_json = sim_log.read_text().strip().splitlines()[-1] if sim_log.exists() else ""
         # 2. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
+        outage_at = time.time()
         fs.signal_service("kafka", signal.SIGTERM)
         cpu0 = _cpu_s(fs)
         time.sleep(20)
@@ -118,7 +119,9 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         _settle(fs, len(acked), 90)  # some were lost: wait until the count stops moving
         seqs, longest = fs.kafka_seqs()
         lost = sorted(acked - set(seqs), key=lambda k: dev.sent[k])
-        lost_clean = [k for k in lost if dev.sent[k] < kill_at - 5]
+        # sent before the Kafka outage: the bridge forwarded it at once, so only the clean
+        # restart could lose it; sent during the outage: the broker held it until the kill
+        lost_clean = [k for k in lost if dev.sent[k] < outage_at]
         lost_kill = [k for k in lost if k not in lost_clean]
         rate = devices / dev.period_s
         return {
@@ -129,6 +132,8 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
             "broker_kill_lost_ms": round(len(lost_kill) / rate * 1000),
             "lost_kill_span_s": (round(dev.sent[lost_kill[-1]] - dev.sent[lost_kill[0]], 1)
                                  if lost_kill else 0.0),
+            "lost_kill_oldest_s_before_kill": (round(kill_at - dev.sent[lost_kill[0]], 1)
+                                               if lost_kill else 0.0),
             "duplicated": sum(n - 1 for n in seqs.values() if n > 1),
             "longest_delay_s": round(longest, 1),
             "simulate_exit": sim_rc, "simulate_json": sim_json.startswith("{"),
