@@ -47,11 +47,13 @@ def run(args: argparse.Namespace) -> int:
     settings = StackSettings.from_env()
     username, password = mqtt_login(settings, "hw-bridge")
     if args.retire:
-        ok = retire_session("127.0.0.1", settings.mqtt_port, username, password, args.client_id)
+        ok = retire_session(settings.mqtt_host, settings.mqtt_port, username, password,
+                            args.client_id)
         print(f"session of {args.client_id}: {'retired' if ok else 'NOT retired'}")
         return 0 if ok else 1
     cfg = BridgeConfig(
-        mqtt_port=settings.mqtt_port, username=username, password=password,
+        mqtt_host=settings.mqtt_host, mqtt_port=settings.mqtt_port,
+        username=username, password=password,
         client_id=args.client_id, group=args.group, kafka_bootstrap=settings.kafka_bootstrap,
         topic_prefix=args.topic_prefix, session_expiry_s=args.session_expiry,
         metrics_port=args.metrics_port, log_interval_s=args.log_interval,

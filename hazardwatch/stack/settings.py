@@ -42,6 +42,12 @@ class StackSettings:
     influx_version: str = INFLUX_DEFAULT  # or "1.6": the Debian package
     kafka_version: str = "3.9.1"  # or a 4.x release such as "4.1.2"
     catalog: Path | None = None
+    # Where clients find the services (the local stack always binds to 127.0.0.1): on a real
+    # server Kafka, Mosquitto and InfluxDB may run elsewhere (`HW_KAFKA_SERVERS=k1:9092,k2:9092`,
+    # `HW_MQTT_HOST`, `HW_INFLUX_HOST`); `stack up` ignores them.
+    kafka_servers: str = ""
+    mqtt_host: str = HOST
+    influx_host: str = HOST
 
     def __post_init__(self) -> None:
         """Reject two services on one port (Kafka refuses it only deep in its start-up)."""
@@ -90,9 +96,9 @@ class StackSettings:
     @property
     def kafka_bootstrap(self) -> str:
         """Bootstrap servers for Kafka clients."""
-        return f"{HOST}:{self.kafka_port}"
+        return self.kafka_servers or f"{HOST}:{self.kafka_port}"
 
     @property
     def influx_url(self) -> str:
         """Base URL of the InfluxDB HTTP API."""
-        return f"http://{HOST}:{self.influx_port}"
+        return f"http://{self.influx_host}:{self.influx_port}"

@@ -21,6 +21,16 @@ def test_env_overrides_and_round_trip() -> None:
     assert StackSettings.from_env(s.to_env()) == s
 
 
+def test_clients_can_reach_services_on_other_hosts() -> None:
+    env = {"HW_RUN_DIR": "/tmp/z", "HW_KAFKA_SERVERS": "k1:9092,k2:9092",
+           "HW_MQTT_HOST": "mq.plant", "HW_INFLUX_HOST": "tsdb.plant", "HW_INFLUX_PORT": "8086"}
+    s = StackSettings.from_env(env)
+    assert s.kafka_bootstrap == "k1:9092,k2:9092"
+    assert s.mqtt_host == "mq.plant"
+    assert s.influx_url == "http://tsdb.plant:8086"
+    assert StackSettings.from_env(s.to_env()) == s
+
+
 @pytest.mark.parametrize(("value", "needle"), [("abc", "not a port"), ("70000", "outside")])
 def test_bad_port_is_a_clear_error(value: str, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
