@@ -4,6 +4,7 @@ every instance. The CLI only parses options and calls `run`. See docs/alerting.m
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -11,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -20,6 +21,9 @@ from hazardwatch.alerting.web.context import ConsoleOptions
 from hazardwatch.alerting.workflow.config import WorkflowConfig
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import KafkaTopic
+
+if TYPE_CHECKING:
+    from hazardwatch.alerting.accountlog import AccountLog
 
 log = logging.getLogger("hazardwatch.alerting")
 STATE_TOPIC = "hw.alerting-state"
@@ -36,7 +40,7 @@ class RunnerOptions:
     session_timeout_s: float = 6.0  # a dead instance's partitions move after this (the
     # broker's group.min.session.timeout.ms, 6 s by default, is the floor)
     instance: str = ""
-    console: ConsoleOptions | None = None  # accounts file, map tiles (issue 16)
+    console: ConsoleOptions | None = None  # map tiles, accounts file to import (issue 16)
     workflow: WorkflowConfig | None = None  # deadlines and 督办 (None: the documented defaults)
 
 
@@ -68,6 +72,21 @@ def ensure_state_topic(bootstrap: str, topic: str, partitions: int) -> None:
     except Exception as exc:
         if "TOPIC_ALREADY_EXISTS" not in str(exc):
             raise
+
+
+def open_accounts(opts: RunnerOptions) -> AccountLog:
+    """The console accounts of the alerting store, followed; an older accounts file given
+    as `users` is imported first (only the names the store does not have yet)."""
+    from hazardwatch.alerting.accountlog import ACCOUNTS_TOPIC, AccountLog
+    from hazardwatch.alerting.users import UserFile
+
+    accounts = AccountLog(opts.bootstrap, opts.topic_prefix + ACCOUNTS_TOPIC)
+    path = opts.console.users if opts.console else None
+    if path is not None and path.exists():
+        names = accounts.import_from(UserFile(path))
+        log.info("alerting: %d console account(s) imported from %s into %s%s", len(names),
+                 path, opts.topic_prefix, ACCOUNTS_TOPIC)
+    return accounts
 
 
 def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
@@ -192,7 +211,9 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
         "max.poll.interval.ms": 60_000,
         "partition.assignment.strategy": "cooperative-sticky"})
     consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
-    server = serve(service, opts.host, opts.api_port, opts.console)
+    accounts = open_accounts(opts)
+    server = serve(service, opts.host, opts.api_port,
+                   dataclasses.replace(opts.console or ConsoleOptions(), accounts=accounts))
     log.info("alerting: ready (instance %s, %d alerts known, API on %s:%d)", instance,
              len(service.others), opts.host, opts.api_port)
     while running():
@@ -228,6 +249,7 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
             except Exception as exc:  # e.g. a rebalance in between: re-read, apply idempotently
                 log.warning("alerting: offset commit failed: %s", exc)
     server.shutdown()
+    accounts.close()
     consumer.close()
     tail.close()
     producer.flush(10)

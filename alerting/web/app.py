@@ -94,7 +94,7 @@ class AccessLog:
 def build(svc: AlertingService, opts: ConsoleOptions | None = None) -> Starlette:
     """The application for one alerting service."""
     opts = opts or ConsoleOptions()
-    web = Web(svc, opts, UserFile(opts.users) if opts.users else None)
+    web = Web(svc, opts, opts.accounts or (UserFile(opts.users) if opts.users else None))
     hub = live.Hub(web)
 
     async def health(_r: Request) -> Response:

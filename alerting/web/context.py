@@ -14,7 +14,7 @@ from starlette.requests import Request
 from hazardwatch.alerting.accounts import Perm, Principal, Role, Scope
 from hazardwatch.alerting.service import AlertingService
 from hazardwatch.alerting.state import Alert
-from hazardwatch.alerting.users import UserFile
+from hazardwatch.alerting.users import AccountStore
 from hazardwatch.alerting.web import sessions
 from hazardwatch.alerting.web.limits import FailedLogins
 
@@ -31,9 +31,10 @@ class ApiError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class ConsoleOptions:
-    """The console's settings: accounts file, session length, map tiles, InfluxDB."""
+    """The console's settings: accounts, session length, map tiles, InfluxDB."""
 
-    users: Path | None = None
+    users: Path | None = None  # an accounts file (embedding, tests) when `accounts` is None
+    accounts: AccountStore | None = None  # the service's: the alerting store's account topic
     session_ttl_s: int = sessions.SESSION_TTL_S
     tile_url: str = ""  # e.g. an OSM-compatible or 天地图 URL template with its key; "" = none
     influx_url: str = ""
@@ -47,7 +48,7 @@ class Web:
 
     svc: AlertingService
     opts: ConsoleOptions
-    users: UserFile | None
+    users: AccountStore | None
     logins: FailedLogins = field(default_factory=FailedLogins)
 
     @property
@@ -72,7 +73,7 @@ class Web:
         got = sessions.verify(self.secret, cookie, int(time.time()))
         acc = self.users.accounts().get(got[0]) if got else None
         if acc is None or got is None or acc.disabled or got[1] < acc.sessions_after:
-            return None  # unknown, disabled, or logged out since (every instance reads the file)
+            return None  # unknown, disabled, or logged out since (the same store on every instance)
         return Principal(acc.name, acc.role, acc.scope, "session")
 
     def require(self, request: Request, perm: Perm = Perm.VIEW) -> Principal:

@@ -35,8 +35,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--check", action="store_true",
                    help="validate the configuration and everything it refers to, then exit")
     p.add_argument("--users", type=Path, default=None,
-                   help="console accounts file (env HW_ALERTING_USERS; default .run/alerting/"
-                        "users.json; create with `alerting user add`)")
+                   help="an older console accounts file to import at start (names the "
+                        "store has already are kept; env HW_ALERTING_USERS; default "
+                        ".run/alerting/users.json); accounts live in the alerting store, "
+                        "managed with `alerting user …`")
     p.add_argument("--tile-url", default=os.environ.get("HW_CONSOLE_TILE_URL", ""),
                    help="map tile URL template for the console (env HW_CONSOLE_TILE_URL; "
                         "empty: points on a plain background)")
