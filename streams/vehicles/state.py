@@ -63,7 +63,7 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     window_ms: int = 0  # driving in the last 24 h: the closed buckets and the open one
     bucket_at: int = -1  # the open 5-minute bucket (index) …
     bucket_ms: int = 0  # … and its driving ms
-    buckets: dict[int, int] = msgspec.field(default_factory=dict)  # closed bucket → driving ms
+    window: bytes = b""  # the closed buckets, oldest first, packed (kinds/daily.py)
     cont: Episode = msgspec.field(default_factory=Episode)
     daily: Episode = msgspec.field(default_factory=Episode)
     night_ban: Episode = msgspec.field(default_factory=Episode)
@@ -79,6 +79,7 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     moved: Episode = msgspec.field(default_factory=Episode)  # 离线位移 (a moment)
     moved_m: float = 0.0
     closed: list[DayFigures] = msgspec.field(default_factory=list)  # for the caller to emit
+    buckets: dict[int, int] = msgspec.field(default_factory=dict)  # (a state of before `window`)
 
 
 _enc = msgspec.msgpack.Encoder()
