@@ -41,6 +41,13 @@ def general_reply(to: Header, serial: int, result: Result = Result.OK) -> bytes:
     return message(0x8001, struct.pack(">HHB", to.serial, to.msg_id, result), to, serial)
 
 
+def general_reply_head(to: Header) -> bytes:
+    """The bytes of an 0x8001 to `to` before the platform serial (they are the same for every
+    reply to one terminal): `head + serial + body` is `general_reply`'s frame content."""
+    return encode_header(0x8001, 5, to.phone, 0, to.version,
+                         to.protocol_version if to.protocol_version is not None else 1)[:-2]
+
+
 def register_reply(to: Header, serial: int, result: RegisterResult, auth: str = "") -> bytes:
     """0x8100; the auth code only on success."""
     body = struct.pack(">HB", to.serial, result)

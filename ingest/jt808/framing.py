@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import reduce
 
 FLAG = 0x7E
 ESC = 0x7D
@@ -36,10 +38,7 @@ class FrameError(ValueError):
 
 def xor(data: bytes | bytearray | memoryview) -> int:
     """The check code: XOR of every byte (header + body, before escaping)."""
-    c = 0
-    for b in data:
-        c ^= b
-    return c
+    return reduce(operator.xor, data, 0)
 
 
 def escape(data: bytes) -> bytes:
@@ -55,24 +54,19 @@ def unescape(data: bytes) -> bytes:
         raise FrameError(FrameReason.BAD_ESCAPE, f"0x7e inside a frame at byte {data.index(FLAG)}")
     if ESC not in data:
         return data
-    out = bytearray()
-    i, n = 0, len(data)
-    while i < n:
-        b = data[i]
-        if b == ESC:
-            nxt = data[i + 1] if i + 1 < n else -1
-            if nxt == 0x01:
-                out.append(ESC)
-            elif nxt == 0x02:
-                out.append(FLAG)
-            else:
-                shown = "end of frame" if nxt < 0 else f"0x{nxt:02x}"
-                raise FrameError(FrameReason.BAD_ESCAPE, f"0x7d followed by {shown} at byte {i}")
-            i += 2
-        else:
-            out.append(b)
-            i += 1
-    return bytes(out)
+    # every 0x7d must start a 7d 01 or 7d 02 pair (pairs cannot overlap: their second byte is
+    # never 0x7d); then 7d 02 → 7e first, 7d 01 → 7d second (the other order would turn
+    # 7d 01 02 into 7e)
+    if data.count(b"\x7d") == data.count(b"\x7d\x01") + data.count(b"\x7d\x02"):
+        return data.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
+    i = 0
+    while True:  # find the first bad escape, for the reason
+        i = data.index(ESC, i)
+        nxt = data[i + 1] if i + 1 < len(data) else -1
+        if nxt not in (0x01, 0x02):
+            shown = "end of frame" if nxt < 0 else f"0x{nxt:02x}"
+            raise FrameError(FrameReason.BAD_ESCAPE, f"0x7d followed by {shown} at byte {i}")
+        i += 2
 
 
 def verify(raw: bytes) -> bytes:
@@ -129,27 +123,42 @@ class Splitter:
     def feed(self, data: bytes) -> list[bytes | Garbage]:
         """Raw frames (between flags, still escaped) and garbage notes, in stream order."""
         out: list[bytes | Garbage] = []
-        buf = self._buf
-        start, n = 0, len(data)
-        while start <= n:
-            idx = data.find(b"\x7e", start)
-            end = n if idx < 0 else idx
-            if not self._skipping and end > start:
-                buf += data[start:end]
-                if len(buf) > self.max_run:
-                    out.append(Garbage(len(buf), FrameReason.TOO_LONG))
-                    buf.clear()
-                    self._skipping = True
-            if idx < 0:
-                break
-            if self._skipping:
-                self._skipping = False
-            elif buf:
-                if self._seen_flag:
-                    out.append(bytes(buf))
-                else:
-                    out.append(Garbage(len(buf), FrameReason.GARBAGE))
-                buf.clear()
-            self._seen_flag = True
-            start = idx + 1
+        parts = data.split(b"\x7e")
+        self._extend(parts[0], out)
+        if len(parts) == 1:  # no flag in this read: the run goes on
+            return out
+        self._close(out)
+        max_run = self.max_run
+        for p in parts[1:-1]:  # whole runs between two flags of this read
+            if not p:
+                continue
+            if len(p) > max_run:
+                out.append(Garbage(len(p), FrameReason.TOO_LONG))
+            else:
+                out.append(p)
+        if len(parts) > 1:
+            self._extend(parts[-1], out)
         return out
+
+    def _extend(self, run: bytes, out: list[bytes | Garbage]) -> None:
+        """Bytes with no flag in them: they continue the current run."""
+        if self._skipping or not run:
+            return
+        buf = self._buf
+        buf += run
+        if len(buf) > self.max_run:
+            out.append(Garbage(len(buf), FrameReason.TOO_LONG))
+            buf.clear()
+            self._skipping = True
+
+    def _close(self, out: list[bytes | Garbage]) -> None:
+        """A flag: the current run ends (a frame candidate, or garbage before the first flag)."""
+        if self._skipping:
+            self._skipping = False
+        elif self._buf:
+            if self._seen_flag:
+                out.append(bytes(self._buf))
+            else:
+                out.append(Garbage(len(self._buf), FrameReason.GARBAGE))
+            self._buf.clear()
+        self._seen_flag = True

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from hazardwatch.ingest.jt808.framing import FrameError, FrameReason
 
@@ -28,8 +29,7 @@ def phone_key(phone: str) -> str:
     return phone.lstrip("0") or "0"
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(msgspec.Struct, frozen=True, gc=False):
     """A decoded header; `phone` is kept as sent (12 or 20 digits, or hex if not BCD)."""
 
     msg_id: int
@@ -55,12 +55,16 @@ class Header:
         return self.packet_total is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(msgspec.Struct, frozen=True, gc=False):
     """A verified frame: its header and its body bytes."""
 
     header: Header
     body: bytes
+
+
+_HEAD = struct.Struct(">HH")
+_U16 = struct.Struct(">H")
+_PACKET = struct.Struct(">HH")
 
 
 def _sizes(attrs: int, v2019: bool) -> int:
@@ -70,26 +74,25 @@ def _sizes(attrs: int, v2019: bool) -> int:
 
 def parse(data: bytes) -> Message:
     """Split header + body (unescaped, check code removed); raise FrameError(BAD_LENGTH)."""
-    if len(data) < 12:
-        raise FrameError(FrameReason.TOO_SHORT, f"{len(data)} bytes, a header has at least 12")
-    msg_id, attrs = struct.unpack_from(">HH", data)
+    n = len(data)
+    if n < 12:
+        raise FrameError(FrameReason.TOO_SHORT, f"{n} bytes, a header has at least 12")
+    msg_id, attrs = _HEAD.unpack_from(data)
     body_len = attrs & 0x3FF
     flag = bool(attrs & 0x4000)
+    sub = 4 if attrs & 0x2000 else 0
     # bit 14 says 2019, but some 2013 terminals set it: the total length decides
-    order = (True, False) if flag else (False, True)
-    v2019 = None
-    for candidate in order:
-        if _sizes(attrs, candidate) + body_len == len(data):
-            v2019 = candidate
-            break
-    if v2019 is None:
+    if n == (17 if flag else 12) + sub + body_len:
+        v2019 = flag
+    elif n == (12 if flag else 17) + sub + body_len:
+        v2019 = not flag
+    else:
         raise FrameError(
             FrameReason.BAD_LENGTH,
             f"body length {body_len} in the attributes, but the frame holds "
-            f"{len(data) - _sizes(attrs, flag)} bytes after a "
+            f"{n - _sizes(attrs, flag)} bytes after a "
             f"{'2019' if flag else '2013'} header",
         )
-    pos = 4
     proto = None
     if v2019:
         proto = data[4]
@@ -98,19 +101,16 @@ def parse(data: bytes) -> Message:
     else:
         phone_bytes = data[4:10]
         pos = 10
-    digits = bcd_digits(phone_bytes)
-    (serial,) = struct.unpack_from(">H", data, pos)
+    phone = phone_bytes.hex()
+    bcd = phone.isdigit()
+    (serial,) = _U16.unpack_from(data, pos)
     pos += 2
     total = index = None
-    if attrs & 0x2000:
-        total, index = struct.unpack_from(">HH", data, pos)
+    if sub:
+        total, index = _PACKET.unpack_from(data, pos)
         pos += 4
-    header = Header(
-        msg_id=msg_id, version=Version.V2019 if v2019 else Version.V2013, body_len=body_len,
-        encryption=(attrs >> 10) & 0x7, phone=digits if digits is not None else phone_bytes.hex(),
-        serial=serial, protocol_version=proto, packet_total=total, packet_index=index,
-        flag_2019=flag, phone_bcd=digits is not None,
-    )
+    header = Header(msg_id, Version.V2019 if v2019 else Version.V2013, body_len,
+                    (attrs >> 10) & 0x7, phone, serial, proto, total, index, flag, bcd)
     return Message(header, data[pos:])
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from hazardwatch.ingest.jt808.active_safety import FAMILY_BY_ITEM, SafetyAlarm, decode_safety
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S
@@ -64,8 +65,7 @@ DECODERS: dict[int, Callable[[bytes], Decoded]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Items:
+class Items(msgspec.Struct, frozen=True, gc=False):
     """The decoded items, unknown or undecodable ones raw, and the active-safety alarms."""
 
     decoded: dict[int, Decoded]

@@ -1,11 +1,15 @@
-"""The idempotent confluent-kafka producer driven from the asyncio loop: a callback per record
-once Kafka confirmed it (delivery reports are served in the loop's own thread)."""
+"""The idempotent confluent-kafka producer for the asyncio gateway: delivery reports are served
+by a thread blocking in `poll()`, and the records it confirmed are handed to the loop in one
+batch per poll (one wake-up of the loop for many acknowledgements)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -17,8 +21,8 @@ Done = Callable[[], None]
 
 
 class KafkaSink:
-    """Produces records (idempotent, acks=all, never times out); `done` runs when the broker
-    confirmed the record; a failed delivery is produced again."""
+    """Produces records (idempotent, acks=all, never times out); `done` runs in the loop once
+    the broker confirmed the record; a failed delivery is produced again."""
 
     def __init__(self, bootstrap: str, client_id: str, topic_prefix: str = "",
                  extra: dict[str, Any] | None = None) -> None:
@@ -29,37 +33,57 @@ class KafkaSink:
         self.producer = Producer({**conf, "error_cb": self._error})
         self.errors = 0
         self.in_flight = 0
-        self._task: asyncio.Task[None] | None = None
+        self._confirmed: deque[Done] = deque()  # filled by the poll thread, emptied by the loop
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Serve delivery reports from this loop."""
-        self._task = loop.create_task(self._poll())
+        """Serve delivery reports in a thread; confirmations run in `loop`."""
+        self._loop = loop
+        self._thread = threading.Thread(target=self._poll, name="jt808-kafka-poll", daemon=True)
+        self._thread.start()
 
-    async def _poll(self) -> None:
-        while True:
-            served = self.producer.poll(0)
-            # quick while records wait for confirmation, slow when idle (a quiet gateway idles)
-            await asyncio.sleep(0 if served else 0.002 if self.in_flight else 0.05)
+    def _poll(self) -> None:
+        poll, confirmed, loop = self.producer.poll, self._confirmed, self._loop
+        assert loop is not None
+        while not self._stop.is_set():
+            poll(0.1)  # runs the delivery callbacks (in this thread): they only append
+            if confirmed:
+                try:
+                    loop.call_soon_threadsafe(self._drain)
+                except RuntimeError:  # the loop is closed: shutting down
+                    return
+
+    def _drain(self) -> None:
+        """In the loop: run every confirmation the poll thread collected."""
+        confirmed = self._confirmed
+        popleft = confirmed.popleft
+        n = 0
+        while confirmed:
+            done = popleft()
+            n += 1
+            done()
+        self.in_flight -= n
 
     def _error(self, err: KafkaError) -> None:
         self.errors += 1
         log.warning("Kafka: %s", err)
 
+    def _delivered(self, done: Done, err: KafkaError | None, msg: Message) -> None:
+        """Delivery report (poll thread): queue the confirmation, or produce again."""
+        if err is not None:
+            self.errors += 1
+            log.error("Kafka delivery to %s failed (%s); producing again", msg.topic(), err)
+            self._produce(msg.topic() or "", msg.key() or b"", msg.value() or b"",
+                          partial(self._delivered, done))
+            return
+        self._confirmed.append(done)
+
     def produce(self, topic: str, key: bytes, value: bytes, done: Done) -> None:
         """Queue one record; `done()` once Kafka has it (waits while Kafka is away)."""
-        full = self.prefix + topic
         self.in_flight += 1
-
-        def delivered(err: KafkaError | None, _msg: Message) -> None:
-            if err is not None:
-                self.errors += 1
-                log.error("Kafka delivery to %s failed (%s); producing again", full, err)
-                self._produce(full, key, value, delivered)
-                return
-            self.in_flight -= 1
-            done()
-
-        self._produce(full, key, value, delivered)
+        self._produce(self.prefix + topic, key, value, partial(self._delivered, done))
 
     def _produce(self, topic: str, key: bytes, value: bytes,
                  cb: Callable[[KafkaError | None, Message], None]) -> None:
@@ -68,7 +92,7 @@ class KafkaSink:
                 self.producer.produce(topic, value=value, key=key, on_delivery=cb)
                 return
             except BufferError:  # local queue full: hold everything (back-pressure)
-                self.producer.poll(0.05)
+                self.producer.poll(0.01)  # callbacks only append: any thread may serve them
 
     async def send(self, topic: str, key: bytes, value: bytes) -> None:
         """Return when Kafka has the record."""
@@ -82,8 +106,9 @@ class KafkaSink:
         await fut
 
     def close(self, timeout_s: float = 15.0) -> int:
-        """Flush; the number of records not confirmed."""
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the poll thread and flush; the number of records not confirmed."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
         left: int = self.producer.flush(timeout_s)
         return left

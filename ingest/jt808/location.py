@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S, bcd_time_ms
 from hazardwatch.ingest.jt808.items import Items, decode_items
@@ -16,10 +17,10 @@ STATUS_WEST = 1 << 3
 CLOCK_TOLERANCE_MS = 5 * 60 * 1000  # ingest.decode.Limits.max_future_ms
 MAX_CLOCK_FAST_MS = 24 * 3600 * 1000  # ingest.decode.Limits.max_clock_fast_ms
 MAX_AGE_MS = 30 * 24 * 3600 * 1000  # ingest.decode.Limits.max_age_ms
+_BASIC = struct.Struct(">IIIIhHH")
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(msgspec.Struct, frozen=True, gc=False):
     """One location report; `invalid` says why it must not feed speed or distance."""
 
     ts: int | None
@@ -54,10 +55,10 @@ def decode_fix(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None) -
     """Decode a 0x0200 body; raise ValueError if shorter than the 28 basic bytes."""
     if len(data) < BASIC:
         raise ValueError(f"location needs {BASIC} bytes, has {len(data)}")
-    alarm, status, lat_u, lon_u, alt, speed, heading = struct.unpack_from(">IIIIhHH", data)
+    alarm, status, lat_u, lon_u, alt, speed, heading = _BASIC.unpack_from(data)
     ts = bcd_time_ms(data[22:28], offset_s)
-    lat = lat_u / 1e6 * (-1 if status & STATUS_SOUTH else 1)
-    lon = lon_u / 1e6 * (-1 if status & STATUS_WEST else 1)
+    lat = -(lat_u / 1e6) if status & STATUS_SOUTH else lat_u / 1e6
+    lon = -(lon_u / 1e6) if status & STATUS_WEST else lon_u / 1e6
     invalid = None
     if ts is None:
         invalid = f"time {data[22:28].hex()} is not a BCD date-time"
@@ -80,8 +81,7 @@ def decode_fix(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None) -
                decode_items(data[BASIC:], offset_s), invalid, fast)
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
+class Batch(msgspec.Struct, frozen=True, gc=False):
     """A 0x0704 batch: normal (0) or blind-area 补传 (1), and its fixes."""
 
     kind: int

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+
+import msgspec
 
 from hazardwatch.contracts.reasons import Reason
 from hazardwatch.contracts.records import (
@@ -18,8 +19,7 @@ from hazardwatch.ingest.jt808.location import Fix
 VIDEO_FAMILIES = frozenset({"adas", "dsm", "bsd"})  # contracts.payloads.VehicleFamily
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(msgspec.Struct, frozen=True, gc=False):
     """Who sent a message and when: the vehicle, the terminal phone, the gateway, drill or not."""
 
     vehicle_id: str

@@ -146,33 +146,14 @@ class Gateway:
 
     # -- connections ------------------------------------------------------------------------
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = str(writer.get_extra_info("peername"))
-        if len(self.open) >= self.cfg.max_connections:
-            self.counters.event("too_many_connections", peer)
-            writer.close()
-            return
-        s = Session(self, writer, peer)
-        self.open.add(s)
-        self.counters.connections += 1
-        self.counters.open_connections = len(self.open)
-        splitter = Splitter()
-        try:
-            while not s.closed:
-                if not s.room.is_set():
-                    await s.room.wait()
-                data = await reader.read(self.cfg.read_size)
-                if not data:
-                    break
-                for part in splitter.feed(data):
-                    if isinstance(part, Garbage):
-                        self.counters.event(part.reason.value, f"{peer}: {part.size} bytes")
-                    else:
-                        s.on_frame(part)
-        except (ConnectionError, OSError) as exc:
-            self.counters.event("connection_error", f"{peer}: {exc}")
-        finally:
-            await self._end(s)
+    def connection(self) -> Connection:
+        """A protocol object for one accepted TCP connection."""
+        return Connection(self)
+
+    def _ended(self, s: Session) -> None:
+        task = asyncio.ensure_future(self._end(s))
+        self._offline.add(task)
+        task.add_done_callback(self._offline.discard)
 
     async def _end(self, s: Session) -> None:
         s.closed = True
@@ -232,8 +213,7 @@ class Gateway:
         if self.cfg.reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((self.cfg.host, self.cfg.port))
-        self.server = await asyncio.start_server(self._serve, sock=sock, backlog=4096,
-                                                 limit=self.cfg.read_size * 4)
+        self.server = await self.loop.create_server(self.connection, sock=sock, backlog=4096)
         log.info("jt808 gateway listening on %s:%d", self.cfg.host, self.port)
 
     @property
@@ -263,3 +243,55 @@ class Gateway:
             await asyncio.sleep(0.2)
             left = await asyncio.get_running_loop().run_in_executor(None, self.sink.close)
             log.info("jt808 gateway stopped: %s (unflushed %d)", self.counters.summary(), left)
+
+
+class Connection(asyncio.Protocol):
+    """One TCP connection: splits the bytes into frames for its session (no StreamReader, no
+    task per connection; back-pressure pauses reading)."""
+
+    __slots__ = ("gw", "session", "splitter")
+
+    def __init__(self, gw: Gateway) -> None:
+        self.gw = gw
+        self.session: Session | None = None
+        self.splitter = Splitter()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Accepted: a session, unless the process holds too many connections."""
+        assert isinstance(transport, asyncio.Transport)
+        gw = self.gw
+        peer = str(transport.get_extra_info("peername"))
+        if len(gw.open) >= gw.cfg.max_connections:
+            gw.counters.event("too_many_connections", peer)
+            transport.close()
+            return
+        s = self.session = Session(gw, transport, peer)
+        gw.open.add(s)
+        gw.counters.connections += 1
+        gw.counters.open_connections = len(gw.open)
+
+    def data_received(self, data: bytes) -> None:
+        """Frames to the session, garbage counted."""
+        s = self.session
+        if s is None or s.closed:
+            return
+        on_frame = s.on_frame
+        for part in self.splitter.feed(data):
+            if type(part) is bytes:
+                on_frame(part)
+            else:
+                assert isinstance(part, Garbage)
+                self.gw.counters.event(part.reason.value, f"{s.peer}: {part.size} bytes")
+
+    def eof_received(self) -> bool:
+        """The terminal closed its side: close ours."""
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Closed (by either side): end the session."""
+        s = self.session
+        if s is None:
+            return
+        if exc is not None:
+            self.gw.counters.event("connection_error", f"{s.peer}: {exc}")
+        self.gw._ended(s)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
+import struct
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808 import records as rec
 from hazardwatch.ingest.jt808.bodies import decode_authenticate, decode_register, decode_reply
-from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, verify
+from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, frame, verify
 from hazardwatch.ingest.jt808.header import Header, Message, parse
 from hazardwatch.ingest.jt808.location import Fix, decode_batch, decode_fix
 from hazardwatch.ingest.jt808.registry import Known
@@ -30,6 +29,9 @@ log = logging.getLogger("hazardwatch.jt808")
 RECENT = 64  # remembered (msg id, serial) pairs per session, for retransmissions
 # alarm bits cleared by the platform's confirmation (收到应答后清零; SmallChi JT808Alarm.cs)
 CLEAR_ON_ACK = (1 << 20) | (1 << 21) | (1 << 22) | (1 << 28) | (1 << 31)
+_REPLY = struct.Struct(">HHHB")  # 0x8001: own serial (header end), their serial, id, result
+POSITIONS = str(KafkaTopic.POSITIONS)
+REJECTED = str(KafkaTopic.REJECTED)
 
 
 class Writer(Protocol):
@@ -43,6 +45,12 @@ class Writer(Protocol):
 
     def is_closing(self) -> bool:
         """True once closing."""
+
+    def pause_reading(self) -> None:
+        """Stop reading from the connection (back-pressure)."""
+
+    def resume_reading(self) -> None:
+        """Read again."""
 
 
 class Session:
@@ -63,15 +71,17 @@ class Session:
         self.asm = Reassembler(gw.budget, gw.cfg.session_reassembly_bytes,
                                gw.cfg.reassembly_timeout_s)
         self._fragments: dict[tuple[int, int], list[Header]] = {}
-        self._recent: OrderedDict[tuple[int, int], tuple[bytes, Pending]] = OrderedDict()
+        self._recent: OrderedDict[tuple[int, int], tuple[int, Pending]] = OrderedDict()
+        self._reply_for: tuple[str, str, int | None] | None = None
+        self._reply_head = b""
+        self.vehicle_key = b""  # the Kafka key of its records, once authenticated
         self._out: list[bytes] = []
         self.last_raw = b""  # the frame being handled, as received (for hw.rejected)
         self.sent: dict[int, str] = {}  # platform serial → what it was (for 0x0001 replies)
         self.in_flight = 0
         self.online_due = False  # drill: online is recorded at the first fix's event time
         self.last_ts: int | None = None  # the latest valid fix's event time
-        self.room = asyncio.Event()
-        self.room.set()
+        self.paused = False  # reading paused: too many messages wait for Kafka
 
     # -- replies -----------------------------------------------------------------------------
 
@@ -93,8 +103,13 @@ class Session:
             self.writer.write(b"".join(out) if len(out) > 1 else out[0])
 
     def reply(self, h: Header, result: enc.Result = enc.Result.OK) -> None:
-        """0x8001 to the terminal's message."""
-        self.send(enc.general_reply(h, self.next_serial(), result))
+        """0x8001 to the terminal's message (its header bytes made once per terminal)."""
+        head = (h.phone, h.version, h.protocol_version)
+        if head != self._reply_for:
+            self._reply_for = head
+            self._reply_head = enc.general_reply_head(h)
+        self.serial = serial = (self.serial + 1) & 0xFFFF
+        self.send(frame(self._reply_head + _REPLY.pack(serial, h.serial, h.msg_id, result)))
         if result is enc.Result.OK:
             self.gw.counters.acked += 1
 
@@ -208,6 +223,7 @@ class Session:
                 self.reply(a, enc.Result.FAILED)
             return
         self.known = known
+        self.vehicle_key = known.vehicle_id.encode()
         self.key = h.key
         self.gw.adopt(self)
         if self.gw.cfg.drill:  # a drill plays on the scenario clock, not the wall clock
@@ -221,7 +237,7 @@ class Session:
                               drill=self.gw.cfg.drill)
         self.gw.counters.statuses += 1
         log.info("终端 %s (%s) 鉴权成功, 车辆 %s 上线", h.phone, self.peer, known.vehicle_id)
-        self._after([(KafkaTopic.DEVICE_STATUS, known.vehicle_id, encode(status))], acks)
+        self._after([(KafkaTopic.DEVICE_STATUS, self.vehicle_key, encode(status))], acks)
 
     # -- locations --------------------------------------------------------------------------
 
@@ -229,16 +245,17 @@ class Session:
         h = msg.header
         known = self.known
         assert known is not None
+        gw = self.gw
+        counters = gw.counters
         ident = (h.msg_id, h.serial)
-        digest = hashlib.blake2b(msg.body, digest_size=8).digest()
+        digest = hash(msg.body)  # 64 bits, this process only: enough to tell a retransmission
         seen = self._recent.get(ident)
         if seen is not None and seen[0] == digest:  # a retransmission: do not produce again
-            self.gw.counters.duplicates += 1
+            counters.duplicates += 1
             self._ack_when(seen[1], acks)
             return
-        now = self.gw.now_ms()
-        origin = rec.Origin(known.vehicle_id, h.phone, now, self.gw.cfg.client_id,
-                            self.gw.cfg.drill)
+        now = gw.now_ms()
+        origin = rec.Origin(known.vehicle_id, h.phone, now, gw.cfg.client_id, gw.cfg.drill)
         offset = known.utc_offset_s
         fixes: list[Fix]
         if h.msg_id == 0x0200:
@@ -247,62 +264,77 @@ class Session:
             batch = decode_batch(msg.body, offset, now)
             fixes = batch.fixes
             for problem in batch.problems:
-                self.gw.counters.event("bad_batch_entry", f"{h.phone}: {problem}")
-        out: list[tuple[str, str, bytes]] = []
-        valid = [f.ts for f in fixes if f.invalid is None and f.ts is not None]
-        if valid:
-            if self.online_due:
-                self.online_due = False
-                status = StatusRecord("online", min(valid), now, vehicle_id=known.vehicle_id,
-                                      drill=True)
-                self.gw.counters.statuses += 1
-                out.append((KafkaTopic.DEVICE_STATUS, known.vehicle_id, encode(status)))
-            self.last_ts = max([*valid, self.last_ts or 0])
+                counters.event("bad_batch_entry", f"{h.phone}: {problem}")
+        key = self.vehicle_key
+        out: list[tuple[str, bytes, bytes]] = []
+        first = last = None
         raw = None
         for fix in fixes:
-            if fix.invalid is not None:
-                raw = raw or b"\x7e" + self.last_raw + b"\x7e"
-                self.gw.counters.invalid_fixes += 1
-                out.append((KafkaTopic.REJECTED, known.vehicle_id,
-                            encode(rec.invalid_fix(fix, origin, h.msg_id, raw))))
+            ts = fix.ts
+            if fix.invalid is None and ts is not None:
+                if first is None or ts < first:
+                    first = ts
+                if last is None or ts > last:
+                    last = ts
+                counters.positions += 1
+                out.append((POSITIONS, key, encode(rec.position(fix, origin))))
             else:
-                self.gw.counters.positions += 1
-                out.append((KafkaTopic.POSITIONS, known.vehicle_id,
-                            encode(rec.position(fix, origin))))
-            for alarm in fix.items.alarms:
-                event = rec.video_event(alarm, fix, origin)
-                if event is not None:
-                    media = self.gw.attachment_media(self, alarm)
-                    if media:
-                        event = msgspec.structs.replace(event, media=media)
-                    self.gw.counters.video_events += 1
-                    out.append((KafkaTopic.VIDEO_EVENTS, known.vehicle_id, encode(event)))
+                raw = raw or b"\x7e" + self.last_raw + b"\x7e"
+                counters.invalid_fixes += 1
+                out.append((REJECTED, key, encode(rec.invalid_fix(fix, origin, h.msg_id, raw))))
+            if fix.items.alarms:
+                self._alarms(fix, origin, out)
+        if first is not None and last is not None:
+            if self.online_due:  # drill: online at the first fix's event time, before it
+                self.online_due = False
+                status = StatusRecord("online", first, now, vehicle_id=known.vehicle_id,
+                                      drill=True)
+                counters.statuses += 1
+                out.insert(0, (KafkaTopic.DEVICE_STATUS, key, encode(status)))
+            if self.last_ts is None or last > self.last_ts:
+                self.last_ts = last
         pending = self._after(out, acks)
-        bits = sum(f.alarm_flags for f in fixes[:1]) & CLEAR_ON_ACK if h.msg_id == 0x0200 else 0
+        bits = fixes[0].alarm_flags & CLEAR_ON_ACK if h.msg_id == 0x0200 else 0
         if bits:  # the platform has recorded them: the terminal may clear these bits
             pending.then(lambda: self._confirm(h, bits))
-        self._recent[ident] = (digest, pending)
-        if len(self._recent) > RECENT:
-            self._recent.popitem(last=False)
+        recent = self._recent
+        recent[ident] = (digest, pending)
+        if len(recent) > RECENT:
+            recent.popitem(last=False)
 
-    def _after(self, out: list[tuple[str, str, bytes]], acks: list[Header]) -> Pending:
+    def _alarms(self, fix: Fix, origin: rec.Origin, out: list[tuple[str, bytes, bytes]]) -> None:
+        """苏标 alarm starts of a fix as video events (their attachments asked for)."""
+        for alarm in fix.items.alarms:
+            event = rec.video_event(alarm, fix, origin)
+            if event is not None:
+                media = self.gw.attachment_media(self, alarm)
+                if media:
+                    event = msgspec.structs.replace(event, media=media)
+                self.gw.counters.video_events += 1
+                out.append((KafkaTopic.VIDEO_EVENTS, self.vehicle_key, encode(event)))
+
+    def _after(self, out: list[tuple[str, bytes, bytes]], acks: list[Header]) -> Pending:
         """Produce the records; acknowledge the messages once Kafka has all of them."""
         pending = Pending(self, len(out), acks)
         self.in_flight += 1
         if not out:
             pending.finish()
         produce = self.gw.sink.produce
+        one = pending.one
         for topic, key, value in out:
-            produce(topic, key.encode(), value, pending.one)
-        if self.in_flight >= self.gw.cfg.in_flight_per_session:
-            self.room.clear()  # the reader waits: back-pressure on this terminal
+            produce(topic, key, value, one)
+        if self.in_flight >= self.gw.cfg.in_flight_per_session and not self.paused:
+            self.paused = True  # back-pressure on this terminal
+            self.writer.pause_reading()
         return pending
 
     def finished(self, acks: list[Header]) -> None:
         """Kafka has every record of a message: acknowledge it, let the reader go on."""
         self.in_flight -= 1
-        if self.in_flight < self.gw.cfg.in_flight_per_session and not self.room.is_set():
-            self.room.set()
+        if self.paused and self.in_flight < self.gw.cfg.in_flight_per_session:
+            self.paused = False
+            if not self.closed:
+                self.writer.resume_reading()
         for a in acks:
             self.reply(a)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 
 import pytest
 
@@ -12,6 +13,7 @@ from hazardwatch.ingest.jt808.encode import (
     RegisterResult,
     Result,
     general_reply,
+    general_reply_head,
     register_reply,
 )
 from hazardwatch.ingest.jt808.framing import (
@@ -140,6 +142,9 @@ def test_escape_in_the_length_byte_and_check_code() -> None:
 def test_general_reply_matches_the_peers_bytes(request_hex: str, reply_hex: str) -> None:
     h = hdr.parse(verify(bytes.fromhex(request_hex)[1:-1])).header
     assert general_reply(h, 1, Result.OK).hex() == reply_hex
+    # the gateway's fast path: the header made once per terminal, serial and body appended
+    tail = struct.pack(">HHHB", 1, h.serial, h.msg_id, Result.OK)
+    assert frame(general_reply_head(h) + tail).hex() == reply_hex
 
 
 @pytest.mark.parametrize(("request_hex", "reply_hex", "auth"), [
