@@ -6,9 +6,12 @@ One `hazardwatch jt808` process on the local stack's Kafka (its own topic prefix
 2. Throughput: `--senders` of them send 0x0200 frames with up to `--window` unacknowledged
    each; positions/s counts 0x8001 acks (each sent only after Kafka confirmed the record);
    ack latency is from writing a frame to reading its ack.
-3. Ceiling: the same connections and frames against a bare asyncio reader that only splits
-   frames (no parsing, no Kafka): `ratio_to_ceiling` = gateway positions/s ÷ its frames/s.
-Usage: python bench/jt808.py [--quick]. The last line printed is JSON.
+3. Ceiling: the same connections and frames against a bare asyncio reader that answers each
+   frame at once with an 0x8001 (no parsing, no Kafka): `ratio_to_ceiling` = gateway
+   positions/s ÷ its acks/s; and one that only splits frames (`ratio_to_split_only`).
+`--processes N` runs N gateway processes sharing the port (SO_REUSEPORT, `--reuse-port`) and
+N bare readers the same way; CPU and memory are summed over the processes.
+Usage: python bench/jt808.py [--quick] [--processes N]. The last line printed is JSON.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from hazardwatch.simulators.jt808.messages import SimFix, auth_body, location_bo
 
 SECRET = "bench-jt808-secret-0123456789abcdef"
 BARE = """
-import asyncio, os, signal, sys
+import asyncio, os, signal, socket, sys
 from hazardwatch.ingest.jt808.framing import Splitter, frame
 count = [0]
 ECHO = sys.argv[2] == "echo"
@@ -62,7 +65,11 @@ async def split(r, w):
                                  + p[0:2] + b"\\x00"))
             w.write(b"".join(out))
 async def main():
-    srv = await asyncio.start_server(serve, "127.0.0.1", int(sys.argv[1]), backlog=4096)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", int(sys.argv[1])))
+    srv = await asyncio.start_server(serve, sock=sock, backlog=4096)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print("ready", flush=True)
@@ -71,12 +78,14 @@ async def main():
 asyncio.run(main())
 """
 
-def rss_kb(pid: int) -> int:
-    """Resident memory of a process in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+def rss_kb(pids: list[int]) -> int:
+    """Resident memory of processes in KiB (summed)."""
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
 def msg(i: int, msg_id: int, body: bytes, serial: int) -> bytes:
@@ -128,10 +137,13 @@ def frames_for(i: int, start_ts: int) -> list[bytes]:
             for k in range(CYCLE)]
 
 
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds used so far by a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by processes (all threads, summed)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def pump(c: Conn, frames: list[bytes], window: int, deadline: float,
@@ -202,7 +214,7 @@ def sender_proc(port: int, first: int, count: int, window: int, duration: float,
 
 
 def load(port: int, n_send: int, procs: int, window: int, duration: float, login: bool,
-         wait_acks: bool, pid: int) -> dict[str, float]:
+         wait_acks: bool, pids: list[int]) -> dict[str, float]:
     """Run `procs` generator processes against the server at `port`; its messages/s, ack
     latency and the server's CPU time per message."""
     ctx = mp.get_context("spawn")
@@ -216,9 +228,9 @@ def load(port: int, n_send: int, procs: int, window: int, duration: float, login
         p.start()
     while time.time() < start_at:
         time.sleep(0.01)
-    cpu0 = cpu_s(pid)
+    cpu0 = cpu_s(pids)
     time.sleep(duration)
-    cpu1 = cpu_s(pid)
+    cpu1 = cpu_s(pids)
     results = [q.get(timeout=duration + 120) for _ in ps]
     for p in ps:
         p.join(30)
@@ -230,9 +242,9 @@ def load(port: int, n_send: int, procs: int, window: int, duration: float, login
             "cpu_us_each": round((cpu1 - cpu0) * 1e6 / max(n, 1), 1)}
 
 
-async def hold(port: int, pid: int, n_hold: int) -> dict[str, float]:
+async def hold(port: int, pids: list[int], n_hold: int) -> dict[str, float]:
     """Register and authenticate `n_hold` terminals and keep them; memory before and after."""
-    base = rss_kb(pid)
+    base = rss_kb(pids)
     conns = [Conn(i) for i in range(n_hold)]
     sem = asyncio.Semaphore(200)
 
@@ -245,38 +257,43 @@ async def hold(port: int, pid: int, n_hold: int) -> dict[str, float]:
     await asyncio.gather(*(up(c) for c in conns))
     login_s = time.monotonic() - t0
     await asyncio.sleep(2)
-    held = rss_kb(pid)
+    held = rss_kb(pids)
     for c in conns:
         assert c.w is not None
         c.w.close()
     return {"login_s": round(login_s, 1), "rss_base_kb": base, "rss_held_kb": held}
 
 
-def gateway_figures(port: int, pid: int, n_hold: int, n_send: int, procs: int, window: int,
-                    duration: float) -> dict[str, float]:
+def gateway_figures(port: int, pids: list[int], n_hold: int, n_send: int, procs: int,
+                    window: int, duration: float) -> dict[str, float]:
     """Hold, then throughput to Kafka confirmation."""
-    figs: dict[str, float] = asyncio.run(hold(port, pid, n_hold))
-    t = load(port, n_send, procs, window, duration, True, True, pid)
+    figs: dict[str, float] = asyncio.run(hold(port, pids, n_hold))
+    t = load(port, n_send, procs, window, duration, True, True, pids)
     return {**figs, "positions_per_s": t["per_s"], "acked": t["count"],
             "ack_ms_p50": t["ack_ms_p50"], "ack_ms_p99": t["ack_ms_p99"],
             "gateway_cpu_us_per_position": t["cpu_us_each"]}
 
 
 def bare_figures(env: dict[str, str], n_send: int, procs: int, window: int,
-                 duration: float, echo: bool) -> dict[str, float]:
-    """The same generator against a bare asyncio reader that only splits frames (and, with
-    `echo`, answers each with an 0x8001 at once)."""
+                 duration: float, echo: bool, processes: int = 1) -> dict[str, float]:
+    """The same generator against `processes` bare asyncio readers sharing a port that only
+    split frames (and, with `echo`, answer each with an 0x8001 at once)."""
     port = free_port()
-    bare = subprocess.Popen([sys.executable, "-c", BARE, str(port), "echo" if echo else "-"],
-                            env=env, stdout=subprocess.PIPE, text=True)
-    assert bare.stdout is not None
-    bare.stdout.readline()
-    try:
-        return load(port, n_send, procs, window, duration, False, echo, bare.pid)
-    finally:
-        bare.send_signal(signal.SIGTERM)
+    bares = [subprocess.Popen([sys.executable, "-c", BARE, str(port), "echo" if echo else "-"],
+                              env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(processes)]
+    for bare in bares:
+        assert bare.stdout is not None
         bare.stdout.readline()
-        bare.wait(10)
+    try:
+        return load(port, n_send, procs, window, duration, False, echo,
+                    [b.pid for b in bares])
+    finally:
+        for bare in bares:
+            assert bare.stdout is not None
+            bare.send_signal(signal.SIGTERM)
+            bare.stdout.readline()
+            bare.wait(10)
 
 
 def main() -> None:
@@ -287,6 +304,10 @@ def main() -> None:
     ap.add_argument("--senders", type=int, default=100)
     ap.add_argument("--window", type=int, default=8)
     ap.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="gateway processes sharing the port (SO_REUSEPORT)")
+    ap.add_argument("--skip-ceiling", action="store_true",
+                    help="gateway figures only (for alternating before/after runs)")
     ap.add_argument("--duration", type=float, default=None)
     ap.add_argument("--gateway-src", default=None,
                     help="run the gateway from another checkout (PYTHONPATH), e.g. to measure "
@@ -302,7 +323,8 @@ def main() -> None:
     duration = a.duration or (10.0 if a.quick else 30.0)
     if a.gateway_port is not None:
         pid = a.gateway_pid or os.getpid()
-        figs = gateway_figures(a.gateway_port, pid, n_hold, n_send, a.procs, a.window, duration)
+        figs = gateway_figures(a.gateway_port, [pid], n_hold, n_send, a.procs, a.window,
+                               duration)
         print(json.dumps({"bench": "jt808", "external_gateway": True, **figs}))
         return
     stack = running_stack()
@@ -314,27 +336,41 @@ def main() -> None:
         cat = Path(tmp) / "fleet.yaml"
         cat.write_text(fleet_catalog(n_hold), encoding="utf-8")
         port = free_port()
-        log = open(Path(tmp) / "gw.log", "wb")  # noqa: SIM115
-        gw = subprocess.Popen([sys.executable, "-m", "hazardwatch", "jt808", "--port", str(port),
-                               "--catalog", str(cat), "--topic-prefix",
-                               f"bench-{uuid.uuid4().hex[:8]}.", "--heartbeat", "600",
-                               "--auth-timeout", "600", "--log-interval", "5"],
-                              env=gw_env, stdout=log, stderr=subprocess.STDOUT)
+        prefix = f"bench-{uuid.uuid4().hex[:8]}."
+        gws = []
+        for k in range(a.processes):
+            log_path = Path(tmp) / f"gw{k}.log"
+            log = open(log_path, "wb")  # noqa: SIM115
+            extra = ["--reuse-port"] if a.processes > 1 else []
+            gws.append((subprocess.Popen(
+                [sys.executable, "-m", "hazardwatch", "jt808", "--port", str(port),
+                 "--catalog", str(cat), "--topic-prefix", prefix, "--heartbeat", "600",
+                 "--auth-timeout", "600", "--log-interval", "5",
+                 "--client-id", f"hw-jt808-bench-{k + 1}", *extra],
+                env=gw_env, stdout=log, stderr=subprocess.STDOUT), log_path))
         deadline = time.monotonic() + 60
-        while b"listening" not in (Path(tmp) / "gw.log").read_bytes():
-            if time.monotonic() > deadline or gw.poll() is not None:
-                raise SystemExit((Path(tmp) / "gw.log").read_text()[-2000:])
-            time.sleep(0.2)
+        for gw, log_path in gws:
+            while b"listening" not in log_path.read_bytes():
+                if time.monotonic() > deadline or gw.poll() is not None:
+                    raise SystemExit(log_path.read_text()[-2000:])
+                time.sleep(0.2)
         try:
-            figs = gateway_figures(port, gw.pid, n_hold, n_send, a.procs, a.window, duration)
+            figs = gateway_figures(port, [gw.pid for gw, _ in gws], n_hold, n_send, a.procs,
+                                   a.window, duration)
         finally:
-            gw.send_signal(signal.SIGTERM)
-            gw.wait(60)
-    echo = bare_figures(env, n_send, a.procs, a.window, duration, True)
-    raw = bare_figures(env, n_send, a.procs, a.window, duration / 2, False)
+            for gw, _ in gws:
+                gw.send_signal(signal.SIGTERM)
+            for gw, _ in gws:
+                gw.wait(60)
+    if a.skip_ceiling:
+        echo = raw = {"per_s": 0, "ack_ms_p50": -1.0, "cpu_us_each": -1.0}
+    else:
+        echo = bare_figures(env, n_send, a.procs, a.window, duration, True, a.processes)
+        raw = bare_figures(env, n_send, a.procs, a.window, duration / 2, False, a.processes)
     per_terminal = (figs["rss_held_kb"] - figs["rss_base_kb"]) / n_hold
     out = {"bench": "jt808", **machine(), "load_average_1m": os.getloadavg()[0],
            "terminals": n_hold, "senders": n_send, "window": a.window, "procs": a.procs,
+           "processes": a.processes, "gateway_src": a.gateway_src or "this checkout",
            "duration_s": duration, **figs,
            "rss_kb_per_terminal": round(per_terminal, 1),
            "echo_ceiling_acks_per_s": echo["per_s"], "echo_ack_ms_p50": echo["ack_ms_p50"],
