@@ -101,6 +101,7 @@ class Replayer:
         self.sites: dict[str, SiteState] = {}
         self.vehicles: dict[str, VehicleState] = {}
         self._vehicle_order: list[tuple[str, VehicleState]] | None = None  # sorted, for ticks
+        self._site_order: list[tuple[str, SiteState]] | None = None
         self.clock: int | None = None  # replay time: the latest event time seen
         self.last_tick: int | None = None
         self.started: int | None = None  # the first event time: 未接入 counts from it
@@ -226,6 +227,7 @@ class Replayer:
             st = self.sites.get(site_id)
             if st is None:
                 st = self.sites[site_id] = SiteState()
+                self._site_order = None
             if isinstance(rec, TelemetryRecord):
                 self.summary.readings += len(rec.points)
             out = self.engine.on_record(st, rec, self.last_tick)
@@ -240,11 +242,14 @@ class Replayer:
             self.started = now
             for site_id in self.engine.catalog.sites:
                 self.sites.setdefault(site_id, SiteState())
+            self._site_order = None
         self.last_tick = now
         started = self.started
-        out = [w for site_id in sorted(self.sites)
-               for w in self.engine.on_tick(self.sites[site_id], site_id, now, 0, started,
-                                            self.drill)]
+        if self._site_order is None:
+            self._site_order = sorted(self.sites.items())
+        on_site_tick = self.engine.on_tick
+        out = [w for site_id, st in self._site_order if st.wake_at <= now  # (due only)
+               for w in on_site_tick(st, site_id, now, 0, started, self.drill)]
         if self.vehicle_engine is not None:
             if not self._vehicles_accounted:
                 out += self._silent_vehicles(started, now)

@@ -3,6 +3,10 @@
 Pure: no broker, no clock, no randomness. `on_record` evaluates one normalised record at its
 event time; `on_tick` fires timers (persistence, clear delays, escalation, offline) at `now`.
 State is mutated in place (state in, state out) and is serialisable (streams/rules/state.py).
+
+Timers are data: `SiteState.wake_at` is the earliest tick that can change anything. A record
+only brings it forward (to the timers it started); a tick before it returns at once, and a
+tick that runs computes it again from every timer of the site (`_wake`).
 """
 
 from __future__ import annotations
@@ -102,6 +106,15 @@ def _wanted(stages: tuple[Stage, ...], s: SensorState, v: float) -> int | None:
     return want
 
 
+NO_WAKE = 1 << 62  # (no timer pending)
+
+
+def _soon(st: SiteState, due: int | None) -> None:
+    """Bring the site's wake-up forward to `due`."""
+    if due is not None and due < st.wake_at:
+        st.wake_at = due
+
+
 def _idle(ep: Episode) -> bool:
     return not ep.active and ep.pending_since is None
 
@@ -127,6 +140,8 @@ class Engine:
         self.combos: dict[str, Combination] = {c.name: c for c in rules.combinations}
         self.site_sensors: dict[str, dict[str, SensorRule]] = {}
         self.site_rules: dict[str, tuple[CompiledRule, ...]] = {}  # kinds/, by site
+        self.timeout_ms = {key: d.offline_timeout_s * 1000 for key, d in catalog.devices.items()}
+        self.never_ms = int(rules.offline.never_connected_s * 1000)
         for site in catalog.sites.values():
             self._index_site(site)
 
@@ -212,6 +227,7 @@ class Engine:
         site_id, device_id = getattr(rec, "site_id", None), getattr(rec, "device_id", None)
         if site_id is not None and device_id is not None:
             self._heard(st, self.catalog.sites[site_id], device_id, rec, out)
+            _soon(st, self._device_wake(site_id, device_id, st.devices[device_id], 0))
         return out
 
     def _heard(self, st: SiteState, site: Site, device_id: str, rec: InputRecord,
@@ -271,8 +287,8 @@ class Engine:
         if dev is None:
             dev = st.devices[device_id] = DeviceState()
         dev.last_seen, dev.status_offline_at, dev.drill = max(dev.last_seen, ts), None, drill
-        if dev.offline.active and now is not None and ts + self.catalog.devices[
-                (site.id, device_id)].offline_timeout_s * 1000 < now:
+        if dev.offline.active and now is not None and ts + self.timeout_ms[
+                (site.id, device_id)] < now:
             return  # a buffered upload: still offline by event time until data is current
         if dev.offline.active or dev.offline.pending_since is not None:
             self._offline_change(site, device_id, dev,
@@ -317,6 +333,7 @@ class Engine:
         if want is not None or s.th.active or s.th.pending_since is not None:
             change = step(r.policy, s.th, want, ts)
             st.timed.add(r.sensor.id)
+            _soon(st, next_due(r.policy, s.th))
             if change:
                 self._threshold(r, s, change, ts, out)
         if want != old_want:
@@ -337,6 +354,7 @@ class Engine:
             s.fault_reason = fault
         change = step(self.fault_policy, s.fault, r.fault_level if fault else None, ts)
         st.timed.add(r.sensor.id)
+        _soon(st, next_due(self.fault_policy, s.fault))
         if change:
             self._sensor_fault(r, s, change, ts, out)
 
@@ -348,6 +366,7 @@ class Engine:
             if rs is None:
                 rs = st.rules[rule.key] = RuleState()
             out += [self._fired(r.site, f) for f in rule.on_reading(rs, r.sensor.id, v, ts, drill)]
+            _soon(st, rule.wake_at(rs))
 
     def _fired(self, site: Site, f: Fired) -> WarningRecord:
         return self._warning(f.change, f.ts, Emit(
@@ -456,7 +475,9 @@ class Engine:
             g.value = float(len(wants))
         if g.want is None and not g.ep.active and g.ep.pending_since is None:
             return
-        change = step(self._group_policy(key), g.ep, g.want, ts)
+        policy = self._group_policy(key)
+        change = step(policy, g.ep, g.want, ts)
+        _soon(st, next_due(policy, g.ep))
         if change:
             self._group_change(site, key, g, change, ts, out)
 
@@ -526,6 +547,7 @@ class Engine:
         g.evidence = [(m.kind, m.uri) for m in rec.media] or g.evidence
         change = step(self.camera_policy, g.ep, level, rec.ts)
         g.ep.normal_since = rec.ts  # absent from now on unless the camera sees it again
+        _soon(st, next_due(self.camera_policy, g.ep))
         if change:
             self._camera_change(site, str(rec.device_id), rec.family, g, change, rec.ts, out)
 
@@ -559,12 +581,12 @@ class Engine:
         for offline.never_connected_s, is reported 未接入 (None: not checked); drill: the
         caller plays drill traffic only (a silent device's warning is then a drill's).
         """
+        if now < st.wake_at:
+            return []  # nothing can be due (see _wake): most sites on most ticks
         out: list[WarningRecord] = []
         site = self.catalog.sites[site_id]
-        cfg = self.rules.offline
-        if started is not None and now >= started + int(cfg.never_connected_s * 1000):
-            self._never_connected(st, site, started, started + int(cfg.never_connected_s * 1000),
-                                  drill, out)
+        if started is not None and now >= started + self.never_ms:
+            self._never_connected(st, site, started, started + self.never_ms, drill, out)
         for dev_id, dev in st.devices.items():
             if dev.last_seen == 0 and dev.status_offline_at is None:
                 continue  # no data yet (未接入, above; or a camera's events only): not offline
@@ -575,7 +597,41 @@ class Engine:
             rs = st.rules.get(c.key)
             if rs is not None and (wake := c.wake_at(rs)) is not None and wake <= now:
                 out += [self._fired(site, f) for f in c.on_wake(rs, now)]
+        st.wake_at = self._wake(st, site, now, offline_not_before, started)
         return out
+
+    def _wake(self, st: SiteState, site: Site, now: int, offline_not_before: int,
+              started: int | None) -> int:
+        """The earliest tick that can change the site: 未接入 still to check, offline and its
+        escalation, sensor and group episodes, the compiled rules' own timers."""
+        dues = [self._device_wake(site.id, dev_id, dev, offline_not_before)
+                for dev_id, dev in st.devices.items()]
+        if started is not None and now < started + self.never_ms and any(
+                (dev := st.devices.get(d.id)) is None or not (dev.spoke or dev.never.active)
+                for d in site.devices):
+            dues.append(started + self.never_ms)
+        rules, fault = self.site_sensors[site.id], self.fault_policy
+        for sid in st.timed:
+            s = st.sensors[sid]
+            dues += (next_due(rules[sid].policy, s.th), next_due(fault, s.fault))
+        dues += [next_due(self._group_policy(key), g.ep) for key, g in st.groups.items()]
+        dues += [c.wake_at(rs) for c in self.site_rules[site.id]
+                 if (rs := st.rules.get(c.key)) is not None]
+        return min((d for d in dues if d is not None), default=NO_WAKE)
+
+    def _device_wake(self, site_id: str, dev_id: str, dev: DeviceState,
+                     offline_not_before: int) -> int | None:
+        """When a device's offline warning may be raised (the tick after its timeout or last
+        will, not before the grace) or escalated; None: not timed (no data yet)."""
+        if dev.offline.active:
+            return next_due(self.offline_policy, dev.offline)
+        if dev.status_offline_at is not None:
+            due = dev.status_offline_at + int(self.rules.offline.status_offline_persist_s * 1000)
+        elif dev.last_seen == 0:
+            return None
+        else:
+            due = dev.last_seen + self.timeout_ms[(site_id, dev_id)]
+        return max(due + 1, offline_not_before)
 
     def _device_timer(self, site: Site, dev_id: str, dev: DeviceState, now: int,
                       offline_not_before: int, out: list[WarningRecord]) -> None:
@@ -585,7 +641,7 @@ class Engine:
         if dev.status_offline_at is not None:
             due = dev.status_offline_at + int(cfg.status_offline_persist_s * 1000)
         else:
-            due = dev.last_seen + self.catalog.devices[(site.id, dev_id)].offline_timeout_s * 1000
+            due = dev.last_seen + self.timeout_ms[(site.id, dev_id)]
         if due < now and max(due, offline_not_before) <= now and not dev.offline.active:
             level = cfg.level_coal_mine if site.kind == "coal_mine" else cfg.level
             at = max(due, offline_not_before)

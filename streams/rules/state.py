@@ -82,6 +82,7 @@ class SiteState(msgspec.Struct, omit_defaults=True):
     timed: set[str] = msgspec.field(default_factory=set)  # sensors with a pending/open episode
     units: dict[str, UnitState] = msgspec.field(default_factory=dict)  # transfer, by plant unit
     rules: dict[str, RuleState] = msgspec.field(default_factory=dict)  # kinds/, by rule key
+    wake_at: int = 0  # the next tick that can change anything (Engine.on_tick; 0: the next)
 
 
 _enc = msgspec.msgpack.Encoder()

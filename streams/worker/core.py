@@ -5,8 +5,9 @@ owner, fanned out to the partition's keys; or one per key from a drill) carry wa
 through the stream: timers then run where the state lives, in order with its data, and a
 replay of the input topics reproduces them.
 
-Timers are data: a vehicle's state carries its next wake-up (VehicleState.wake_at), and a
-partition's tick reaches only the vehicles that are due (`tick_events`). The state a worker
+Timers are data: a site's or vehicle's state carries its next wake-up (SiteState.wake_at,
+VehicleState.wake_at), and a partition's tick reaches only the keys that are due
+(`tick_events`). The state a worker
 last wrote is kept decoded beside its bytes, so an event decodes state at most once, and
 only when the table holds bytes this worker did not write (after a rebalance or restart).
 """
@@ -131,17 +132,18 @@ class WorkerCore:
     def tick_events(self, fan_out: TickFanOut, key: bytes, value: bytes,
                     table_get: Callable[[bytes], bytes | None]) -> list[tuple[bytes, bytes]]:
         """(key, tick bytes) to evaluate for a tick read from the tick topic: the partition's
-        sites, and its vehicles whose state (as the table holds it) is due by the tick."""
+        sites and vehicles whose state (as the table holds it) is due by the tick."""
         tick = decode_tick(value)
         self._clock(tick)
         if tick.partition is None:  # a drill's tick for one key
             return [(key, value)]
-        now, cache, out = tick.now, self._vehicles, []
+        now, sites, vehicles, out = tick.now, self._sites, self._vehicles, []
         for k, t in fan_out.on_partition(tick.partition):
-            if t.vehicle_id is not None:
-                hit = cache.get(t.vehicle_id)
-                if hit is not None and hit[1].wake_at > now and hit[0] is table_get(k):
-                    continue  # asleep: nothing of this vehicle is due
+            hit: tuple[bytes, SiteState | VehicleState] | None = (
+                vehicles.get(t.vehicle_id) if t.vehicle_id is not None
+                else sites.get(str(t.site_id)))
+            if hit is not None and hit[1].wake_at > now and hit[0] is table_get(k):
+                continue  # asleep: nothing of this site or vehicle is due
             out.append((k, encode_tick(Tick(t.site_id, now, t.vehicle_id))))
         return out
 
@@ -155,6 +157,10 @@ class WorkerCore:
             site_id = str(tick.site_id)
             if site_id not in self.engine.catalog.sites:
                 return Result(dump_state(load_state(state) if state else SiteState()))
+            hit = self._sites.get(site_id)
+            if state is not None and hit is not None and hit[0] is state and (
+                    hit[1].wake_at > tick.now):
+                return Result(state)  # asleep: the state stays as it is
             return self._site(state, site_id, lambda st: self.engine.on_tick(
                 st, site_id, tick.now, self.offline_not_before, self.accounting_from))
         rec = decode_input(value)

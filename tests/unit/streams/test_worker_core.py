@@ -69,8 +69,10 @@ def test_a_tick_that_fires_nothing_leaves_the_state_bytes_unchanged() -> None:
     rec = TelemetryRecord(site_id="tf-hohhot-01", device_id="gds-01", ts=T0,
                           points=[PointRecord("T101-GAS1", 2.0, T0)], received_at=T0)
     state = c.handle(None, "hw.telemetry", encode(rec)).state
-    after = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 1000)))
-    assert after.state == state and after.warnings == []
+    state = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 1000))).state
+    for now in (T0 + 2000, T0 + 3000):  # (the first tick wrote the wake-up time)
+        after = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", now)))
+        assert after.state is state and after.warnings == []
 
 
 def test_the_latest_tick_tells_an_upload_of_stored_fixes_from_live_ones() -> None:
@@ -100,7 +102,7 @@ def test_a_partition_tick_reaches_only_the_vehicles_that_are_due() -> None:
         table[vid.encode()] = c.handle(None, "hw.vehicle.positions", encode(pos)).state
     tick = encode_tick(Tick(None, T0 + 1000, partition=0))
     keys = [k for k, _ in c.tick_events(fan, b"", tick, table.get)]
-    assert keys == [b"tf-hohhot-01"]  # sites every tick; both vehicles asleep
+    assert keys == [b"tf-hohhot-01"]  # (a site with no state is due); both vehicles asleep
     table[b"hz-0002"] = bytes(bytearray(table[b"hz-0002"]))  # equal bytes another worker wrote
     keys = [k for k, _ in c.tick_events(fan, b"", tick, table.get)]
     assert keys == [b"tf-hohhot-01", b"hz-0002"]
@@ -111,6 +113,30 @@ def test_a_partition_tick_reaches_only_the_vehicles_that_are_due() -> None:
     assert [(w.rule, w.vehicle_id) for w in out] == [("vehicle.offline", "hz-0001"),
                                                     ("vehicle.offline", "hz-0002")]
     assert c.now == T0 + 3_600_000
+
+
+def test_a_partition_tick_reaches_a_site_only_when_it_is_due() -> None:
+    """A site is evaluated on the first tick after its data, then asleep until its devices'
+    offline timeout; the tick that is due raises the offline warning."""
+    c, table = core(), {}
+    fan = TickFanOut(["tf-hohhot-01"], [], lambda _k: 0)
+    rec = TelemetryRecord(site_id="tf-hohhot-01", device_id="gds-01", ts=T0,
+                          points=[PointRecord("T101-GAS1", 1.0, T0)], received_at=T0)
+    table[b"tf-hohhot-01"] = c.handle(None, "hw.telemetry", encode(rec)).state
+
+    def tick(now: int) -> list[str]:
+        events = c.tick_events(fan, b"", encode_tick(Tick(None, now, partition=0)), table.get)
+        out = []
+        for k, v in events:
+            r = c.handle(table[k], "hw.ticks", v)
+            table[k] = r.state
+            out += [w.rule for w in r.warnings]
+        return [k.decode() for k, _ in events] + out
+
+    assert tick(T0 + 1000) == ["tf-hohhot-01"]  # evaluated once: nothing due yet
+    assert tick(T0 + 2000) == []  # asleep
+    assert tick(T0 + 50_000) == []
+    assert tick(T0 + 61_000) == ["tf-hohhot-01", "device.offline"]  # gds-01: 60 s timeout
 
 
 def _live(clock: list[float]) -> WorkerCore:
