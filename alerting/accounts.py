@@ -31,13 +31,16 @@ class Perm(StrEnum):
     ACK = "ack"
     RESOLVE = "resolve"
     SILENCE = "silence"
+    SUPERVISE = "supervise"  # 督办 by hand
+    CLOSE = "close"  # 销号 (the workflow's close_roles may narrow it further)
     USERS = "users"
 
 
 PERMS: dict[Role, frozenset[Perm]] = {
     Role.READONLY: frozenset({Perm.VIEW}),
     Role.DUTY: frozenset({Perm.VIEW, Perm.ACK, Perm.RESOLVE}),
-    Role.COMMANDER: frozenset({Perm.VIEW, Perm.ACK, Perm.RESOLVE, Perm.SILENCE}),
+    Role.COMMANDER: frozenset({Perm.VIEW, Perm.ACK, Perm.RESOLVE, Perm.SILENCE,
+                               Perm.SUPERVISE, Perm.CLOSE}),
     Role.ADMIN: frozenset(Perm),
 }
 

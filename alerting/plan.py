@@ -85,5 +85,7 @@ def record(a: Alert, p: Planned, now: int) -> None:
 
 
 def finished(a: Alert) -> bool:
-    """Nothing more will ever be due: cleared and the resolved notice is out (or not needed)."""
-    return not a.active and (a.done or not a.told)
+    """Nothing more will ever be due: cleared and the resolved notice is out (or not needed),
+    and a warning that was handled (处置) is closed (销号): until then it waits for it."""
+    return not a.active and (a.done or not a.told) and (a.handled_at is None
+                                                       or a.closed_at is not None)

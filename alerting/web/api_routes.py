@@ -62,24 +62,36 @@ class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
     password: str
 
 
+def _in_state(a: Alert, state: str) -> bool:
+    if state == "closing":
+        return not a.active and a.handled_at is not None and a.closed_at is None
+    return a.active
+
+
 def routes(web: Web) -> list[Route]:
     """The API's routes bound to `web`."""
     svc = web.svc
 
     async def warnings(request: Request) -> Response:
-        """Active warnings inside the caller's scope, most severe first.
+        """Active warnings inside the caller's scope, most severe first (state=closing: the
+        handled and cleared ones that wait for their 销号).
         ---
         parameters:
           - {name: drill, in: query, schema: {enum: [include, exclude, only]},
              description: "drill warnings: include (default), exclude or only"}
+          - {name: state, in: query, schema: {enum: [active, closing]},
+             description: "active (default) or closing (处置 done, cleared, not yet 销号)"}
         responses: {200: {description: list of alerts}, 401: {description: not logged in}}
         """
         p = web.require(request)
         drill = request.query_params.get("drill", "include")
         if drill not in ("include", "exclude", "only"):
             raise ApiError(400, "drill 只能是 include、exclude 或 only")
+        state = request.query_params.get("state", "active")
+        if state not in ("active", "closing"):
+            raise ApiError(400, "state 只能是 active 或 closing")
         rows = [row(a, svc.catalog) for a in web.alerts()
-                if a.active and web.visible(p, a) and _drill_ok(a, drill)]
+                if _in_state(a, state) and web.visible(p, a) and _drill_ok(a, drill)]
         rows.sort(key=lambda r: (r["level"], -r["opened_at"]))
         return Response(msgspec.json.encode(rows), media_type="application/json")
 
@@ -125,7 +137,8 @@ def routes(web: Web) -> list[Route]:
         what = request.path_params["what"]
         if what not in ("ack", "resolve", "close", "supervise"):
             raise ApiError(404, "not found")
-        p = web.require(request, Perm.ACK if what == "ack" else Perm.RESOLVE)
+        p = web.require(request, {"ack": Perm.ACK, "supervise": Perm.SUPERVISE,
+                                  "close": Perm.CLOSE}.get(what, Perm.RESOLVE))
         raw = await read_body(request)
         wid = request.path_params["wid"]
         cause = taken = verdict = ""

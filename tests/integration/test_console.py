@@ -2,7 +2,9 @@
 a county officer sees only the county's warnings, a new 一级 arrives live with colour and sound,
 acknowledging on the page stops the repeats, 处置 needs cause and action, another county can
 neither see nor act (page or crafted request), wrong password / expired session / missing
-CSRF are refused; the same flow on a 390×844 phone; screenshots to docs/console/."""
+CSRF are refused; the same flow on a 390×844 phone, where the 指挥长 also opens a 督办 by hand
+(listed) and closes (销号) the warning, refused before its clearance and accepted after (a
+值班员 has neither button and the API refuses both); screenshots to docs/console/."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import requests
 from confluent_kafka import Producer
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
@@ -158,6 +161,23 @@ def _flow(c: Console, d: WebDriver, r: Receivers, name: str, shots: str) -> str:
     time.sleep(4)  # longer than the 3 s repeat
     assert sum(1 for x in r.got if w.warning_id in x.delivery) == sent, "repeats went on"
     assert "flash" not in (_row(d, w.warning_id).get_attribute("class") or "")
+    if name == "呼和浩特指挥长":  # a commander opens a 督办 by hand (a 值班员 has no such button)
+        d.find_element(By.CSS_SELECTOR, "#supervise-admin option[value=city]").click()
+        d.find_element(By.ID, "supervise-minutes").send_keys("30")
+        d.find_element(By.CSS_SELECTOR, "#supervise-form button").click()
+        wait_for(lambda: "市级人工督办" in _text(d, "detail-supervisions"), 5)
+        (sup,) = c.alert(w.warning_id)["supervisions"]
+        assert (sup["by_hand"], sup["opened_by"], sup["deadline"] - sup["opened_at"]) == (
+            True, name, 1_800_000)
+        wait_for(lambda: "督办" in (_row(d, w.warning_id).text or ""), 5)  # listed
+    else:
+        assert not d.find_element(By.ID, "supervise-form").is_displayed()
+        code = d.execute_script(  # the API refuses what the page does not offer
+            "return fetch(arguments[0], {method: 'POST', headers: {'Content-Type': "
+            "'application/json', 'X-CSRF-Token': arguments[1]}, body: '{\"admin\": \"city\"}'})"
+            ".then(r => r.status)", f"/api/warnings/{w.warning_id}/supervise",
+            d.execute_script("return fetch('/api/me').then(r => r.json()).then(j => j.csrf)"))
+        assert code == 403 and c.alert(w.warning_id)["supervisions"] == []
     if shots == "desktop":  # the sink runs: readings, transitions and deliveries from InfluxDB
         wait_for(lambda: _influx_detail(d, w.warning_id), 30, 0.5)
         assert "已发送" in _text(d, "detail-notified")
@@ -173,8 +193,41 @@ def _flow(c: Console, d: WebDriver, r: Receivers, name: str, shots: str) -> str:
     a = c.alert(w.warning_id)
     assert (a["handled_by"], a["cause"], a["action"], a["verdict"]) == (
         name, "阀门密封失效", "关闭阀门并堵漏", "real")
-    d.find_element(By.ID, "detail-close").click()
+    if name == "呼和浩特指挥长":
+        _close(c, d, w)
+    else:
+        assert not d.find_element(By.ID, "btn-close").is_displayed()
+        d.find_element(By.ID, "detail-close").click()
     return w.warning_id
+
+
+def _close(c: Console, d: WebDriver, w: WarningRecord) -> None:
+    """销号 from the page: refused before the clearance, then from the 待销号 tab."""
+    assert a_closed(c, w.warning_id) is None and "督办" in _text(d, "detail-supervisions")
+    d.find_element(By.ID, "btn-close").click()
+    wait_for(lambda: "尚未解除" in _text(d, "detail-error"), 5)
+    c.send(msgspec.structs.replace(w, transition="cleared", ts=w.ts + 1000))
+    wait_for(lambda: _row(d, w.warning_id) is None, 5)  # no longer active
+    d.find_element(By.ID, "detail-close").click()
+    d.find_element(By.CSS_SELECTOR, "nav button[data-tab=closing]").click()
+    wait_for(lambda: _row(d, w.warning_id), 5).click()
+    wait_for(lambda: "待销号" in _text(d, "detail-state"), 5)
+    d.find_element(By.ID, "btn-close").click()
+    wait_for(lambda: "已销号" in _text(d, "detail-state"), 5)
+    closed = c.events(lambda e: any(x.get("action") == "close" for x in e))  # then archived
+    assert [(x["warning_id"], x["who"]) for x in closed if x.get("action") == "close"] == [
+        (w.warning_id, "呼和浩特指挥长")]
+    assert not d.find_element(By.ID, "btn-close").is_displayed()
+    d.find_element(By.ID, "detail-close").click()
+    d.find_element(By.CSS_SELECTOR, "nav button[data-tab=list]").click()
+
+
+def a_closed(c: Console, wid: str) -> str | None:
+    """Who closed (销号) the warning, through the API."""
+    r = requests.get(f"{c.base}/api/warnings/{wid}", timeout=5,
+                     headers={"Authorization": f"Bearer {TOKEN}"})
+    r.raise_for_status()
+    return r.json()["closed_by"]  # type: ignore[no-any-return]
 
 
 def test_county_officer_console_flow_in_chromium(stack: Stack, services: Any, tmp_path: Path,

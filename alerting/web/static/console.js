@@ -121,6 +121,8 @@
   }
 
   function stateText(r) {
+    if (r.closed_at) return `<span class="state-handled">已销号（${esc(r.closed_by)}）</span>`;
+    if (r.handled_at && r.cleared_at) return `<span class="state-handled">已处置（${esc(r.handled_by)}），已解除，待销号</span>`;
     if (r.handled_at) return `<span class="state-handled">已处置（${esc(r.handled_by)}）</span>`;
     if (r.acked_at) return `<span class="state-acked">已确认（${esc(r.acked_by)}）</span>`;
     return `<span class="state-open">未确认</span>`;
@@ -210,6 +212,8 @@
     $("#btn-ack").hidden = !perms.includes("ack") || r.acked_at != null;
     $("#resolve-form").hidden = !perms.includes("resolve") || r.handled_at != null;
     $("#silence-form").hidden = !perms.includes("silence");
+    $("#supervise-form").hidden = !perms.includes("supervise") || r.handled_at != null || r.closed_at != null;
+    $("#btn-close").hidden = !perms.includes("close") || r.handled_at == null || r.closed_at != null;
     $("#silence-scope").innerHTML = w.vehicle_id
       ? `<option value="vehicle:${esc(w.vehicle_id)}">车辆 ${esc(where.name)}</option>`
       : `<option value="site:${esc(w.site_id)}">场所 ${esc(where.name)}</option>`;
@@ -250,8 +254,8 @@
       if (cur) st.alerts.set(a.warning.warning_id, { ...cur, ...a });
       if (a.acked_at != null) st.alarm.delete(a.warning.warning_id);
       render(); await openDetail(a.warning.warning_id, true);
-      return true;
-    } catch (e) { $("#detail-error").textContent = e.message; return false; }
+      return a;
+    } catch (e) { $("#detail-error").textContent = e.message; return null; }
   }
 
   async function loadMap() {
@@ -283,6 +287,15 @@
     setTimeout(() => st.map.invalidateSize(), 50);
   }
 
+  async function loadClosing() {
+    const rows = await api("GET", `/api/warnings?state=closing&drill=${st.drill}`);
+    $("#no-closing").hidden = rows.length > 0;
+    $("#closing tbody").innerHTML = rows.map((r) => `<tr data-wid="${esc(r.warning.warning_id)}">` +
+      `<td><span class="badge lv${r.level}">${LEVEL[r.level]}</span>${r.warning.drill ? '<span class="drill-tag">演练</span>' : ""}</td>` +
+      `<td>${subject(r)}</td><td>${esc(r.handled_by)}：${esc(r.cause)}；${esc(r.action)}</td>` +
+      `<td>${fmtTime(r.cleared_at)}</td><td>${esc(r.warning.message)}</td></tr>`).join("");
+  }
+
   async function loadSilences() {
     const rows = await api("GET", "/api/silences");
     const can = (st.me.perms || []).includes("silence");
@@ -312,6 +325,22 @@
     if ($("#resolve-verdict").value) body.verdict = $("#resolve-verdict").value;
     act(`/api/warnings/${encodeURIComponent(st.open)}/resolve`, body);
   });
+  $("#supervise-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const body = { admin: $("#supervise-admin").value };
+    if ($("#supervise-minutes").value) body.deadline_s = Number($("#supervise-minutes").value) * 60;
+    act(`/api/warnings/${encodeURIComponent(st.open)}/supervise`, body);
+  });
+  $("#btn-close").addEventListener("click", async () => {
+    const a = await act(`/api/warnings/${encodeURIComponent(st.open)}/close`, {});
+    if (a) {  // a closed warning is archived at once: show what the answer said
+      $("#detail-state").innerHTML = stateText(a);
+      $("#btn-close").hidden = true;
+      $("#detail-error").textContent = "已销号";
+      if (!$("#tab-closing").hidden) loadClosing();
+    }
+  });
+  $("#closing tbody").addEventListener("click", (e) => { const tr = e.target.closest("tr"); if (tr) openDetail(tr.dataset.wid); });
   $("#silence-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const [k, v] = $("#silence-scope").value.split(/:(.*)/s);
@@ -328,8 +357,9 @@
   for (const b of document.querySelectorAll("nav button")) {
     b.addEventListener("click", () => {
       for (const x of document.querySelectorAll("nav button")) x.classList.toggle("on", x === b);
-      for (const t of ["list", "map", "silences"]) $(`#tab-${t}`).hidden = t !== b.dataset.tab;
+      for (const t of ["list", "map", "silences", "closing"]) $(`#tab-${t}`).hidden = t !== b.dataset.tab;
       if (b.dataset.tab === "map") loadMap();
+      if (b.dataset.tab === "closing") loadClosing();
       if (b.dataset.tab === "silences") loadSilences();
     });
   }

@@ -1,6 +1,7 @@
 """销号 and 督办 by hand through the API: 销号 refused with the reason before the 处置, before
-the warning cleared, for a 值班员 (409) or a read-only account (403), done once by the 指挥长
-afterwards; a 督办 by hand with its own deadline, answered by the 处置."""
+the warning cleared, for a 值班员 or a read-only account (403), done once by the 指挥长
+afterwards, the handled and cleared warning listed as awaiting its 销号 until then; a 督办 by
+hand (refused to a 值班员) with its own deadline, answered by the 处置."""
 
 from __future__ import annotations
 
@@ -52,13 +53,22 @@ def test_close_only_after_handling_and_clearance_and_by_the_commander(api: Any) 
     assert (r.status_code, r.json()["error"]) == (409, "预警尚未解除,不能销号")
     feed(svc, warning(2, transition="cleared", started=now, ts=now + 1), now + 1)
     r = duty.post(f"{url}/close", json={}, timeout=5)
-    assert r.status_code == 409 and "值班员无权销号" in r.json()["error"]
+    assert r.status_code == 403 and "值班员 无权" in r.json()["error"]
     assert ro.post(f"{url}/close", json={}, timeout=5).status_code == 403
+    for t in (now + 2, now + 60_000):  # the resolved notice is out: a handled warning waits
+        svc.step(t)  # for its 销号 (it used to be archived here)
+    assert w.warning_id in svc.alerts
+    closing = boss.get(f"{base}/api/warnings?state=closing", timeout=5).json()
+    assert [r["warning"]["warning_id"] for r in closing] == [w.warning_id]
+    assert boss.get(f"{base}/api/warnings", timeout=5).json() == []
     r = boss.post(f"{url}/close", json={}, timeout=5)
     assert r.status_code == 200, r.text
     assert r.json()["closed_by"] == "指挥长乙" and svc.alerts[w.warning_id].closed_at
     r = boss.post(f"{url}/close", json={}, timeout=5)
     assert (r.status_code, r.json()["error"]) == (409, "该预警已销号")
+    assert boss.get(f"{base}/api/warnings?state=closing", timeout=5).json() == []
+    svc.step(now + 61_000)
+    assert w.warning_id not in svc.alerts  # closed: archived
 
 
 def test_supervision_by_hand_through_the_api_is_answered_by_the_handling(api: Any) -> None:
@@ -67,7 +77,9 @@ def test_supervision_by_hand_through_the_api_is_answered_by_the_handling(api: An
     w = warning(3, started=now, ts=now)
     feed(svc, w, now)
     url = f"{base}/api/warnings/{w.warning_id}"
-    boss = login(base, "指挥长乙", PW)
+    boss, duty = login(base, "指挥长乙", PW), login(base, "值班员甲", PW)
+    r = duty.post(f"{url}/supervise", json={"admin": "city"}, timeout=5)
+    assert r.status_code == 403 and svc.alerts[w.warning_id].supervisions == []
     assert boss.post(f"{url}/supervise", json={"admin": "town"}, timeout=5).status_code == 400
     assert boss.post(f"{url}/supervise", json={"admin": "city", "deadline_s": -1},
                      timeout=5).status_code == 400
