@@ -179,11 +179,16 @@ def _distinct_ports(n: int) -> list[int]:
     return ports
 
 
+_NO_MATCHING_SUBSCRIBERS = 16  # MQTT 5 PUBACK reason: accepted, but nobody subscribed
+
+
 @dataclass
 class Devices:
     """`count` synthetic devices publishing telemetry every `period_s`, QoS 1, with `seq`.
 
-    A message counts as acknowledged when its PUBACK came back (the broker has it)."""
+    A message counts as acknowledged when its PUBACK came back (the broker has it). A PUBACK
+    whose MQTT 5 reason is "No matching subscribers" (16) is counted in `unrouted` as well: the
+    broker acknowledged the message and dropped it because no subscription matched."""
 
     port: int
     user: str
@@ -192,6 +197,7 @@ class Devices:
     period_s: float = 0.5
     sent: dict[tuple[str, int], float] = field(default_factory=dict)
     acked: set[tuple[str, int]] = field(default_factory=set)
+    unrouted: set[tuple[str, int]] = field(default_factory=set)
     failed: int = 0
     high: set[int] = field(default_factory=set)  # devices whose gas reading is 60 %LEL
     first_seq: int = 1_000_000  # apart from `hazardwatch simulate`'s on the same sites
@@ -200,7 +206,7 @@ class Devices:
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
         self.by_mid: dict[int, tuple[str, int]] = {}
-        self.early: set[int] = set()
+        self.early: dict[int, bool] = {}  # mid → PUBACK said "no matching subscribers"
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
                                   client_id=f"hw-faults-devices-{time.time_ns()}",
                                   protocol=mqtt.MQTTv5)
@@ -228,12 +234,15 @@ class Devices:
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: Any,
                     props: Any) -> None:
+        unrouted = getattr(rc, "value", rc) == _NO_MATCHING_SUBSCRIBERS
         with self.lock:
             key = self.by_mid.pop(mid, None)
             if key is not None:
                 self.acked.add(key)
+                if unrouted:
+                    self.unrouted.add(key)
             else:  # the PUBACK came before publish() returned its mid
-                self.early.add(mid)
+                self.early[mid] = unrouted
 
     def _run(self) -> None:
         seq = [self.first_seq] * self.count
@@ -261,7 +270,8 @@ class Devices:
                 if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
                     self.sent[(site, seq[d])] = sent_at
                     if info.mid in self.early:
-                        self.early.discard(info.mid)
+                        if self.early.pop(info.mid):
+                            self.unrouted.add((site, seq[d]))
                         self.acked.add((site, seq[d]))
                     else:
                         self.by_mid[info.mid] = (site, seq[d])

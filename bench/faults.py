@@ -86,8 +86,9 @@ def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_
 
 
 def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict[str, Any]:
-    """Mosquitto restarted cleanly under load (with `hazardwatch simulate` running), then,
-    with Kafka stopped, Mosquitto killed -9 20 s into the outage and started again."""
+    """Mosquitto restarted cleanly under load (with `hazardwatch simulate` running and the
+    bridge reconnecting 3 s after the devices), then, with Kafka stopped, Mosquitto killed -9
+    20 s into the outage and started again."""
     os.environ["HW_MQTT_AUTOSAVE_S"] = str(autosave_s)
     fs = FaultStack(root, devices)
     try:
@@ -98,10 +99,16 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         sim = spawn_command(["simulate", "--devices", "20", "--rate", "40", "--duration", "25"],
                             sim_log, fs.env)
         time.sleep(8)
-        # 1. a clean restart of the broker: nothing may be lost
+        # 1. a clean restart of the broker: nothing may be lost, even when the devices are back
+        # before the bridge (frozen across the restart and 3 s after it, as on a loaded host)
+        restart_at = time.time()
+        fs.procs["bridge"].send_signal(signal.SIGSTOP)
         fs.signal_service("mosquitto", signal.SIGTERM)
         fs.up()
-        time.sleep(10)
+        restarted_at = time.time()
+        time.sleep(3)
+        fs.procs["bridge"].send_signal(signal.SIGCONT)
+        time.sleep(7)
         sim_rc = sim.wait(180)
         sim_json = sim_log.read_text().strip().splitlines()[-1] if sim_log.exists() else ""
         # 2. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
@@ -124,11 +131,17 @@ def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict
         lost_clean = [k for k in lost if dev.sent[k] < outage_at]
         lost_kill = [k for k in lost if k not in lost_clean]
         rate = devices / dev.period_s
+        clean_at = [round(dev.sent[k] - restarted_at, 2) for k in lost_clean]
         return {
             "fault": f"mosquitto restart, then kill -9 during a Kafka outage (autosave "
                      f"{autosave_s} s)",
             "devices": devices, "published": len(dev.sent), "acked": len(acked),
             "lost_clean_restart": len(lost_clean), "lost_kill": len(lost_kill),
+            # acknowledged by the broker with "no matching subscribers": dropped by it
+            "unrouted": len(dev.unrouted), "lost_unrouted": len(dev.unrouted & set(lost)),
+            "restart_s": round(restarted_at - restart_at, 1),
+            "lost_clean_sent_s_after_restart": ([min(clean_at), max(clean_at)] if clean_at
+                                                else []),
             "broker_kill_lost_ms": round(len(lost_kill) / rate * 1000),
             "lost_kill_span_s": (round(dev.sent[lost_kill[-1]] - dev.sent[lost_kill[0]], 1)
                                  if lost_kill else 0.0),

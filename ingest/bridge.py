@@ -29,6 +29,7 @@ log = logging.getLogger("hazardwatch.bridge")
 _client_log = logging.getLogger("hazardwatch.bridge.kafka")  # librdkafka: every retry, throttled
 _client_log.addFilter(Throttle(("hazardwatch.bridge.kafka",)))
 Headers = list[tuple[str, str | bytes | None]] | None
+_OLD_GROUP = "hw-bridge"  # the shared group bridges used by default before session 9
 
 
 class _Ack:
@@ -49,7 +50,7 @@ class BridgeConfig:
     username: str | None = None
     password: str | None = None
     client_id: str = "hw-bridge-1"
-    group: str = "hw-bridge"
+    group: str = ""  # "" = a plain subscription (see `subscription`)
     mqtt_filter: str = "hw/#"
     session_expiry_s: int = 7 * 86400
     receive_maximum: int = 1000
@@ -57,6 +58,15 @@ class BridgeConfig:
     topic_prefix: str = ""
     metrics_port: int | None = None
     log_interval_s: float = 10.0
+
+    @property
+    def subscription(self) -> str:
+        """The MQTT filter to subscribe: plain by default, `$share/GROUP/…` with a group.
+
+        Mosquitto 2.0 restores a persistent session's plain subscriptions from its persistence
+        at a restart, but not its shared ones: until a shared subscriber subscribes again, the
+        broker acknowledges what devices publish and drops it ("no matching subscribers")."""
+        return f"$share/{self.group}/{self.mqtt_filter}" if self.group else self.mqtt_filter
 
     def kafka_topic(self, name: str) -> str:
         """A Kafka topic name with the configured prefix."""
@@ -126,7 +136,9 @@ class Bridge:
         self.counters.mqtt_connects += 1
         self.mqtt_state.back()
         log.info("MQTT connected (session present: %s)", flags.session_present)
-        client.subscribe(f"$share/{self.cfg.group}/{self.cfg.mqtt_filter}", qos=1)
+        client.subscribe(self.cfg.subscription, qos=1)
+        if flags.session_present and not self.cfg.group:  # a session of the shared default
+            client.unsubscribe(f"$share/{_OLD_GROUP}/{self.cfg.mqtt_filter}")
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any,
                       props: Properties | None) -> None:
@@ -134,7 +146,7 @@ class Bridge:
             log.error("MQTT subscription refused: %s", rcs)
             return
         self.counters.subscribed = 1
-        log.info("subscribed to $share/%s/%s", self.cfg.group, self.cfg.mqtt_filter)
+        log.info("subscribed to %s", self.cfg.subscription)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any,
                        props: Properties | None) -> None:

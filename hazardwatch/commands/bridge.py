@@ -28,7 +28,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--catalog", type=Path, default=default_catalog())
     p.add_argument("--client-id", default=f"hw-bridge-{os.uname().nodename}-1",
                    help="stable per process: it names the persistent MQTT session")
-    p.add_argument("--group", default="hw-bridge", help="MQTT 5 shared-subscription group")
+    p.add_argument("--group", default="",
+                   help="MQTT 5 shared-subscription group, for several bridges splitting the "
+                        "load (a Mosquitto 2.0 restart drops what devices publish until they "
+                        "subscribe again); default: a plain subscription, restored by the broker")
     p.add_argument("--topic-prefix", default="", help="prefix for Kafka topic names")
     p.add_argument("--session-expiry", type=int, default=7 * 86400, metavar="SECONDS")
     p.add_argument("--metrics-port", type=int, default=None)
