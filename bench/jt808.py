@@ -375,9 +375,11 @@ def main() -> None:
            "rss_kb_per_terminal": round(per_terminal, 1),
            "echo_ceiling_acks_per_s": echo["per_s"], "echo_ack_ms_p50": echo["ack_ms_p50"],
            "echo_cpu_us_per_ack": echo["cpu_us_each"],
-           "ratio_to_ceiling": round(figs["positions_per_s"] / max(echo["per_s"], 1), 3),
+           "ratio_to_ceiling": (round(figs["positions_per_s"] / echo["per_s"], 3)
+                                if echo["per_s"] else None),
            "ceiling_frames_per_s": raw["per_s"], "bare_cpu_us_per_frame": raw["cpu_us_each"],
-           "ratio_to_split_only": round(figs["positions_per_s"] / max(raw["per_s"], 1), 3)}
+           "ratio_to_split_only": (round(figs["positions_per_s"] / raw["per_s"], 3)
+                                   if raw["per_s"] else None)}
     print(json.dumps(out))
 
 

@@ -43,7 +43,7 @@ from hazardwatch.simulators.drill_terminals import DrillTerminals
 from hazardwatch.simulators.evaluate import Evaluation, evaluate
 from hazardwatch.simulators.participants import What
 from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, start_ms
-from hazardwatch.simulators.scenario import Scenario
+from hazardwatch.simulators.scenario import Scenario, jt808_vehicles
 from hazardwatch.simulators.stand_ins import StandIns
 from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
@@ -275,7 +275,8 @@ class DrillRunner:
                             logs / f"alerting-{name}.log", env) for name in ("a", "b")),
         ]  # two alerting instances share the alerts (fail-over), as in production
         gateway, terminals, jt_port = None, None, free_port()
-        if sc.transport == "jt808":  # the vehicles are JT/T 808 terminals of its own gateway
+        jt_vehicles = jt808_vehicles(sc, self.catalog)
+        if jt_vehicles:  # those vehicles are JT/T 808 terminals of the drill's own gateway
             gateway = spawn_command(
                 ["jt808", "--drill", "--port", str(jt_port), *common, "--client-id",
                  f"hw-jt808-{drill_id}", "--catalog", str(self.catalog_path),
@@ -304,7 +305,7 @@ class DrillRunner:
             wait_for_log(procs[4], logs / "alerting-b.log", "alerting: ready", 60)
             if gateway is not None:
                 wait_for_log(gateway, logs / "jt808.log", "gateway listening", 60)
-                terminals = DrillTerminals(jt_port, self.catalog)
+                terminals = DrillTerminals(jt_port, self.catalog, jt_vehicles)
                 self.say(f"车辆经 JT/T 808 演练网关 127.0.0.1:{jt_port} 接入（不向真实终端下发）")
             if sc.participants:
                 stand.start()

@@ -1,6 +1,6 @@
 """A drill's vehicles as JT/T 808 terminals: the scenario's vehicle messages go over TCP to the
-drill's own gateway (register, authenticate, 0x0200 positions, 苏标 DSM alarms with their
-attachments, heartbeats), each awaited until its 0x8001 (sent once Kafka has the records)."""
+drill's own gateway (register, authenticate, 0x0200 positions, 苏标 ADAS / DSM / BSD alarms with
+their attachments, heartbeats), each awaited until its 0x8001 (sent once Kafka has the records)."""
 
 from __future__ import annotations
 
@@ -12,30 +12,48 @@ from typing import Any, TypeVar
 
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import MQTT_ROOT
-from hazardwatch.ingest.jt808.active_safety import TYPES
-from hazardwatch.simulators.jt808.messages import SimFix, dsm_item
+from hazardwatch.ingest.jt808.active_safety import EVENT_TYPES, TYPES
+from hazardwatch.simulators.jt808.messages import SimFix, adas_item, bsd_item, dsm_item
 from hazardwatch.simulators.jt808.terminal import Terminal
 from hazardwatch.simulators.player import Outgoing
 
 T = TypeVar("T")
 VEHICLES = f"{MQTT_ROOT}/vehicles/"
-DSM_CODES = {name: code for code, name in TYPES["dsm"].items()}
+# 苏标 alarm type codes by family and rule-pack type name (snapshots and driver changes are not
+# alarms: a drill's video incident is one)
+CODES = {family: {name: code for code, name in types.items()
+                  if (family, code) not in EVENT_TYPES}
+         for family, types in TYPES.items()}
 
 
 def representable(family: str, type_name: str) -> str | None:
     """Why a vehicle video event cannot be sent as a 苏标 alarm (None: it can)."""
-    if family != "dsm":
-        return f"JT/T 808 drill terminals send 苏标 DSM alarms only, not {family!r}"
-    if type_name not in DSM_CODES:
-        return f"no 苏标 DSM type code for {type_name!r}"
+    if family not in CODES:
+        return (f"JT/T 808 drill terminals send 苏标 ADAS / DSM / BSD alarms, not "
+                f"{family!r}")
+    if type_name not in CODES[family]:
+        return f"no 苏标 {family.upper()} type code for {type_name!r}"
     return None
+
+
+def alarm_item(n: int, family: str, type_name: str, level: int, at: SimFix,
+               terminal_id: str) -> bytes:
+    """The 苏标 item of a drill's video event (alarm number `n`, one attachment)."""
+    code = CODES[family][type_name]
+    if family == "adas":
+        return adas_item(n, code, level, at, terminal_id, serial=n & 0xFF, attachments=1)
+    if family == "bsd":
+        return bsd_item(n, code, at, terminal_id, serial=n & 0xFF, attachments=1)
+    return dsm_item(n, code, level, at, terminal_id, serial=n & 0xFF, attachments=1)
 
 
 class DrillTerminals:
     """One simulated terminal per vehicle, driven from a loop of its own (a thread)."""
 
-    def __init__(self, port: int, catalog: Catalog, timeout_s: float = 60.0) -> None:
+    def __init__(self, port: int, catalog: Catalog, vehicles: set[str] | None = None,
+                 timeout_s: float = 60.0) -> None:
         self.port, self.catalog, self.timeout_s = port, catalog, timeout_s
+        self.vehicles = vehicles  # None: every vehicle
         self.terminals: dict[str, Terminal] = {}
         self.alarms = 0
         self.uploads = 0
@@ -44,10 +62,11 @@ class DrillTerminals:
                                         daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def handles(m: Outgoing) -> bool:
-        """Whether a message is a vehicle's (sent by its terminal)."""
-        return m.topic.startswith(VEHICLES)
+    def handles(self, m: Outgoing) -> bool:
+        """Whether a message is one of these vehicles' (sent by its terminal)."""
+        if not m.topic.startswith(VEHICLES):
+            return False
+        return self.vehicles is None or m.topic[len(VEHICLES):].split("/")[0] in self.vehicles
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(self.timeout_s * 3)
@@ -101,16 +120,16 @@ class DrillTerminals:
         self.alarms += 1
         at = SimFix(int(body["ts"]), float(body["lat"]), float(body["lon"]),
                     float(body.get("speed_kmh") or 0))
-        item = dsm_item(self.alarms, DSM_CODES[str(body["type"])],
-                        int(body.get("terminal_level") or 0), at, t.terminal_id,
-                        serial=self.alarms & 0xFF, attachments=1)
+        family = str(body["family"])
+        item = alarm_item(self.alarms, family, str(body["type"]),
+                          int(body.get("terminal_level") or 0), at, t.terminal_id)
         asked = t.received.count(0x9208)
         fix = SimFix(at.ts, at.lat, at.lon, at.speed_kmh, items=[item])
-        await self._ok(t.location(fix), f"{vid} 苏标 DSM {body['type']}")
+        await self._ok(t.location(fix), f"{vid} 苏标 {family.upper()} {body['type']}")
         if t.received.count(0x9208) > asked:  # the gateway asks for the alarm's attachments
             request = t.received.by_id[0x9208][-1]
             clip = f"drill {body['event_id']}".encode() * 64
-            results = await t.upload_attachments(request, {"drill-dsm.mp4": clip})
+            results = await t.upload_attachments(request, {f"drill-{family}.mp4": clip})
             if results[-1:] != [0]:
                 raise RuntimeError(f"{vid}: attachment upload not complete: {results}")
             self.uploads += 1

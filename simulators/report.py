@@ -62,8 +62,10 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
         f"- 演练时间:{_fmt(run.start, sc.timezone)} 至 {_fmt(end, sc.timezone)}"
         f"({sc.timezone}),时长 {sc.duration_min:.0f} 分钟,实际用时 {run.wall_s:.0f} 秒",
         f"- 发布消息:{run.published} 条"
-        + ("(MQTT)" if sc.transport == "mqtt"
-           else "(车辆经 JT/T 808 演练网关接入,其余 MQTT;演练网关不下发)"),
+        + ("(MQTT)" if sc.transport == "mqtt" and "jt808" not in sc.vehicle_transport.values()
+           else "(车辆经 JT/T 808 演练网关接入,其余 MQTT;演练网关不下发)" if sc.transport == "jt808"
+           else "(" + "、".join(sorted(v for v, t in sc.vehicle_transport.items() if t == "jt808"))
+           + " 经 JT/T 808 演练网关接入,其余 MQTT;演练网关不下发)"),
         f"- 演练时段的交接班报告:[{shift}.html]({shift}.html)(PDF:[{shift}.pdf]({shift}.pdf))",
         "",
         "## 二、参演人员", "",

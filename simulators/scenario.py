@@ -101,6 +101,8 @@ class Scenario(_S, frozen=True):
     timezone: str = "Asia/Shanghai"
     # how the vehicles report: MQTT, or JT/T 808 terminals through the drill's own gateway
     transport: Literal["mqtt", "jt808"] = "mqtt"
+    # per vehicle, overriding `transport` (e.g. one vehicle a JT/T 808 terminal, the rest MQTT)
+    vehicle_transport: dict[str, Literal["mqtt", "jt808"]] = msgspec.field(default_factory=dict)
     participants: list[Participant] = msgspec.field(default_factory=list)
 
 
@@ -120,7 +122,9 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
     for name, ids_, known in (("sites", sc.fleet.sites, catalog.sites),
                               ("vehicles", sc.fleet.vehicles, catalog.vehicles)):
         problems += [f"{p}: fleet.{name}: unknown {x!r}" for x in ids_ or [] if x not in known]
-    if sc.transport == "jt808":
+    problems += [f"{p}: vehicle_transport: unknown vehicle {v!r}" for v in sc.vehicle_transport
+                 if v not in catalog.vehicles]
+    if jt808_vehicles(sc, catalog):
         problems += _check_jt808(sc, catalog, p)
     names = [x.name for x in sc.participants]
     problems += [f"{p}: participant {x!r} repeated" for x in sorted(set(names))
@@ -133,17 +137,22 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
     return sc
 
 
+def jt808_vehicles(sc: Scenario, cat: Catalog) -> set[str]:
+    """The scenario's vehicles played as JT/T 808 terminals (`transport`, then per vehicle)."""
+    vehicles = sc.fleet.vehicles if sc.fleet.vehicles is not None else list(cat.vehicles)
+    return {v for v in vehicles if sc.vehicle_transport.get(v, sc.transport) == "jt808"}
+
+
 def _check_jt808(sc: Scenario, cat: Catalog, p: Path) -> list[str]:
     """Vehicles played as JT/T 808 terminals need a terminal; their video events, a 苏标 code."""
-    from hazardwatch.ingest.jt808.active_safety import TYPES
+    from hazardwatch.simulators.drill_terminals import representable
 
-    vehicles = sc.fleet.vehicles if sc.fleet.vehicles is not None else list(cat.vehicles)
+    jt = jt808_vehicles(sc, cat)
     out = [f"{p}: transport jt808: vehicle {v!r} has no terminal in the catalog"
-           for v in vehicles if v in cat.vehicles and cat.vehicles[v].terminal is None]
-    out += [f"{p}: incident {i.id}: transport jt808 sends 苏标 DSM alarms only "
-            f"({i.family}/{i.type} has no 苏标 DSM code)"
-            for i in sc.incidents if i.kind == "video"
-            and (i.family != "dsm" or i.type not in TYPES["dsm"].values())]
+           for v in sorted(jt) if v in cat.vehicles and cat.vehicles[v].terminal is None]
+    out += [f"{p}: incident {i.id}: transport jt808: {why}"
+            for i in sc.incidents if i.kind == "video" and i.vehicle in jt
+            and (why := representable(str(i.family), str(i.type))) is not None]
     return out
 
 

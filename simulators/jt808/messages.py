@@ -75,13 +75,42 @@ def batch_body(fixes: list[SimFix], blind: bool, offset_s: int = GMT8_S) -> byte
     return out
 
 
+def alarm_tag(terminal_id: str, f: SimFix, serial: int, attachments: int,
+              offset_s: int = GMT8_S) -> bytes:
+    """The 16-byte 苏标 报警标识号: terminal id (7), BCD time, serial, attachment count, 0."""
+    return (terminal_id.encode()[:7].ljust(7, b"\0") + bcd_time(f.ts, offset_s)
+            + bytes((serial & 0xFF, attachments, 0)))
+
+
+def _alarm_tail(f: SimFix, tag: bytes, offset_s: int) -> bytes:
+    """Speed, altitude, position, time, vehicle status and the tag (every 苏标 alarm item)."""
+    return (struct.pack(">BhII", min(255, round(f.speed_kmh)), f.alt_m,
+                        round(abs(f.lat) * 1e6), round(abs(f.lon) * 1e6))
+            + bcd_time(f.ts, offset_s) + struct.pack(">H", 0x0001) + tag)
+
+
 def dsm_item(alarm_id: int, type_code: int, level: int, f: SimFix, terminal_id: str,
              serial: int = 0, attachments: int = 1, offset_s: int = GMT8_S) -> bytes:
     """A 苏标 0x65 DSM alarm item (47 bytes) with its 16-byte alarm tag."""
-    tag = (terminal_id.encode()[:7].ljust(7, b"\0") + bcd_time(f.ts, offset_s)
-           + bytes((serial & 0xFF, attachments, 0)))
+    tag = alarm_tag(terminal_id, f, serial, attachments, offset_s)
     body = struct.pack(">IBBBB", alarm_id, 1, type_code, level, 5) + bytes(4)
-    body += struct.pack(">BhII", min(255, round(f.speed_kmh)), f.alt_m,
-                        round(abs(f.lat) * 1e6), round(abs(f.lon) * 1e6))
-    body += bcd_time(f.ts, offset_s) + struct.pack(">H", 0x0001) + tag
+    body += _alarm_tail(f, tag, offset_s)
     return b"\x65" + bytes((len(body),)) + body
+
+
+def adas_item(alarm_id: int, type_code: int, level: int, f: SimFix, terminal_id: str,
+              serial: int = 0, attachments: int = 1, offset_s: int = GMT8_S) -> bytes:
+    """A 苏标 0x64 ADAS alarm item (47 bytes): front vehicle 40 km/h at 1.2 s, no departure or
+    road sign, then the common tail and tag."""
+    tag = alarm_tag(terminal_id, f, serial, attachments, offset_s)
+    body = struct.pack(">IBBBBBBBB", alarm_id, 1, type_code, level, 40, 12, 0, 0, 0)
+    body += _alarm_tail(f, tag, offset_s)
+    return b"\x64" + bytes((len(body),)) + body
+
+
+def bsd_item(alarm_id: int, type_code: int, f: SimFix, terminal_id: str, serial: int = 0,
+             attachments: int = 1, offset_s: int = GMT8_S) -> bytes:
+    """A 苏标 0x67 BSD (blind spot) alarm item (41 bytes; the item has no level)."""
+    tag = alarm_tag(terminal_id, f, serial, attachments, offset_s)
+    body = struct.pack(">IBB", alarm_id, 1, type_code) + _alarm_tail(f, tag, offset_s)
+    return b"\x67" + bytes((len(body),)) + body

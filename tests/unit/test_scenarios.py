@@ -14,7 +14,7 @@ from hazardwatch.contracts.warnings import WarningRecord
 from hazardwatch.ingest.decode import MessageDecoder
 from hazardwatch.simulators.evaluate import evaluate
 from hazardwatch.simulators.player import ScenarioPlayer, start_ms
-from hazardwatch.simulators.scenario import SCENARIOS, Scenario, load_scenario
+from hazardwatch.simulators.scenario import SCENARIOS, Scenario, jt808_vehicles, load_scenario
 from hazardwatch.streams.replay import Replayer
 from hazardwatch.streams.rules.config import load_rules
 from hazardwatch.streams.rules.engine import Engine
@@ -97,7 +97,7 @@ incidents:
         assert part in text
 
 
-def test_a_jt808_scenario_needs_terminals_and_dsm_alarms(tmp_path: Path) -> None:
+def test_a_jt808_scenario_needs_terminals_and_su_biao_alarm_codes(tmp_path: Path) -> None:
     cat = tmp_path / "cat.yaml"
     src = Path("deploy/catalog/demo.yaml").read_text(encoding="utf-8")
     cat.write_text(re.sub(r',\s*terminal: \{phone: "013900000002"[^}]*\}', "", src),
@@ -111,15 +111,40 @@ duration_min: 30
 transport: jt808
 fleet: {sites: [], vehicles: [hz-0001, hz-0002]}
 incidents:
-  - {id: a, kind: video, title: x, at_min: 5, vehicle: hz-0001, family: adas, type: fcw}
+  - {id: a, kind: video, title: x, at_min: 5, vehicle: hz-0001, family: dsm, type: snapshot}
   - {id: b, kind: video, title: y, at_min: 6, vehicle: hz-0001, family: dsm, type: fatigue}
+  - {id: c, kind: video, title: z, at_min: 7, vehicle: hz-0001, family: adas, type: fcw}
+  - {id: d, kind: video, title: w, at_min: 8, vehicle: hz-0001, family: bsd, type: left_rear}
 """, encoding="utf-8")
     with pytest.raises(ValueError) as err:
         load_scenario(p, load_catalog(cat))
     text = str(err.value)
     assert "vehicle 'hz-0002' has no terminal" in text
-    assert "incident a: transport jt808 sends 苏标 DSM alarms only" in text
-    assert "incident b" not in text
-    with pytest.raises(ValueError) as err:  # with every terminal, only the adas alarm remains
+    assert "incident a: transport jt808: no 苏标 DSM type code for 'snapshot'" in text
+    assert "incident b" not in text and "incident c" not in text and "incident d" not in text
+    with pytest.raises(ValueError) as err:  # with every terminal, only the snapshot remains
         load_scenario(p, CAT)
     assert "incident a" in str(err.value) and "no terminal" not in str(err.value)
+
+
+def test_vehicle_transport_plays_single_vehicles_as_jt808_terminals(tmp_path: Path) -> None:
+    p = tmp_path / "mixed.yaml"
+    p.write_text("""
+name: mixed
+title: 混合接入
+start_local: "20:00"
+duration_min: 30
+vehicle_transport: {hz-0001: jt808}
+fleet: {sites: [], vehicles: [hz-0001, hz-0002]}
+incidents:
+  - {id: a, kind: video, title: x, at_min: 5, vehicle: hz-0001, family: adas, type: fcw}
+  - {id: b, kind: video, title: y, at_min: 6, vehicle: hz-0002, family: dsm, type: snapshot}
+""", encoding="utf-8")
+    sc = load_scenario(p, CAT)  # hz-0002 is on MQTT: its snapshot needs no 苏标 code
+    assert jt808_vehicles(sc, CAT) == {"hz-0001"}
+    p.write_text(p.read_text(encoding="utf-8").replace("hz-0002, family", "hz-0001, family")
+                 .replace("{hz-0001: jt808}", "{hz-0001: jt808, nope: jt808}"), encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_scenario(p, CAT)
+    assert "incident b: transport jt808: no 苏标 DSM type code for 'snapshot'" in str(err.value)
+    assert "vehicle_transport: unknown vehicle 'nope'" in str(err.value)

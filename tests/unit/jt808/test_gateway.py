@@ -362,3 +362,37 @@ async def test_sub_packages_are_reassembled_acked_together_or_asked_again_with_0
         len(lost) - 1, len(lost)]
     assert gw.counters.events["reassembly_timeout"] == 1
     assert gw.budget.used == 0
+
+
+@with_gateway
+async def test_drill_terminals_send_adas_and_bsd_alarms_for_their_vehicles_only(
+        gw: Gateway, sink: FakeSink) -> None:
+    from hazardwatch.simulators.drill_terminals import DrillTerminals
+    from hazardwatch.simulators.player import Outgoing
+
+    def out(vid: str, kind: str, body: dict[str, Any]) -> Outgoing:
+        return Outgoing(vid, f"hw/v1/vehicles/{vid}/{kind}", json.dumps(body).encode(), NOW)
+
+    terminals = DrillTerminals(gw.port, CATALOG, {"hz-0001"}, timeout_s=5)
+    try:
+        msgs = [out("hz-0001", "position", {"ts": NOW, "lat": 40.1, "lon": 111.1,
+                                             "speed_kmh": 60.0, "heading": 90}),
+                out("hz-0001", "video-event", {"ts": NOW + 1000, "event_id": "e1",
+                                                "family": "adas", "type": "fcw", "lat": 40.1,
+                                                "lon": 111.1, "speed_kmh": 61.0,
+                                                "terminal_level": 2}),
+                out("hz-0001", "video-event", {"ts": NOW + 2000, "event_id": "e2",
+                                                "family": "bsd", "type": "left_rear",
+                                                "lat": 40.1, "lon": 111.1, "speed_kmh": 30.0}),
+                out("hz-0002", "position", {"ts": NOW, "lat": 40.2, "lon": 111.2,
+                                             "speed_kmh": 50.0})]
+        mine = [m for m in msgs if terminals.handles(m)]
+        assert [m.topic.split("/")[3] for m in mine] == ["hz-0001"] * 3  # hz-0002 stays MQTT
+        await asyncio.to_thread(terminals.send, mine)
+    finally:
+        await asyncio.to_thread(terminals.close)
+    videos = sink.on("hw.video-events")
+    assert [(v["family"], v["type"], v["terminal_level"], v["speed_kmh"]) for v in videos] == [
+        ("adas", "fcw", 2, 61.0), ("bsd", "left_rear", None, 30.0)]
+    assert {v["vehicle_id"] for v in videos} == {"hz-0001"}
+    assert [p["vehicle_id"] for p in sink.on("hw.vehicle.positions")] == ["hz-0001"] * 3
