@@ -82,7 +82,8 @@ class Pipeline:
         self.prefix, self.db = f"e2e-{self.run}.", f"bench_e2e_{self.run}"
         self.stack, self.metrics = stack, free_port()
         kafka_tail.ensure_topics(s.kafka_bootstrap, [self.prefix + t for t in (
-            *INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS, KafkaTopic.VEHICLE_DAILY)])
+            *INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS, KafkaTopic.VEHICLE_DAILY,
+            KafkaTopic.SEEN_HOURLY)])
         ensure_database(s.influx_url, self.db)
         env = {**os.environ, **s.to_env(), "HW_CATALOG": str(catalog)}
         common = ["--topic-prefix", self.prefix]

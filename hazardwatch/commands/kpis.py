@@ -9,7 +9,7 @@ from pathlib import Path
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.kpis.compute import compute
 from hazardwatch.kpis.figures import FIGURES
-from hazardwatch.kpis.influxread import InfluxReader
+from hazardwatch.kpis.influxread import SOURCES, InfluxReader
 from hazardwatch.kpis.periods import Period, parse_time, periods
 from hazardwatch.kpis.rows import KpiRow, line
 from hazardwatch.stack.settings import StackSettings, default_catalog
@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--catalog", type=Path, default=default_catalog())
     p.add_argument("--influx-url", default=None, help="default: the local stack")
     p.add_argument("--db", default=None)
+    p.add_argument("--source", choices=SOURCES, default="auto",
+                   help="points and devices from the worker's hourly tallies (seen_hourly), "
+                        "every reading, or auto: the tallies for whole hours that have them")
     p.set_defaults(func=run)
 
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     settings = StackSettings.from_env()
     url, db = args.influx_url or settings.influx_url, args.db or settings.influx_db
     catalog = load_catalog(args.catalog)
-    reader = InfluxReader(url, db, catalog, drill=args.drill)
+    reader = InfluxReader(url, db, catalog, drill=args.drill, source=args.source)
     kinds = ["day", "shift"] if args.period == "both" else [args.period]
     rows = compute_range(reader, parse_time(args.start), parse_time(args.end), kinds,
                          not args.no_points)
@@ -65,5 +68,6 @@ def run(args: argparse.Namespace) -> int:
             value = f"{r.value:.1f} s" if r.figure.endswith("_s") else f"{r.value * 100:.2f} %"
             print(f"{'班次' if r.period == 'shift' else '日'} {when} {FIGURES[r.figure].zh}{lvl}: "
                   f"{value}")
-    print(f"{len(rows)} rows {'computed' if args.dry_run else 'written'}")
+    print(f"{len(rows)} rows {'computed' if args.dry_run else 'written'} (points from "
+          f"{', '.join(sorted(reader.used)) or 'nothing'})")
     return 0

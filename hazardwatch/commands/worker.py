@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--commit-interval", type=float, default=0.2, metavar="SECONDS",
                    help="transaction commit interval; a warning is visible downstream only "
                         "after its commit (default 0.2 s)")
+    p.add_argument("--seen-every", type=float, default=600.0, metavar="SECONDS",
+                   help="rewrite a site's open hour of value tallies (hw.seen-hourly, the "
+                        "figures' input) at most this often when it has new values")
     p.add_argument("--loglevel", default="info")
     p.add_argument("--guarantee", choices=["exactly_once", "at_least_once"],
                    default="exactly_once")
@@ -62,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
                         internal_ticks=args.ticks == "internal",
                         commit_interval_s=args.commit_interval,
                         standby_replicas=args.standby_replicas,
+                        seen_every_s=args.seen_every,
                         grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace,
                         gap_hold_s=(rules.offline.startup_grace_s if args.gap_hold is None
                                     else args.gap_hold))

@@ -34,6 +34,7 @@ class KafkaTopic(StrEnum):
     WARNINGS = "hw.warnings"
     ALERT_ACTIONS = "hw.alert-actions"
     VEHICLE_DAILY = "hw.vehicle-daily"
+    SEEN_HOURLY = "hw.seen-hourly"
 
 
 KAFKA_TOPIC_BY_KIND = {

@@ -16,17 +16,29 @@ from hazardwatch.kpis.compute import Observed
 from hazardwatch.kpis.handling import Handling, verdict_of
 from hazardwatch.kpis.online import Seen
 from hazardwatch.kpis.periods import Period
+from hazardwatch.kpis.seenread import any_tallies, read_seen, whole_hours
 from hazardwatch.streams.sinks.line_protocol import RP_BY_SITE_KIND, RP_EVENTS
+
+SOURCES = ("auto", "tallies", "readings")
 
 
 class InfluxReader:
-    """InfluxQL over HTTP (v1 /query), times as epoch ms; drill selects drill or real data."""
+    """InfluxQL over HTTP (v1 /query), times as epoch ms; drill selects drill or real data.
+
+    source: where points and devices come from: "tallies" (the worker's hourly records,
+    seen_hourly: a few rows per point), "readings" (every value), "auto" (the tallies for a
+    period of whole hours that has any, else the readings).
+    """
 
     def __init__(self, url: str, db: str, catalog: Catalog, drill: bool = False,
-                 session: requests.Session | None = None, timeout_s: float = 120.0) -> None:
+                 session: requests.Session | None = None, timeout_s: float = 120.0,
+                 source: str = "auto") -> None:
+        if source not in SOURCES:
+            raise ValueError(f"source {source!r}: one of {', '.join(SOURCES)}")
         self.url, self.db, self.catalog, self.drill = url, db, catalog, drill
         self.session = session or requests.Session()
-        self.timeout_s = timeout_s
+        self.timeout_s, self.source = timeout_s, source
+        self.used: set[str] = set()  # the sources the periods were read from
 
     def query(self, q: str) -> Iterator[tuple[dict[str, str], list[str], list[list[Any]]]]:
         """(tags, columns, rows) of every series of one statement."""
@@ -48,9 +60,15 @@ class InfluxReader:
         处置 (up to handled_until), vehicle days that start in p."""
         obs = Observed()
         when = self._when(p.start, p.end)
-        for site in self.catalog.sites.values():
-            if any(d.sensors for d in site.devices):
-                self._site_values(obs, site, when)
+        if self.source == "tallies" or (self.source == "auto" and whole_hours(p)
+                                        and any_tallies(self.query, when)):
+            obs.points, obs.devices = read_seen(self.query, self.catalog, when)
+            self.used.add("tallies")
+        else:
+            for site in self.catalog.sites.values():
+                if any(d.sensors for d in site.devices):
+                    self._site_values(obs, site, when)
+            self.used.add("readings")
         for _, cols, rows in self.query(
                 f'SELECT "device", "topic" FROM "{RP_EVENTS}"."rejected" WHERE '
                 f'time >= {p.start}ms AND time < {p.end}ms'):
@@ -107,14 +125,16 @@ class InfluxReader:
         if not raised:
             return
         acts: dict[str, dict[str, tuple[int, str, str]]] = {}
-        q = (f'SELECT "cause", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE '
+        # "drill" is selected because every action has it: a row whose selected fields are
+        # all empty is not returned (an ack has no cause or verdict)
+        q = (f'SELECT "drill", "cause", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE '
              f"(action = 'ack' OR action = 'resolve') AND {self._when(p.start, until)} "
              'GROUP BY "warning_id", "action"')
         for tags, _, rows in self.query(q):
             if tags.get("warning_id") in raised:
                 first = min(rows, key=lambda r: r[0])
                 acts.setdefault(tags["warning_id"], {})[tags["action"]] = (
-                    first[0], first[1] or "", first[2] or "")
+                    first[0], first[2] or "", first[3] or "")
         for wid, (level, at, scopes) in raised.items():
             a = acts.get(wid, {})
             ack, res = a.get("ack"), a.get("resolve")

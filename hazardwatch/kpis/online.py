@@ -19,13 +19,15 @@ import numpy.typing as npt
 
 @dataclass(frozen=True)
 class Seen:
-    """The values of a subject in a period: first and last time, count, and the silences
-    (differences between consecutive values, ms) at least as long as some floor ≤ timeout."""
+    """The values of a subject in a period: first and last time, count, the silences
+    (differences between consecutive values, ms) at least as long as some floor ≤ timeout,
+    and the last value before the period when the store knows it."""
 
     first: int
     last: int
     count: int
     gaps: npt.NDArray[np.int64]
+    before: int | None = None
 
 
 def seen(ts: npt.NDArray[np.int64]) -> Seen | None:
@@ -37,7 +39,10 @@ def seen(ts: npt.NDArray[np.int64]) -> Seen | None:
 
 def offline_of(s: Seen | None, start: int, end: int, timeout_ms: int,
                before: int | None = None) -> int:
-    """Milliseconds offline in [start, end)."""
+    """Milliseconds offline in [start, end) (before: the last value before start, if known
+    other than by s)."""
+    if before is None and s is not None:
+        before = s.before
     last = start if before is None else before
     if s is None:
         return max(0, end - max(last + timeout_ms, start))

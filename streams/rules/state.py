@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from hazardwatch.streams.rules.episode import Episode
+from hazardwatch.streams.seen import Ledger
 
 
 class SensorState(msgspec.Struct, omit_defaults=True):
@@ -83,6 +84,7 @@ class SiteState(msgspec.Struct, omit_defaults=True):
     units: dict[str, UnitState] = msgspec.field(default_factory=dict)  # transfer, by plant unit
     rules: dict[str, RuleState] = msgspec.field(default_factory=dict)  # kinds/, by rule key
     wake_at: int = 0  # the next tick that can change anything (Engine.on_tick; 0: the next)
+    seen: Ledger | None = None  # hourly tallies of valid values (the figures' input)
 
 
 _enc = msgspec.msgpack.Encoder()

@@ -26,6 +26,7 @@ from hazardwatch.contracts.records import (
     VideoEventRecord,
     decode_input,
 )
+from hazardwatch.contracts.seen import decode_seen
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import decode_warning
 from hazardwatch.streams.sinks import line_protocol as lp
@@ -94,6 +95,9 @@ class InfluxSink:
             return
         if topic.endswith(KafkaTopic.VEHICLE_DAILY):
             self._put(lp.RP_EVENTS, [lp.vehicle_day(decode_day(value))])
+            return
+        if topic.endswith(KafkaTopic.SEEN_HOURLY):
+            self._put(lp.RP_EVENTS, [lp.seen(decode_seen(value))])
             return
         rec = decode_input(value)
         if isinstance(rec, TelemetryRecord):

@@ -10,6 +10,8 @@ from hazardwatch.contracts.records import (
     TelemetryRecord,
     VideoEventRecord,
 )
+from hazardwatch.contracts.seen import SeenRecord
+from hazardwatch.contracts.seen import text as seen_text
 from hazardwatch.contracts.warnings import WarningRecord
 
 #: retention policy by site kind (see hazardwatch/stack/influx.py for the sources)
@@ -98,6 +100,13 @@ def vehicle_day(d: VehicleDayRecord) -> str:
             f"fatigue_s={_num(d.fatigue_s)},online_s={_num(d.online_s)},"
             f"complete_m={_num(d.complete_m)},incomplete_m={_num(d.incomplete_m)},"
             f"online={1 if d.positions else 0}i,drill={'true' if d.drill else 'false'} {d.ts}")
+
+
+def seen(s: SeenRecord) -> str:
+    """One point per site and hour, at the hour's start (a rewrite of an open hour replaces it);
+    the entries as one text field (contracts/seen.py)."""
+    return (f"seen_hourly,site={tag(s.site_id)} entries={text(seen_text(s))},"
+            f"drill={'true' if s.drill else 'false'} {s.hour}")
 
 
 def alert_action(e: dict[str, object]) -> str:

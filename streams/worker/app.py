@@ -17,6 +17,7 @@ import faust
 
 from hazardwatch.connection_log import Throttle
 from hazardwatch.contracts.daily import encode_day
+from hazardwatch.contracts.seen import encode_seen
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import encode_warning
 from hazardwatch.streams.rules.engine import Engine
@@ -46,6 +47,7 @@ class WorkerSettings:
     guarantee: str = "exactly_once"
     commit_interval_s: float = 0.2  # warnings are visible downstream only after the commit
     internal_ticks: bool = True  # False: ticks come from outside (a drill's scenario clock)
+    seen_every_s: float = 600.0  # an open hour's value tallies rewritten at most this often
 
 
 class RawTable(faust.Table):  # type: ignore[type-arg]
@@ -62,7 +64,7 @@ class RawTable(faust.Table):  # type: ignore[type-arg]
 def pipeline_topics(settings: WorkerSettings) -> list[str]:
     """The topics a worker reads and writes (it creates them at start, with its partitions)."""
     return [settings.topic_prefix + t for t in (*INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS,
-                                                KafkaTopic.VEHICLE_DAILY)]
+                                                KafkaTopic.VEHICLE_DAILY, KafkaTopic.SEEN_HOURLY)]
 
 
 def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine) -> faust.App:
@@ -100,17 +102,19 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
                        stale_ms=max(5_000, int(settings.tick_interval_s * 5_000)))
            if settings.internal_ticks else None)
     core = WorkerCore(engine, vehicles, started_at=int(time.time() * 1000),
-                      grace_ms=int(settings.grace_s * 1000), gap=gap)
+                      grace_ms=int(settings.grace_s * 1000), gap=gap,
+                      seen_every_ms=int(settings.seen_every_s * 1000))
     # the outputs are subscribed too (and skipped): in the same topic group as the inputs, a
     # warning sent to its event's partition joins that partition's transaction, so output,
     # state changelog and input offsets commit together (Faust names transactions by
     # topic group and partition)
-    outputs = {p + KafkaTopic.WARNINGS, p + KafkaTopic.VEHICLE_DAILY}
+    outputs = {p + KafkaTopic.WARNINGS, p + KafkaTopic.VEHICLE_DAILY, p + KafkaTopic.SEEN_HOURLY}
     inputs = app.topic(*(p + t for t in (*INPUTS, TICK_TOPIC)), *outputs,
                        partitions=settings.partitions)
     ticks = app.topic(p + TICK_TOPIC, partitions=settings.partitions)
     warnings = app.topic(p + KafkaTopic.WARNINGS, partitions=settings.partitions)
     daily = app.topic(p + KafkaTopic.VEHICLE_DAILY, partitions=settings.partitions)
+    seen = app.topic(p + KafkaTopic.SEEN_HOURLY, partitions=settings.partitions)
     table = app.Table("site-state", default=None, partitions=settings.partitions)
 
     fan_out = TickFanOut(list(engine.catalog.sites), list(vehicles.catalog.vehicles),
@@ -141,6 +145,8 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
                                         partition=partition)
                 for d in result.days:
                     await daily.send(key=key, value=encode_day(d), partition=partition)
+                for s in result.seen:
+                    await seen.send(key=key, value=encode_seen(s), partition=partition)
 
     if not settings.internal_ticks:
         return app  # a drill sends ticks of its own scenario clock

@@ -22,10 +22,12 @@ import msgspec
 
 from hazardwatch.clock import DAY_MS, day_text
 from hazardwatch.contracts.daily import VehicleDayRecord
-from hazardwatch.contracts.records import InputRecord, decode_input
+from hazardwatch.contracts.records import InputRecord, TelemetryRecord, decode_input
+from hazardwatch.contracts.seen import SeenRecord
 from hazardwatch.contracts.warnings import WarningRecord
 from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.rules.state import SiteState, dump_state, load_state
+from hazardwatch.streams.seen import RESEND_MS, Ledger, due, observe_record
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.vehicles.state import DayFigures, VehicleState, dump_vehicle, load_vehicle
 from hazardwatch.streams.worker.platform_gap import PlatformGap
@@ -96,21 +98,25 @@ CACHE_MAX = 200_000  # decoded states kept (all dropped beyond: they are decoded
 
 @dataclass
 class Result:
-    """New state bytes, the warnings and the closed vehicle days caused by one event."""
+    """New state bytes, the warnings, the closed vehicle days and the hourly tallies of valid
+    values caused by one event."""
 
     state: bytes
     warnings: list[WarningRecord] = field(default_factory=list)
     days: list[VehicleDayRecord] = field(default_factory=list)
+    seen: list[SeenRecord] = field(default_factory=list)
 
 
 class WorkerCore:
     """Evaluates one event against one site's or vehicle's state."""
 
     def __init__(self, engine: Engine, vehicles: VehicleEngine, *, started_at: int,
-                 grace_ms: int, gap: PlatformGap | None = None) -> None:
+                 grace_ms: int, gap: PlatformGap | None = None,
+                 seen_every_ms: int = RESEND_MS) -> None:
         self.engine, self.vehicles = engine, vehicles
         self.gap = gap  # live ticks only: a drill's scenario clock is not the wall clock
         self.started_at, self.grace_ms = started_at, grace_ms
+        self.seen_every_ms = seen_every_ms  # open hours of value tallies rewritten this often
         self.offline_not_before = started_at + grace_ms  # no offline storm after a restart
         self.accounting_from: int | None = None  # 未接入: silent since the first tick
         self.first_tick: int | None = None
@@ -162,22 +168,35 @@ class WorkerCore:
                     hit[1].wake_at > tick.now):
                 return Result(state)  # asleep: the state stays as it is
             return self._site(state, site_id, lambda st: self.engine.on_tick(
-                st, site_id, tick.now, self.offline_not_before, self.accounting_from))
+                st, site_id, tick.now, self.offline_not_before, self.accounting_from),
+                lambda st: due(st.seen, site_id, tick.now, self.seen_every_ms) if st.seen else [])
         rec = decode_input(value)
         vehicle_id = getattr(rec, "vehicle_id", None)
         if vehicle_id is not None:
             return self._vehicle(state, vehicle_id, 0, rec)
         return self._site(state, str(getattr(rec, "site_id", "")),
-                          lambda st: self.engine.on_record(st, rec, self.now))
+                          lambda st: self.engine.on_record(st, rec, self.now),
+                          lambda st: self._tally(st, rec))
+
+    def _tally(self, st: SiteState, rec: InputRecord) -> list[SeenRecord]:
+        if not isinstance(rec, TelemetryRecord):
+            return []
+        if st.seen is None:
+            st.seen = Ledger()
+        return observe_record(st.seen, self.engine.catalog, rec)
 
     def _site(self, state: bytes | None, site_id: str,
-              evaluate: Callable[[SiteState], list[WarningRecord]]) -> Result:
+              evaluate: Callable[[SiteState], list[WarningRecord]],
+              tally: Callable[[SiteState], list[SeenRecord]]) -> Result:
         cache = self._sites
         hit = cache.get(site_id)
         st = hit[1] if hit is not None and hit[0] is state else (
             load_state(state) if state else SiteState())
         try:
             out = evaluate(st)
+            seen = tally(st)
+            if st.seen is not None and st.seen.hour and st.wake_at > st.seen.due:
+                st.wake_at = st.seen.due  # wake for the open hour's tallies too
         except BaseException:
             cache.pop(site_id, None)  # (possibly half-changed: decode it again next time)
             raise
@@ -185,7 +204,7 @@ class WorkerCore:
         if data == state:
             data = state  # the table keeps its bytes: the cache must know them
         _keep(cache, site_id, data, st)
-        return Result(data, out)
+        return Result(data, out, seen=seen)
 
     def _vehicle(self, state: bytes | None, vehicle_id: str, now: int,
                  rec: InputRecord | None) -> Result:

@@ -203,6 +203,7 @@ class Pipeline:
         """A worker of this pipeline's app (several share the partitions)."""
         return self.make(["worker", "--topic-prefix", self.prefix, "--app-id",
                           f"app-{self.unique}", "--web-port", str(free_port()), "--grace", "0",
+                          "--seen-every", "1",
                           "--guarantee", os.environ.get("HW_TEST_GUARANTEE", "exactly_once")],
                          "[^Worker]: Ready", f"worker-{n}")
 
@@ -224,7 +225,7 @@ def pipeline(stack: Stack, bridge: BridgeProcess, services: Any,
                              [bridge.topic(t) for t in ("hw.telemetry", "hw.device-status",
                                                         "hw.video-events", "hw.ticks",
                                                         "hw.warnings", "hw.vehicle.positions",
-                                                        "hw.vehicle-daily")])
+                                                        "hw.vehicle-daily", "hw.seen-hourly")])
     p = Pipeline(stack, bridge, services, unique)
     yield p
     p.drop()

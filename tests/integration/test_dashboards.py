@@ -47,6 +47,8 @@ from hazardwatch.stack.process import free_port
 from hazardwatch.streams.replay import Replayer
 from hazardwatch.streams.rules.config import load_rules
 from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.seen import Ledger, observe_record
+from hazardwatch.streams.seen import due as seen_due
 from hazardwatch.streams.sinks import line_protocol as lp
 from hazardwatch.streams.vehicles.config import load_vehicle_rules
 from hazardwatch.streams.vehicles.engine import VehicleEngine
@@ -67,6 +69,7 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
     raw = []
     vengine = VehicleEngine(CAT, vrules)
     vstates: dict[str, VehicleState] = defaultdict(VehicleState)
+    ledgers: dict[str, Ledger] = defaultdict(Ledger)  # the worker's hourly tallies
     for _, msgs in ScenarioPlayer(sc, CAT, rules, vrules, start).steps():
         for m in msgs:
             raw.append(json.dumps({"topic": m.topic, "payload": m.payload.decode(),
@@ -77,6 +80,8 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
             if isinstance(rec, TelemetryRecord):
                 rp, ls = lp.readings(rec, CAT)
                 lines[rp] += ls
+                lines[lp.RP_EVENTS] += [lp.seen(x) for x in observe_record(
+                    ledgers[rec.site_id], CAT, rec)]
             elif isinstance(rec, PositionRecord):
                 lines[lp.RP_VEHICLE].append(lp.position(rec))
                 vengine.on_record(vstates[rec.vehicle_id], rec)
@@ -101,6 +106,8 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
                 "delivery_id": f"{w.warning_id}:step0@L{w.level}:0|d", "at": w.ts + 500,
                 "drill": True, "kind": "alert", "channel": "webhook"}))
     end = start + int(sc.duration_min * 60_000)
+    for site_id, ledger in ledgers.items():  # the ticks after the drill close its last hour
+        lines[lp.RP_EVENTS] += [lp.seen(x) for x in seen_due(ledger, site_id, end + 3_600_000)]
     # the second warning is left unhandled: the workflow opens a county 督办 at its 签收
     # deadline and pushes it to the city 30 min later (events as the alerting service emits)
     late = next(w for w in warnings[1:] if w.transition == "raised" and w.site_id)
@@ -198,6 +205,25 @@ def test_kpis_of_the_drill_read_from_influxdb(drill_db: tuple[str, int, int, lis
     assert rows[("access_rate", "site", "tf-hohhot-01", "day")][0] > 0
     ok, received = rows[("data_valid_rate", "site", "tf-hohhot-01", "day")]
     assert received - ok == 2  # the two refused messages of the drill data
+
+
+def test_figures_from_the_hourly_tallies_are_the_figures_from_every_value(
+        stack: Stack, drill_db: tuple[str, int, int, list[KpiRow]]) -> None:
+    """The worker's tallies (seen_hourly, what `hazardwatch kpis` reads for whole hours) give
+    the drill's 在线率, 接入率 and 数据合格率 exactly as every reading does."""
+    db, start, end, _ = drill_db
+    got = {}
+    for source in ("tallies", "readings"):
+        reader = InfluxReader(stack.settings.influx_url, db, CAT, drill=True, source=source)
+        got[source] = {(r.figure, r.scope, r.id, r.period, r.start): r.value
+                       for r in compute_range(reader, start, end, ["day", "shift"])}
+        assert reader.used == {source}
+    assert got["tallies"] == got["readings"]
+    points = [v for k, v in got["tallies"].items() if k[0] == "online_rate_point"]
+    assert len(points) > 50 and min(points) < 1  # the substation that goes dark
+    auto = InfluxReader(stack.settings.influx_url, db, CAT, drill=True)
+    compute_range(auto, start, end, ["day"])
+    assert auto.used == {"tallies"}  # whole days: the tallies
 
 
 def test_shift_report_of_the_drill(stack: Stack, drill_db: tuple[str, int, int, list[KpiRow]],

@@ -69,10 +69,12 @@ def test_a_tick_that_fires_nothing_leaves_the_state_bytes_unchanged() -> None:
     rec = TelemetryRecord(site_id="tf-hohhot-01", device_id="gds-01", ts=T0,
                           points=[PointRecord("T101-GAS1", 2.0, T0)], received_at=T0)
     state = c.handle(None, "hw.telemetry", encode(rec)).state
-    state = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 1000))).state
-    for now in (T0 + 2000, T0 + 3000):  # (the first tick wrote the wake-up time)
+    first = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", T0 + 1000)))
+    assert len(first.seen) == 1  # the first tick of an hour sends its value tallies
+    state = first.state  # (the first tick also wrote the wake-up time)
+    for now in (T0 + 2000, T0 + 3000):
         after = c.handle(state, "p.hw.ticks", encode_tick(Tick("tf-hohhot-01", now)))
-        assert after.state is state and after.warnings == []
+        assert after.state is state and after.warnings == [] and after.seen == []
 
 
 def test_the_latest_tick_tells_an_upload_of_stored_fixes_from_live_ones() -> None:
