@@ -18,6 +18,7 @@ from hazardwatch.simulators.jt808.terminal import Terminal
 from hazardwatch.simulators.player import Outgoing
 
 T = TypeVar("T")
+BATCH = 20  # fixes per 0x0704 (a body holds at most 1023 bytes; a fix here takes 34 + 2)
 VEHICLES = f"{MQTT_ROOT}/vehicles/"
 # 苏标 alarm type codes by family and rule-pack type name (snapshots and driver changes are not
 # alarms: a drill's video incident is one)
@@ -57,6 +58,7 @@ class DrillTerminals:
         self.terminals: dict[str, Terminal] = {}
         self.alarms = 0
         self.uploads = 0
+        self.backfilled = 0  # fixes uploaded in 0x0704 blind-area batches
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="drill-jt808",
                                         daemon=True)
@@ -105,13 +107,21 @@ class DrillTerminals:
         for m in msgs:
             body = json.loads(m.payload)
             if m.topic.endswith("/position"):
-                fix = SimFix(int(body["ts"]), float(body["lat"]), float(body["lon"]),
-                             float(body["speed_kmh"]), int(body.get("heading") or 0),
-                             alarm=int(body.get("alarm_flags") or 0),
-                             status=int(body.get("status_flags") or 3))
-                await self._ok(t.location(fix), f"{vid} 0x0200")
+                await self._ok(t.location(self._fix(body)), f"{vid} 0x0200")
             elif m.topic.endswith("/video-event"):
                 await self._alarm(vid, t, body)
+            elif m.topic.endswith("/blind-area"):  # back after an offline incident: 补传
+                fixes = [self._fix(b) for b in body]
+                for k in range(0, len(fixes), BATCH):
+                    await self._ok(t.batch(fixes[k:k + BATCH], blind=True), f"{vid} 0x0704")
+                self.backfilled += len(fixes)
+
+    @staticmethod
+    def _fix(body: dict[str, Any]) -> SimFix:
+        return SimFix(int(body["ts"]), float(body["lat"]), float(body["lon"]),
+                      float(body["speed_kmh"]), int(body.get("heading") or 0),
+                      alarm=int(body.get("alarm_flags") or 0),
+                      status=int(body.get("status_flags") or 3))
 
     async def _alarm(self, vid: str, t: Terminal, body: dict[str, Any]) -> None:
         why = representable(str(body["family"]), str(body["type"]))

@@ -108,6 +108,7 @@ class ScenarioPlayer:
         self.end = start + steps * scenario.step_s * 1000  # the last step's event time
         self.frozen: dict[str, float] = {}
         self.seq: dict[tuple[str, str], int] = {}
+        self.blind: dict[str, list[dict[str, object]]] = {}  # fixes buffered while offline
 
     def steps(self) -> Iterator[tuple[int, list[Outgoing]]]:
         """(event time, messages of that step) from the start to the end of the drill."""
@@ -186,14 +187,21 @@ class ScenarioPlayer:
             if "speeding" in inc and inc["speeding"].speed_kmh is not None:
                 speed = inc["speeding"].speed_kmh + float(mo.rng.normal(0, 1))
             lat, lon, heading = mo.advance(dt_s, speed)
-            if "offline" in inc:
-                continue
             flags = 1 << inc["alarm"].bit if "alarm" in inc and inc["alarm"].bit is not None else 0
+            body: dict[str, object] = {"ts": ts, "lat": round(lat, 6), "lon": round(lon, 6),
+                    "speed_kmh": round(max(speed, 0.0), 1), "heading": round(heading),
+                    "alarm_flags": flags, "status_flags": 3, "drill": True}
+            if "offline" in inc:
+                if inc["offline"].backfill:  # the terminal keeps the fix for its 补传
+                    self.blind.setdefault(vid, []).append(body)
+                continue
             out.append(Outgoing(vehicle_username(vid), f"{MQTT_ROOT}/vehicles/{vid}/position",
-                                _body({"ts": ts, "lat": round(lat, 6), "lon": round(lon, 6),
-                                       "speed_kmh": round(max(speed, 0.0), 1),
-                                       "heading": round(heading), "alarm_flags": flags,
-                                       "status_flags": 3, "drill": True}), ts))
+                                _body(body), ts))
+            if vid in self.blind:  # back: the live fix first, then the blind-area upload
+                out.append(Outgoing(vehicle_username(vid),
+                                    f"{MQTT_ROOT}/vehicles/{vid}/blind-area",
+                                    json.dumps(self.blind.pop(vid), separators=(",", ":"))
+                                    .encode(), ts))
         return out
 
     def _events(self, t_s: float, ts: int, step: int) -> list[Outgoing]:

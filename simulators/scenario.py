@@ -36,7 +36,9 @@ class Incident(_S, frozen=True):
     kinds and their fields:
       ramp      site, sensor, to, over_min, hold_min  (rise to `to`, hold, fall back)
       frozen    site, sensor, duration_min             (stuck at its current value)
-      offline   site + device, or vehicle; duration_min (stops publishing)
+      offline   site + device, or vehicle; duration_min (stops publishing; a JT/T 808
+                vehicle with `backfill: true` buffers its fixes and uploads them as a
+                0x0704 blind-area batch when it is back)
       camera    site, device, family                    (one fixed-camera event)
       speeding  vehicle, speed_kmh, duration_min
       long_drive vehicle, duration_min                  (drives on without any rest)
@@ -66,6 +68,7 @@ class Incident(_S, frozen=True):
     count: int = 1
     every_min: Minutes = 1
     terminal_level: int | None = None
+    backfill: bool = False
 
 
 class Participant(_S, frozen=True):
@@ -126,6 +129,7 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
                  if v not in catalog.vehicles]
     if jt808_vehicles(sc, catalog):
         problems += _check_jt808(sc, catalog, p)
+    problems += _check_backfill(sc, catalog, p)
     names = [x.name for x in sc.participants]
     problems += [f"{p}: participant {x!r} repeated" for x in sorted(set(names))
                  if names.count(x) > 1]
@@ -154,6 +158,15 @@ def _check_jt808(sc: Scenario, cat: Catalog, p: Path) -> list[str]:
             for i in sc.incidents if i.kind == "video" and i.vehicle in jt
             and (why := representable(str(i.family), str(i.type))) is not None]
     return out
+
+
+def _check_backfill(sc: Scenario, cat: Catalog, p: Path) -> list[str]:
+    """Blind-area uploads (补传) are 0x0704 batches: offline incidents of JT/T 808 vehicles."""
+    jt = jt808_vehicles(sc, cat)
+    return [f"{p}: incident {i.id}: backfill needs an offline incident of a vehicle played as a "
+            f"JT/T 808 terminal (transport / vehicle_transport: jt808)"
+            for i in sc.incidents if i.backfill
+            and (i.kind != "offline" or i.vehicle is None or i.vehicle not in jt)]
 
 
 _NEEDS = {"ramp": ("site", "sensor", "to"), "frozen": ("site", "sensor"),

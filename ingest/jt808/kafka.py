@@ -34,6 +34,7 @@ class KafkaSink:
         self.errors = 0
         self.in_flight = 0
         self._confirmed: deque[Done] = deque()  # filled by the poll thread, emptied by the loop
+        self._batches: dict[str, list[dict[str, Any]]] = {}  # this turn's records by topic
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,9 +82,31 @@ class KafkaSink:
         self._confirmed.append(done)
 
     def produce(self, topic: str, key: bytes, value: bytes, done: Done) -> None:
-        """Queue one record; `done()` once Kafka has it (waits while Kafka is away)."""
+        """Queue one record; `done()` once Kafka has it (waits while Kafka is away). The records
+        of one turn of the loop go to the producer together (`produce_batch` per topic)."""
         self.in_flight += 1
-        self._produce(self.prefix + topic, key, value, partial(self._delivered, done))
+        cb = partial(self._delivered, done)
+        if self._loop is None:  # not started: no loop to batch in
+            self._produce(self.prefix + topic, key, value, cb)
+            return
+        batch = self._batches.get(topic)
+        if batch is None:
+            if not self._batches:
+                self._loop.call_soon(self.flush_batches)
+            batch = self._batches[topic] = []
+        batch.append({"value": value, "key": key, "callback": cb})
+
+    def flush_batches(self) -> None:
+        """Hand the records queued in this turn to the producer, in order per topic (the key
+        partitioner applies as with `produce`). A record it did not take (its local queue
+        full: those are the batch's tail) is produced alone, waiting for room."""
+        batches, self._batches = self._batches, {}
+        for topic, msgs in batches.items():
+            full = self.prefix + topic
+            if self.producer.produce_batch(full, msgs) < len(msgs):
+                for m in msgs:
+                    if "_error" in m:
+                        self._produce(full, m["key"], m["value"], m["callback"])
 
     def _produce(self, topic: str, key: bytes, value: bytes,
                  cb: Callable[[KafkaError | None, Message], None]) -> None:
@@ -107,6 +130,7 @@ class KafkaSink:
 
     def close(self, timeout_s: float = 15.0) -> int:
         """Stop the poll thread and flush; the number of records not confirmed."""
+        self.flush_batches()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)

@@ -148,3 +148,44 @@ incidents:
         load_scenario(p, CAT)
     assert "incident b: transport jt808: no 苏标 DSM type code for 'snapshot'" in str(err.value)
     assert "vehicle_transport: unknown vehicle 'nope'" in str(err.value)
+
+
+def test_blind_area_upload_fills_the_track_and_pages_no_one() -> None:
+    """A JT/T 808 truck that goes dark keeps its fixes and uploads them (0x0704 补传) when it is
+    back: each becomes a position (as the gateway produces them, after the live fix), and the
+    warnings are exactly those of the same drill without the upload."""
+    base = load_scenario("vehicles", CAT)
+    dark = next(i for i in base.incidents if i.kind == "offline")
+    sc = msgspec.structs.replace(base, transport="jt808", incidents=[
+        msgspec.structs.replace(i, backfill=True) if i is dark else i for i in base.incidents])
+    start = start_ms(sc, NOW)
+    plain = ScenarioPlayer(base, CAT, RULES, VRULES, start)
+    lines, uploaded = [], []
+    for _, msgs in ScenarioPlayer(sc, CAT, RULES, VRULES, start).steps():
+        for o in msgs:
+            if o.topic.endswith("/blind-area"):  # what the gateway makes of the 0x0704
+                uploaded += json.loads(o.payload)
+                lines += [json.dumps({"topic": o.topic.replace("/blind-area", "/position"),
+                                      "payload": json.dumps(f), "received_at": o.ts})
+                          for f in json.loads(o.payload)]
+            else:
+                lines.append(json.dumps({"topic": o.topic, "payload": o.payload.decode(),
+                                         "received_at": o.ts}))
+    t0, t1 = start + dark.at_min * 60_000, start + (dark.at_min + dark.duration_min) * 60_000
+    assert uploaded and all(t0 <= f["ts"] < t1 for f in uploaded)
+    assert len(uploaded) >= dark.duration_min * 60 // sc.position_every_s - 1  # the gap filled
+    rp = Replayer(MessageDecoder(CAT), Engine(CAT, RULES), VehicleEngine(CAT, VRULES))
+    with_upload = list(rp.run(lines))
+    assert not rp.summary.rejected
+    plain_lines = [json.dumps({"topic": o.topic, "payload": o.payload.decode(),
+                               "received_at": o.ts}) for _, ms in plain.steps() for o in ms]
+    rp = Replayer(MessageDecoder(CAT), Engine(CAT, RULES), VehicleEngine(CAT, VRULES))
+    without = list(rp.run(plain_lines))
+
+    def key(w: WarningRecord) -> tuple[str, str | None, str, int, int]:
+        return (w.rule, w.vehicle_id, w.transition, w.level, w.ts)
+
+    assert [key(w) for w in with_upload] == [key(w) for w in without]
+    ev = evaluate(sc, start, with_upload)
+    assert [(o.incident, o.rule) for o in ev.outcomes if not o.ok] == []
+    assert [w.message for w in ev.unexpected] == []

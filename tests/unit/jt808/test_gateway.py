@@ -386,8 +386,12 @@ async def test_drill_terminals_send_adas_and_bsd_alarms_for_their_vehicles_only(
                                                 "lat": 40.1, "lon": 111.1, "speed_kmh": 30.0}),
                 out("hz-0002", "position", {"ts": NOW, "lat": 40.2, "lon": 111.2,
                                              "speed_kmh": 50.0})]
+        blind = [{"ts": NOW - 3_600_000 + k * 30_000, "lat": 40.0 + k / 1000, "lon": 111.0,
+                  "speed_kmh": 55.0, "heading": 90} for k in range(25)]
+        msgs.append(Outgoing("hz-0001", "hw/v1/vehicles/hz-0001/blind-area",
+                             json.dumps(blind).encode(), NOW))
         mine = [m for m in msgs if terminals.handles(m)]
-        assert [m.topic.split("/")[3] for m in mine] == ["hz-0001"] * 3  # hz-0002 stays MQTT
+        assert [m.topic.split("/")[3] for m in mine] == ["hz-0001"] * 4  # hz-0002 stays MQTT
         await asyncio.to_thread(terminals.send, mine)
     finally:
         await asyncio.to_thread(terminals.close)
@@ -395,4 +399,7 @@ async def test_drill_terminals_send_adas_and_bsd_alarms_for_their_vehicles_only(
     assert [(v["family"], v["type"], v["terminal_level"], v["speed_kmh"]) for v in videos] == [
         ("adas", "fcw", 2, 61.0), ("bsd", "left_rear", None, 30.0)]
     assert {v["vehicle_id"] for v in videos} == {"hz-0001"}
-    assert [p["vehicle_id"] for p in sink.on("hw.vehicle.positions")] == ["hz-0001"] * 3
+    positions = sink.on("hw.vehicle.positions")
+    assert [p["vehicle_id"] for p in positions] == ["hz-0001"] * (3 + 25)
+    assert [p["ts"] for p in positions[3:]] == [b["ts"] // 1000 * 1000 for b in blind]  # 2 × 0x0704
+    assert terminals.backfilled == 25
