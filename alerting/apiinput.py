@@ -39,6 +39,13 @@ class ResolveBody(msgspec.Struct, forbid_unknown_fields=True):
     verdict: Literal["real", "false_alarm", "sensor_fault"] | None = None  # 核查反馈 result
 
 
+class VerifyBody(msgspec.Struct, forbid_unknown_fields=True):
+    """POST /api/warnings/<id>/verify: 核查反馈 (real / false alarm / sensor fault, a note)."""
+
+    verdict: Literal["real", "false_alarm", "sensor_fault"]
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
 class SuperviseBody(msgspec.Struct, forbid_unknown_fields=True):
     """POST /api/warnings/<id>/supervise: a 督办 by hand from a higher level."""
 

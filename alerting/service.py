@@ -455,12 +455,12 @@ class AlertingService:
         return self.alerts.get(warning_id) or self.others.get(warning_id)
 
     def act(self, what: str, warning_id: str, who: str, now: int, cause: str = "",
-            action: str = "", verdict: str = "", supervision: Supervision | None = None
-            ) -> Alert | None:
+            action: str = "", verdict: str = "", supervision: Supervision | None = None,
+            note: str = "") -> Alert | None:
         """ack or resolve (处置 with cause and action) on any instance: applied here when this
         instance owns the alert, else shared through the store for the owner; an event on
         hw.alert-actions. Returns the alert as it is after the action (None: unknown)."""
-        rec = Action(warning_id, what, who, now, cause, action, verdict, supervision)
+        rec = Action(warning_id, what, who, now, cause, action, verdict, supervision, note)
         with self.store.tx():
             a = self.alerts.get(warning_id)
             owned = a is not None
@@ -485,7 +485,8 @@ class AlertingService:
                 return a
             self.emit({"action": what, "warning_id": warning_id, "who": who, "at": now,
                        "level": a.level, "cause": cause, "taken": action,
-                       "verdict": verdict or None, "site": a.warning.site_id,
+                       "verdict": (verdict or a.verdict) or None, "note": note or None,
+                       "site": a.warning.site_id,
                        "vehicle": a.warning.vehicle_id, "drill": a.warning.drill})
         return a
 
@@ -503,7 +504,10 @@ class AlertingService:
             self._tell(a, supervision_text(rec.supervision, a.level, "人工督办"), rec.at,
                        rec.supervision)
             return
-        if rec.what in ("close", "supervise"):
+        if rec.what in ("close", "supervise", "verify"):
+            if rec.what == "verify":  # a 核查 acknowledges too
+                self.store.put_response(a.warning.warning_id, "ack", a.level,
+                                        (a.acked_at or rec.at) - a.opened_at)
             return
         if rec.what == "resolve":
             self.store.put_response(a.warning.warning_id, "handle", a.level, rec.at - a.opened_at)

@@ -52,7 +52,10 @@ class Alert(msgspec.Struct):
     done: bool = False  # resolved notice sent (or nobody to tell): archive
     delivered: list[str] = msgspec.field(default_factory=list)  # final delivery ids (dedup)
     fallback: dict[str, Fallback] = msgspec.field(default_factory=dict)  # chat delivery id →
-    verdict: str | None = None  # 核查反馈 at the 处置: real, false_alarm, sensor_fault
+    verdict: str | None = None  # 核查反馈: real, false_alarm, sensor_fault (核查 or 处置)
+    verified_at: int | None = None  # the separate 核查 step (POST …/verify)
+    verified_by: str | None = None
+    verify_note: str | None = None
     closed_at: int | None = None  # 销号 (after 处置 and clearance, by an authorised role)
     closed_by: str | None = None
     supervisions: list[Supervision] = msgspec.field(default_factory=list)  # 督办 (workflow)
@@ -116,13 +119,14 @@ class Action(msgspec.Struct, frozen=True):
     """An acknowledgement or a 处置 report, shared between instances (any can take it)."""
 
     warning_id: str
-    what: str  # "ack" or "resolve"
+    what: str  # "ack", "verify", "resolve", "close" or "supervise"
     who: str
     at: int
     cause: str = ""
     action: str = ""
-    verdict: str = ""  # 核查反馈 with a 处置: real, false_alarm or sensor_fault
+    verdict: str = ""  # 核查反馈 (verify, or with a 处置): real, false_alarm or sensor_fault
     supervision: Supervision | None = None  # a 督办 opened by hand (what == "supervise")
+    note: str = ""  # the 核查's note
 
 
 def apply_action(alert: Alert, act: Action) -> bool:
@@ -146,8 +150,20 @@ def apply_action(alert: Alert, act: Action) -> bool:
         return acknowledge(alert, act.who, act.at)
     if alert.handled_at is not None:
         return False
+    if act.what == "verify":
+        return verify(alert, act.who, act.verdict, act.note, act.at)
     handle(alert, act.who, act.cause, act.action, act.at)
-    alert.verdict = act.verdict or None
+    alert.verdict = act.verdict or alert.verdict  # the 核查's verdict stays unless corrected
+    return True
+
+
+def verify(alert: Alert, who: str, verdict: str, note: str, now: int) -> bool:
+    """核查反馈 before the 处置 (acknowledges too); False when it was already given."""
+    if alert.verified_at is not None:
+        return False
+    acknowledge(alert, who, now)
+    alert.verified_at, alert.verified_by = now, who
+    alert.verdict, alert.verify_note = verdict, note or None
     return True
 
 

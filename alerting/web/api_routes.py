@@ -125,8 +125,9 @@ def routes(web: Web) -> list[Route]:
             fetch, web.opts.influx_url, web.opts.influx_db, a, _now(), svc.catalog))
 
     async def act(request: Request) -> Response:
-        """POST /api/warnings/{wid}/ack (body {} or {"note"}) and /resolve (处置: cause and
-        action, both required; verdict real, false_alarm or sensor_fault optional) and /close
+        """POST /api/warnings/{wid}/ack (body {} or {"note"}), /verify (核查反馈: verdict real,
+        false_alarm or sensor_fault, optional note; once, before the 处置), /resolve (处置:
+        cause and action, both required; verdict optional, else the 核查's) and /close
         (销号: by 指挥长 or 管理员, after the 处置 and once the warning cleared; else 409 with the
         reason) and /supervise (督办 by hand: {"admin": county|city|province, "deadline_s"}).
         ---
@@ -135,14 +136,17 @@ def routes(web: Web) -> list[Route]:
                     413: {description: body too large}}
         """
         what = request.path_params["what"]
-        if what not in ("ack", "resolve", "close", "supervise"):
+        if what not in ("ack", "verify", "resolve", "close", "supervise"):
             raise ApiError(404, "not found")
         p = web.require(request, {"ack": Perm.ACK, "supervise": Perm.SUPERVISE,
                                   "close": Perm.CLOSE}.get(what, Perm.RESOLVE))
         raw = await read_body(request)
         wid = request.path_params["wid"]
-        cause = taken = verdict = ""
-        if what == "resolve":
+        cause = taken = verdict = note = ""
+        if what == "verify":
+            vb = apiinput.decode(raw, apiinput.VerifyBody)
+            verdict, note = vb.verdict, vb.note.strip()
+        elif what == "resolve":
             r = apiinput.decode(raw, apiinput.ResolveBody)
             if not (r.cause.strip() and r.action.strip()):
                 raise apiinput.BadRequest("处置反馈需要 cause（原因）和 action（采取的措施）")
@@ -162,13 +166,18 @@ def routes(web: Web) -> list[Route]:
             except WorkflowError as exc:
                 raise ApiError(409, str(exc)) from None
             sup = c.supervisions[-1]
+        if what == "verify":
+            if found.handled_at is not None or found.closed_at is not None:
+                raise ApiError(409, "该预警已处置,核查反馈随处置给出")
+            if found.verified_at is not None:
+                raise ApiError(409, f"该预警已核查反馈({found.verified_by})")
         if what == "close":  # 销号: the workflow's rules, with the reason when refused
             try:
                 case_of(found, svc.catalog).close(p.name, p.role, _now(), svc.workflow)
             except WorkflowError as exc:
                 raise ApiError(409, str(exc)) from None
         a = await run_in_threadpool(svc.act, what, wid, p.name, _now(), cause, taken, verdict,
-                                    sup)
+                                    sup, note)
         if a is None:
             raise ApiError(404, f"no active warning {wid}")
         web.audit(request, p, what, warning_id=wid)

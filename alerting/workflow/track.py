@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hazardwatch.alerting.state import Alert
-from hazardwatch.alerting.workflow.case import Case, Notice
+from hazardwatch.alerting.workflow.case import Case, Notice, Verdict
 from hazardwatch.alerting.workflow.config import WorkflowConfig
 from hazardwatch.contracts.catalog import Catalog
 
@@ -23,19 +23,29 @@ def region_of(a: Alert, catalog: Catalog) -> str:
 
 
 def case_of(a: Alert, catalog: Catalog) -> Case:
-    """The alert as a workflow case: a 处置 (with its verdict) is the 核查 and the 处置."""
+    """The alert as a workflow case: the 核查 step when it was taken, else a 处置 (with its
+    verdict) is the 核查 and the 处置."""
     c = Case(a.warning.warning_id, a.level, region_of(a, catalog), a.opened_at,
              site_id=a.warning.site_id or a.warning.vehicle_id or "", cleared_at=a.cleared_at)
     if a.acked_at is not None:
         c.acked = (a.acked_by or "", a.acked_at)
+    if a.verified_at is not None:
+        c.verified = (a.verified_by or "", a.verified_at, _verdict(a.verdict),
+                      a.verify_note or "")
+    elif a.handled_at is not None:
+        c.verified = (a.handled_by or "", a.handled_at, _verdict(a.verdict), "")
     if a.handled_at is not None:
-        c.verified = (a.handled_by or "", a.handled_at, "real", "")
         c.handled = (a.handled_by or "", a.handled_at, a.cause or "", a.action or "")
     if a.closed_at is not None:
         c.closed = (a.closed_by or "", a.closed_at)
     c.supervisions = list(a.supervisions)
     c.missed = set(a.missed)  # type: ignore[arg-type]
     return c
+
+
+def _verdict(v: str | None) -> Verdict:
+    return "false_alarm" if v == "false_alarm" else "sensor_fault" if v == "sensor_fault" \
+        else "real"
 
 
 def track(a: Alert, catalog: Catalog, cfg: WorkflowConfig, now: int) -> list[Notice]:

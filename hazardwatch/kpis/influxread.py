@@ -128,7 +128,8 @@ class InfluxReader:
         # "drill" is selected because every action has it: a row whose selected fields are
         # all empty is not returned (an ack has no cause or verdict)
         q = (f'SELECT "drill", "cause", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE '
-             f"(action = 'ack' OR action = 'resolve') AND {self._when(p.start, until)} "
+             f"(action = 'ack' OR action = 'verify' OR action = 'resolve') AND "
+             f"{self._when(p.start, until)} "
              'GROUP BY "warning_id", "action"')
         for tags, _, rows in self.query(q):
             if tags.get("warning_id") in raised:
@@ -137,10 +138,14 @@ class InfluxReader:
                     first[0], first[2] or "", first[3] or "")
         for wid, (level, at, scopes) in raised.items():
             a = acts.get(wid, {})
-            ack, res = a.get("ack"), a.get("resolve")
+            res, ver = a.get("resolve"), a.get("verify")
+            took = [x[0] for x in a.values()]  # a 核查 or a 处置 acknowledges too
+            verdict = verdict_of(res[2], res[1]) if res else None
+            if verdict is None and ver and res:  # the 核查 step's verdict, the 处置 silent
+                verdict = verdict_of(ver[2], "")
             obs.handling.append((scopes, Handling(
-                wid, level, at, ack[0] if ack else (res[0] if res else None),
-                res[0] if res else None, verdict_of(res[2], res[1]) if res else None)))
+                wid, level, at, min(took) if took else None, res[0] if res else None,
+                verdict)))
 
     def _scopes(self, site_id: str, vehicle_id: str) -> tuple[tuple[str, str], ...]:
         site = self.catalog.sites.get(site_id)

@@ -59,18 +59,24 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all"
             if v["transition"] == "cleared":
                 e["cleared"] = int(v["time"])
     acts: dict[tuple[str, str], int] = {}
-    q = (f'SELECT "drill" FROM "{RP_EVENTS}"."alert_action" WHERE (action = \'ack\' OR '
-         f"action = 'resolve') AND time >= {start - LOOKBACK_MS}ms AND time < {end}ms "
-         'GROUP BY "warning_id", "action"')
+    verdicts: dict[str, str] = {}  # the 处置's verdict over the 核查's
+    q = (f'SELECT "drill", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE (action = \'ack\' '
+         f"OR action = 'verify' OR action = 'resolve') AND time >= {start - LOOKBACK_MS}ms "
+         f'AND time < {end}ms GROUP BY "warning_id", "action"')
     for tags, _, rows in reader.query(q):
-        if tags.get("warning_id") in eps:
-            acts[(tags["warning_id"], tags["action"])] = min(int(r[0]) for r in rows)
+        wid = tags.get("warning_id", "")
+        if wid in eps:
+            first = min(rows, key=lambda r: int(r[0]))
+            acts[(wid, tags["action"])] = int(first[0])
+            if first[2] and (tags["action"] == "resolve" or wid not in verdicts):
+                verdicts[wid] = str(first[2])
     report = ShiftReport(scope_zh(scope), start, end, drill=reader.drill)
     for wid, e in sorted(eps.items(), key=lambda kv: int(str(kv[1]["raised"]))):
         w = WarningLine(wid, int(str(e["level"])), str(e["message"]), str(e["where"]),
                         int(str(e["raised"])),
                         int(str(e["cleared"])) if "cleared" in e else None,
-                        acts.get((wid, "ack")), acts.get((wid, "resolve")))
+                        acts.get((wid, "ack")), acts.get((wid, "resolve")),
+                        acts.get((wid, "verify")), verdicts.get(wid))
         if start <= w.raised_at < end:
             report.warnings.append(w)
         if w.raised_at < end and (w.cleared_at is None or w.handled_at is None):

@@ -9,6 +9,7 @@ from hazardwatch.kpis.periods import BEIJING
 from hazardwatch.kpis.rows import KpiRow
 
 LEVEL_ZH = {1: "一级(红色)", 2: "二级(橙色)", 3: "三级(黄色)", 4: "四级(蓝色)"}
+VERDICT_ZH = {"real": "属实", "false_alarm": "误报", "sensor_fault": "传感器故障"}
 LEVEL_COLOUR = {1: "#d62728", 2: "#ff7f0e", 3: "#e6c300", 4: "#1f77b4"}
 
 
@@ -24,15 +25,21 @@ class WarningLine:
     cleared_at: int | None = None
     acked_at: int | None = None
     handled_at: int | None = None
+    verified_at: int | None = None  # the 核查 step
+    verdict: str | None = None  # real, false_alarm, sensor_fault (核查 or 处置)
 
     @property
     def state(self) -> str:
-        """处置 state in Chinese."""
+        """处置 state in Chinese, with the 核查 verdict when there is one."""
         if self.handled_at is not None:
-            return "已处置" if self.cleared_at is not None else "已处置(未消除)"
-        if self.cleared_at is not None:
-            return "已消除(未处置)"
-        return "已签收" if self.acked_at is not None else "未签收"
+            s = "已处置" if self.cleared_at is not None else "已处置(未消除)"
+        elif self.cleared_at is not None:
+            s = "已消除(未处置)"
+        elif self.verified_at is not None:
+            s = "已核查"
+        else:
+            s = "已签收" if self.acked_at is not None else "未签收"
+        return f"{s}·{VERDICT_ZH[self.verdict]}" if self.verdict in VERDICT_ZH else s
 
 
 @dataclass

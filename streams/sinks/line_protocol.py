@@ -116,7 +116,7 @@ def alert_action(e: dict[str, object]) -> str:
         if e.get(k) is not None:
             tags.append(f"{k}={tag(str(e[k]))}")
     fields = [f"drill={'true' if e.get('drill') else 'false'}"]
-    for k in ("who", "receiver", "cause", "taken", "verdict", "reason", "delivery_id"):
+    for k in ("who", "receiver", "cause", "taken", "verdict", "note", "reason", "delivery_id"):
         if e.get(k):
             fields.append(f"{k}={text(str(e[k]))}")
     if e.get("deadline"):  # a 督办's deadline

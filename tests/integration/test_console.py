@@ -178,6 +178,14 @@ def _flow(c: Console, d: WebDriver, r: Receivers, name: str, shots: str) -> str:
             ".then(r => r.status)", f"/api/warnings/{w.warning_id}/supervise",
             d.execute_script("return fetch('/api/me').then(r => r.json()).then(j => j.csrf)"))
         assert code == 403 and c.alert(w.warning_id)["supervisions"] == []
+    d.find_element(By.CSS_SELECTOR, "#verify-verdict option[value=real]").click()  # 核查
+    d.find_element(By.ID, "verify-note").send_keys("现场确认泄漏")
+    d.find_element(By.CSS_SELECTOR, "#verify-form button").click()
+    wait_for(lambda: "已核查" in _text(d, "detail-state"), 5)
+    a = c.alert(w.warning_id)
+    assert (a["verified_by"], a["verdict"], a["verify_note"]) == (name, "real", "现场确认泄漏")
+    assert not d.find_element(By.ID, "verify-form").is_displayed()
+    assert "核查反馈" in _text(d, "detail-log")
     if shots == "desktop":  # the sink runs: readings, transitions and deliveries from InfluxDB
         wait_for(lambda: _influx_detail(d, w.warning_id), 30, 0.5)
         assert "已发送" in _text(d, "detail-notified")

@@ -137,12 +137,14 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
     lines[lp.RP_EVENTS] += [lp.lag("sink", "drill-x.hw.telemetry", n, start + i * 10_000)
                             for i, n in enumerate((0, 120, 40, 0))]
     first = warnings[0]
+    # 签收, then the 核查 step (false alarm), then the 处置 without a verdict of its own
     lines[lp.RP_EVENTS] += [lp.alert_action({"action": a, "warning_id": first.warning_id,
-                                             "who": "值班员", "cause": "阀门密封失效",
-                                             "taken": "关闭阀门", "at": first.ts + 60_000 + i,
-                                             "verdict": "false_alarm" if a == "resolve" else None,
-                                             "level": first.level, "drill": True})
-                            for i, a in enumerate(("ack", "resolve"))]
+                                             "who": "值班员", "at": first.ts + 60_000 + i,
+                                             "level": first.level, "drill": True, **extra})
+                            for i, (a, extra) in enumerate((
+                                ("ack", {}),
+                                ("verify", {"verdict": "false_alarm", "note": "探头误触发"}),
+                                ("resolve", {"cause": "阀门密封失效", "taken": "关闭阀门"})))]
     for rp, ls in lines.items():
         for i in range(0, len(ls), 5000):
             r = requests.post(f"{url}/write", params={"db": db, "rp": rp, "precision": "ms"},
@@ -198,7 +200,7 @@ def test_kpis_of_the_drill_read_from_influxdb(drill_db: tuple[str, int, int, lis
     assert rows[("handled_rate", "all", "all", "day")][1] >= 5
     assert rows[("handled_rate", "all", "all", "shift")] == rows[("handled_rate", "all", "all",
                                                                   "day")]
-    assert rows[("false_alarm_share", "all", "all", "day")] == [1.0, 1.0]  # its verdict
+    assert rows[("false_alarm_share", "all", "all", "day")] == [1.0, 1.0]  # its 核查
     assert rows[("vehicle_online_rate", "all", "all", "day")][0] >= 3
     done, total = rows[("track_complete_rate", "all", "all", "day")]
     assert 0 < done <= total
@@ -235,7 +237,7 @@ def test_shift_report_of_the_drill(stack: Stack, drill_db: tuple[str, int, int, 
     r = shift_report(reader, start, end)
     assert len(r.warnings) >= 5
     assert {f"W-open-{i}" for i in (1, 2, 3, 4)} <= {w.warning_id for w in r.still_open}
-    assert [w.state for w in r.warnings].count("已处置") == 1
+    assert [w.state for w in r.warnings].count("已处置·误报") == 1  # the 核查's verdict
     assert len(r.supervision) == 2 and any("市级督办" in x for x in r.supervision)
     assert {x.figure for x in r.figures} >= {"online_rate_point", "handled_rate"}
     site = shift_report(reader, start, end, "site:tf-hohhot-01")

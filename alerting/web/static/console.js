@@ -124,6 +124,7 @@
     if (r.closed_at) return `<span class="state-handled">已销号（${esc(r.closed_by)}）</span>`;
     if (r.handled_at && r.cleared_at) return `<span class="state-handled">已处置（${esc(r.handled_by)}），已解除，待销号</span>`;
     if (r.handled_at) return `<span class="state-handled">已处置（${esc(r.handled_by)}）</span>`;
+    if (r.verified_at) return `<span class="state-acked">已核查：${esc(VERDICT[r.verdict] || r.verdict)}（${esc(r.verified_by)}）</span>`;
     if (r.acked_at) return `<span class="state-acked">已确认（${esc(r.acked_by)}）</span>`;
     return `<span class="state-open">未确认</span>`;
   }
@@ -193,6 +194,7 @@
       : `<a href="${esc(e.uri)}" target="_blank">${esc(e.kind)}</a>`).join(" ") || "无";
     const acts = [];
     if (r.acked_at) acts.push(`<li>${fmtTime(r.acked_at)} ${esc(r.acked_by)} 确认</li>`);
+    if (r.verified_at) acts.push(`<li>${fmtTime(r.verified_at)} ${esc(r.verified_by)} 核查反馈：${esc(VERDICT[r.verdict] || r.verdict)}${r.verify_note ? "（" + esc(r.verify_note) + "）" : ""}</li>`);
     if (r.handled_at) acts.push(`<li>${fmtTime(r.handled_at)} ${esc(r.handled_by)} 处置：原因「${esc(r.cause)}」，措施「${esc(r.action)}」${r.verdict ? "，核查结论：" + esc(VERDICT[r.verdict] || r.verdict) : ""}</li>`);
     $("#detail-body").innerHTML =
       `<h2><span class="badge lv${r.level}">${LEVEL[r.level]}</span> ${subject(r)}` +
@@ -211,6 +213,7 @@
     const perms = st.me.perms || [];
     $("#btn-ack").hidden = !perms.includes("ack") || r.acked_at != null;
     $("#resolve-form").hidden = !perms.includes("resolve") || r.handled_at != null;
+    $("#verify-form").hidden = !perms.includes("resolve") || r.handled_at != null || r.verified_at != null;
     $("#silence-form").hidden = !perms.includes("silence");
     $("#supervise-form").hidden = !perms.includes("supervise") || r.handled_at != null || r.closed_at != null;
     $("#btn-close").hidden = !perms.includes("close") || r.handled_at == null || r.closed_at != null;
@@ -234,8 +237,8 @@
           `（${esc(col(v, "receiver"))}）· ${esc(CHANNEL[col(v, "channel")] || col(v, "channel"))} · ` +
           `${STATUS[col(v, "action")]}${col(v, "reason") ? "（" + esc(col(v, "reason")) + "）" : ""}</li>`).join("");
       }
-      const WHAT = { ack: "确认", resolve: "处置", silence: "静默", silence_end: "结束静默", audit: "操作" };
-      const acts2 = (h.events || []).filter((v) => ["ack", "resolve"].includes(col(v, "action")));
+      const WHAT = { ack: "确认", verify: "核查反馈", resolve: "处置", silence: "静默", silence_end: "结束静默", audit: "操作" };
+      const acts2 = (h.events || []).filter((v) => ["ack", "verify", "resolve"].includes(col(v, "action")));
       if (acts2.length >= acts.length && acts2.length) {  // the sink may lag the service
         $("#detail-log").innerHTML = acts2.map((v) => `<li>${fmtTime(v[0])} ${esc(col(v, "who"))} ` +
           `${WHAT[col(v, "action")]}${col(v, "cause") ? `：原因「${esc(col(v, "cause"))}」，措施「${esc(col(v, "taken"))}」` : ""}` +
@@ -319,6 +322,11 @@
   $("#warnings tbody").addEventListener("click", (e) => { const tr = e.target.closest("tr"); if (tr) openDetail(tr.dataset.wid); });
   $("#detail-close").addEventListener("click", () => { $("#detail").hidden = true; st.open = null; });
   $("#btn-ack").addEventListener("click", () => act(`/api/warnings/${encodeURIComponent(st.open)}/ack`, {}));
+  $("#verify-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(`/api/warnings/${encodeURIComponent(st.open)}/verify`,
+      { verdict: $("#verify-verdict").value, note: $("#verify-note").value });
+  });
   $("#resolve-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const body = { cause: $("#resolve-cause").value, action: $("#resolve-action").value };
