@@ -34,6 +34,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--standby-replicas", type=int, default=0, metavar="N",
                    help="copies of the other workers' state each worker keeps (default 0: with "
                         "1 the survivor of a frozen worker was fenced once, docs/operations.md)")
+    p.add_argument("--session-timeout", type=float, default=6.0, metavar="SECONDS",
+                   help="a frozen or dead worker's partitions move after this (default 6 s, "
+                        "the broker's minimum; heartbeats every quarter of it)")
+    p.add_argument("--fast-restore", action="store_true",
+                   help="experimental: end a changelog restore at the last stable offset "
+                        "instead of 10 s later (one repeated raise seen; docs/operations.md)")
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
     p.add_argument("--ticks", choices=["internal", "external"], default="internal",
                    help="external: timers run on ticks another process sends (drills)")
@@ -66,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
                         commit_interval_s=args.commit_interval,
                         standby_replicas=args.standby_replicas,
                         seen_every_s=args.seen_every,
+                        session_timeout_s=args.session_timeout,
+                        heartbeat_interval_s=args.session_timeout / 4,
+                        fast_restore=args.fast_restore,
                         grace_s=rules.offline.startup_grace_s if args.grace is None else args.grace,
                         gap_hold_s=(rules.offline.startup_grace_s if args.gap_hold is None
                                     else args.gap_hold))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.tables import TableManager
 
 from hazardwatch.connection_log import Throttle
 from hazardwatch.contracts.daily import encode_day
@@ -25,6 +26,7 @@ from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.worker.core import TICK_TOPIC, Tick, TickFanOut, WorkerCore, encode_tick
 from hazardwatch.streams.worker.handover import HandoverConsumer, HandoverTransactionManager
 from hazardwatch.streams.worker.platform_gap import PlatformGap
+from hazardwatch.streams.worker.recovery_end import LsoTableManager
 
 log = logging.getLogger("hazardwatch.worker")
 INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.DEVICE_STATUS, KafkaTopic.VIDEO_EVENTS,
@@ -43,6 +45,11 @@ class WorkerSettings:
     grace_s: float = 120.0
     standby_replicas: int = 0  # 1 measured worse: the survivor's producer fenced once
     gap_hold_s: float = 120.0  # offline held this long after a platform gap (platform_gap.py)
+    # a frozen or dead worker's partitions move after this (the broker's minimum is 6 s)
+    session_timeout_s: float = 6.0
+    heartbeat_interval_s: float = 1.5
+    # end a restore at the last stable offset (recovery_end.py); off: one repeated raise seen
+    fast_restore: bool = False
     web_port: int = 6066
     guarantee: str = "exactly_once"
     commit_interval_s: float = 0.2  # warnings are visible downstream only after the commit
@@ -89,11 +96,12 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
         stream_wait_empty=False,
         producer_linger_ms=5,
         Table=RawTable,
-        broker_session_timeout=10.0,  # a killed worker's partitions move within ~10 s
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
         # copies of the others' state (the survivor would read only the changelog's tail); off
         # by default: with 1, the survivor of a frozen worker was fenced after taking over
         table_standby_replicas=settings.standby_replicas,
-        broker_heartbeat_interval=3.0,
+        TableManager=LsoTableManager if settings.fast_restore else TableManager,
     )
     transport = app.transport  # this app's transport only; Faust's classes stay as they are
     transport.TransactionManager = HandoverTransactionManager  # type: ignore[misc]
