@@ -347,7 +347,10 @@ def main() -> None:
                  "--catalog", str(cat), "--topic-prefix", prefix, "--heartbeat", "600",
                  "--auth-timeout", "600", "--log-interval", "5",
                  "--client-id", f"hw-jt808-bench-{k + 1}", *extra],
-                env=gw_env, stdout=log, stderr=subprocess.STDOUT), log_path))
+                env=gw_env, stdout=log, stderr=subprocess.STDOUT,
+                # `python -m` puts the working directory first on sys.path: run the other
+                # checkout from its own directory, or this checkout's code would be measured
+                cwd=a.gateway_src or None), log_path))
         deadline = time.monotonic() + 60
         for gw, log_path in gws:
             while b"listening" not in log_path.read_bytes():

@@ -17,6 +17,7 @@ from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S
 from hazardwatch.ingest.jt808.describe import describe_line
 from hazardwatch.ingest.jt808.subpackage import Reassembler
+from hazardwatch.ingest.jt808.variants import ActiveSafety
 from hazardwatch.stack.settings import StackSettings, default_catalog
 
 log = logging.getLogger("hazardwatch.jt808")
@@ -31,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="a file of hex lines; - or nothing for stdin")
     d.add_argument("--utc-offset", type=float, default=GMT8_S / 3600, metavar="HOURS",
                    help="the terminals' clock zone (default 8: GMT+8, as JT/T 808 says)")
+    d.add_argument("--active-safety", default="jsatl",
+                   choices=["jsatl", "heilongjiang", "guangdong", "hunan", "sichuan"],
+                   help="the 主动安全 variant of the alarm items (default jsatl: 苏标)")
     d.set_defaults(func=run_decode)
     sim = inner.add_parser("simulate", help="load mode: N simulated terminals over TCP")
     sim.add_argument("--terminals", type=int, default=100)
@@ -186,7 +190,7 @@ def run_decode(args: argparse.Namespace) -> int:
     rejected = 0
     try:
         for line in fh:
-            for out in describe_line(line, asm, offset):
+            for out in describe_line(line, asm, offset, ActiveSafety(args.active_safety)):
                 rejected += "rejected" in out
                 sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     finally:

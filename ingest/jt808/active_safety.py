@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S, bcd_time_ms
+from hazardwatch.ingest.jt808.variants import LAYOUTS, ActiveSafety, Layout
 
 FAMILY_BY_ITEM = {0x64: "adas", 0x65: "dsm", 0x66: "tpms", 0x67: "bsd"}
 
@@ -24,7 +25,8 @@ EVENT_TYPES = {("adas", 0x10), ("adas", 0x11), ("dsm", 0x10), ("dsm", 0x11)}  # 
 
 @dataclass(frozen=True, slots=True)
 class AlarmTag:
-    """The 16-byte 报警标识号: terminal id, BCD time, serial, attachment count, reserved."""
+    """The 报警标识号 (苏标 16 bytes; longer in some provinces, variants.py): terminal id, BCD
+    time, serial, attachment count, reserved."""
 
     terminal_id: str
     time: str
@@ -77,53 +79,63 @@ class SafetyAlarm:
                 "vehicle_status": self.vehicle_status, "tag": self.tag.as_dict(), **self.extra}
 
 
-def _tag(data: bytes) -> AlarmTag:
-    tid = data[:7].rstrip(b"\x00").decode("ascii", "replace")
-    return AlarmTag(tid, data[7:13].hex(), data[13], data[14], data[15], bytes(data[:16]))
+def _tag(data: bytes, lay: Layout) -> AlarmTag:
+    n = lay.terminal_id
+    tid = data[:n].rstrip(b"\x00").decode("ascii", "replace")
+    reserved = data[n + 8] if lay.reserved else 0
+    return AlarmTag(tid, data[n:n + 6].hex(), data[n + 6], data[n + 7], reserved,
+                    bytes(data[:lay.tag]))
 
 
 def _tail(item: int, family: str, alarm_id: int, flag: int, type_code: int, level: int | None,
-          data: bytes, pos: int, offset_s: int, extra: dict[str, Any]) -> SafetyAlarm:
+          data: bytes, pos: int, offset_s: int, extra: dict[str, Any],
+          lay: Layout) -> SafetyAlarm:
     speed, alt, lat, lon = struct.unpack_from(">BhII", data, pos)
     ts = bcd_time_ms(data[pos + 11:pos + 17], offset_s)
     (status,) = struct.unpack_from(">H", data, pos + 17)
-    tag = _tag(data[pos + 19:pos + 35])
+    tag = _tag(data[pos + 19:pos + 19 + lay.tag], lay)
     return SafetyAlarm(item, family, alarm_id, flag, type_code, level, speed, alt, lat / 1e6,
                        lon / 1e6, ts, status, tag, extra)
 
 
-def decode_safety(item: int, data: bytes, offset_s: int = GMT8_S) -> SafetyAlarm:
-    """Decode one 0x64–0x67 item body; raise ValueError (struct.error) when it is too short."""
+def _need(item: int, data: bytes, size: int, at_least: bool = False) -> None:
+    if len(data) < size:
+        raise ValueError(f"0x{item:02x} needs {'at least ' if at_least else ''}{size} bytes, "
+                         f"has {len(data)}")
+
+
+def decode_safety(item: int, data: bytes, offset_s: int = GMT8_S,
+                  variant: ActiveSafety = ActiveSafety.JSATL) -> SafetyAlarm:
+    """Decode one 0x64–0x67 item body; raise ValueError (struct.error) when it is too short.
+    The provincial `variant` decides the alarm tag's length (苏标 16 bytes)."""
+    lay = LAYOUTS[variant]
     family = FAMILY_BY_ITEM[item]
     alarm_id, flag = struct.unpack_from(">IB", data)
     if item == 0x64:
-        if len(data) < 47:
-            raise ValueError(f"0x64 needs 47 bytes, has {len(data)}")
+        _need(item, data, 31 + lay.tag)
         t, level, fspeed, dist, dev, sign_t, sign_d = struct.unpack_from(">7B", data, 5)
         extra = {"front_speed_kmh": fspeed, "front_distance_100ms": dist, "departure": dev,
                  "road_sign_type": sign_t, "road_sign_value": sign_d}
-        return _tail(item, family, alarm_id, flag, t, level, data, 12, offset_s, extra)
+        return _tail(item, family, alarm_id, flag, t, level, data, 12, offset_s, extra, lay)
     if item == 0x65:
-        if len(data) < 47:
-            raise ValueError(f"0x65 needs 47 bytes, has {len(data)}")
+        _need(item, data, 31 + lay.tag)
         t, level, fatigue = struct.unpack_from(">3B", data, 5)
         extra = {"fatigue_degree": fatigue, "reserved": data[8:12].hex()}
-        return _tail(item, family, alarm_id, flag, t, level, data, 12, offset_s, extra)
+        return _tail(item, family, alarm_id, flag, t, level, data, 12, offset_s, extra, lay)
     if item == 0x66:
-        if len(data) < 41:
-            raise ValueError(f"0x66 needs at least 41 bytes, has {len(data)}")
-        count = data[40]
+        _need(item, data, 25 + lay.tag, at_least=True)
+        p0 = 24 + lay.tag
+        count = data[p0]
         tyres = []
         for i in range(count):
-            p = 41 + 9 * i
+            p = p0 + 1 + 9 * i
             if p + 9 > len(data):
                 raise ValueError(f"0x66 announces {count} tyres, holds {i}")
             pos_, typ, press, temp, batt = struct.unpack_from(">BHHHH", data, p)
             tyres.append({"position": pos_, "type_bits": typ, "pressure_kpa": press,
                           "temperature_c": temp, "battery_pct": batt})
         return _tail(item, family, alarm_id, flag, 0, None, data, 5, offset_s,
-                     {"tyres": tyres})
-    if len(data) < 41:
-        raise ValueError(f"0x67 needs 41 bytes, has {len(data)}")
+                     {"tyres": tyres}, lay)
+    _need(item, data, 25 + lay.tag)
     t = data[5]
-    return _tail(item, family, alarm_id, flag, t, None, data, 6, offset_s, {})
+    return _tail(item, family, alarm_id, flag, t, None, data, 6, offset_s, {}, lay)

@@ -22,6 +22,7 @@ from hazardwatch.ingest.jt808.counters import GatewayCounters
 from hazardwatch.ingest.jt808.framing import FrameError, verify
 from hazardwatch.ingest.jt808.header import Header, parse
 from hazardwatch.ingest.jt808.registry import Registry
+from hazardwatch.ingest.jt808.variants import ActiveSafety
 
 log = logging.getLogger("hazardwatch.jt808.attachments")
 MAX_CHUNK = 1 << 20  # largest stream packet accepted
@@ -58,7 +59,8 @@ class _Conn:
         h, body = msg.header, msg.body
         try:
             if h.msg_id == 0x1210:
-                files = decode_1210(body)
+                known = self.srv.registry.find(h.phone)
+                files = decode_1210(body, known.active_safety if known else ActiveSafety.JSATL)
                 want = self.srv.registry.alarm_number(h.phone, files.tag)
                 if files.alarm_no != want:
                     self.srv.counters.event("attachment_unknown_alarm",

@@ -11,6 +11,8 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hazardwatch.ingest.jt808.variants import LAYOUTS, ActiveSafety
+
 STREAM_MAGIC = b"01cd"  # 0x30316364
 STREAM_HEAD = 4 + 50 + 4 + 4
 FILE_TYPES = {0: "image", 1: "audio", 2: "video", 3: "text", 4: "other"}
@@ -34,16 +36,24 @@ class AlarmFiles:
     files: dict[str, int]
 
 
-def decode_1210(body: bytes) -> AlarmFiles:
-    """Decode 0x1210 (苏标 layout: terminal id BYTE[7])."""
-    tid = body[:7].rstrip(b"\0").decode("ascii", "replace")
-    tag = body[7:23]
-    alarm_no = body[23:55].rstrip(b"\0").decode("ascii", "replace").lstrip("\0")
-    info_type, count = body[55], body[56]
+def decode_1210(body: bytes, variant: ActiveSafety = ActiveSafety.JSATL) -> AlarmFiles:
+    """Decode 0x1210 (苏标: terminal id BYTE[7], tag BYTE[16]; other provinces: variants.py)."""
+    lay = LAYOUTS[variant]
+    p = lay.terminal_id if lay.id_before_tag else 0
+    tag = body[p:p + lay.tag]
+    tid = tag[:lay.terminal_id].rstrip(b"\0").decode("ascii", "replace")
+    p += lay.tag
+    if len(body) < p + 34:
+        raise ValueError(f"0x1210 ({variant.value}) needs at least {p + 34} bytes, "
+                         f"has {len(body)}")
+    alarm_no = body[p:p + 32].rstrip(b"\0").decode("ascii", "replace").lstrip("\0")
+    info_type, count = body[p + 32], body[p + 33]
     files: dict[str, int] = {}
-    p = 57
-    for _ in range(count):
-        n = body[p]
+    p += 34
+    for i in range(count):
+        n = body[p] if p < len(body) else 0
+        if p + 5 + n > len(body):
+            raise ValueError(f"0x1210 ({variant.value}) announces {count} files, file {i} is cut")
         name = body[p + 1:p + 1 + n].decode("gbk", "replace")
         (size,) = struct.unpack_from(">I", body, p + 1 + n)
         files[name] = size

@@ -16,6 +16,7 @@ from hazardwatch.ingest.jt808.bodies import (
 from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, Garbage, Splitter, verify
 from hazardwatch.ingest.jt808.location import decode_batch, decode_fix
 from hazardwatch.ingest.jt808.subpackage import Reassembler
+from hazardwatch.ingest.jt808.variants import ActiveSafety
 
 NAMES = {
     0x0001: "终端通用应答", 0x0002: "终端心跳", 0x0003: "终端注销", 0x0100: "终端注册",
@@ -27,14 +28,15 @@ NAMES = {
 }
 
 
-def body_fields(msg: hdr.Message, offset_s: int = GMT8_S) -> dict[str, Any]:
+def body_fields(msg: hdr.Message, offset_s: int = GMT8_S,
+                variant: ActiveSafety = ActiveSafety.JSATL) -> dict[str, Any]:
     """The decoded body of the messages the gateway understands; raise ValueError if bad."""
     h, body = msg.header, msg.body
     if h.msg_id == 0x0200:
-        fix = decode_fix(body, offset_s)
+        fix = decode_fix(body, offset_s, variant=variant)
         return {"positions": [fix.as_dict()]}
     if h.msg_id == 0x0704:
-        batch = decode_batch(body, offset_s)
+        batch = decode_batch(body, offset_s, variant=variant)
         out: dict[str, Any] = {"batch_type": "blind_area" if batch.backfill else "normal",
                                "positions": [f.as_dict() for f in batch.fixes]}
         if batch.problems:
@@ -78,7 +80,8 @@ def header_fields(h: hdr.Header) -> dict[str, Any]:
 
 
 def describe_raw(raw: bytes, asm: Reassembler | None = None,
-                 offset_s: int = GMT8_S) -> list[dict[str, Any]]:
+                 offset_s: int = GMT8_S,
+                 variant: ActiveSafety = ActiveSafety.JSATL) -> list[dict[str, Any]]:
     """One raw frame (between flags, escaped) → its description, or a rejection."""
     try:
         msg = hdr.parse(verify(raw))
@@ -98,24 +101,26 @@ def describe_raw(raw: bytes, asm: Reassembler | None = None,
                 out["problem"] = str(exc)
                 whole = None
             if whole is not None:
-                results.extend(_whole(whole, offset_s, reassembled=True))
+                results.extend(_whole(whole, offset_s, variant, reassembled=True))
         return results
-    return _whole(msg, offset_s)
+    return _whole(msg, offset_s, variant)
 
 
-def _whole(msg: hdr.Message, offset_s: int, reassembled: bool = False) -> list[dict[str, Any]]:
+def _whole(msg: hdr.Message, offset_s: int, variant: ActiveSafety,
+           reassembled: bool = False) -> list[dict[str, Any]]:
     out = header_fields(msg.header)
     if reassembled:
         out["reassembled"] = True
     try:
-        out.update(body_fields(msg, offset_s))
+        out.update(body_fields(msg, offset_s, variant))
     except (ValueError, struct.error, IndexError) as exc:
         return [{**out, "rejected": FrameReason.BAD_BODY.value, "detail": str(exc)}]
     return [out]
 
 
 def describe_line(line: str, asm: Reassembler | None = None,
-                  offset_s: int = GMT8_S) -> Iterator[dict[str, Any]]:
+                  offset_s: int = GMT8_S,
+                  variant: ActiveSafety = ActiveSafety.JSATL) -> Iterator[dict[str, Any]]:
     """A text line of hex (spaces allowed, flags optional; several frames allowed)."""
     text = "".join(line.split())
     if not text or text.startswith("#"):
@@ -126,7 +131,7 @@ def describe_line(line: str, asm: Reassembler | None = None,
         yield {"rejected": FrameReason.NOT_HEX.value, "detail": f"not hex: {text[:40]!r}"}
         return
     if b"\x7e" not in data:
-        yield from describe_raw(data, asm, offset_s)
+        yield from describe_raw(data, asm, offset_s, variant)
         return
     if data[0] != 0x7E:  # a missing opening or closing flag is implied
         data = b"\x7e" + data
@@ -138,4 +143,4 @@ def describe_line(line: str, asm: Reassembler | None = None,
             yield {"rejected": part.reason.value,
                    "detail": f"{part.size} bytes outside a frame"}
         else:
-            yield from describe_raw(part, asm, offset_s)
+            yield from describe_raw(part, asm, offset_s, variant)

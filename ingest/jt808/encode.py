@@ -81,9 +81,10 @@ def confirm_alarm(to: Header, serial: int, alarm_serial: int, bits: int) -> byte
 
 def attachment_request(to: Header, serial: int, host: str, tcp_port: int, udp_port: int,
                        tag: bytes, alarm_no: str) -> bytes:
-    """0x9208 报警附件上传指令: where to upload, the 16-byte alarm tag and a 32-byte number."""
+    """0x9208 报警附件上传指令: where to upload, the alarm tag as the terminal sent it (苏标 16
+    bytes, longer in some provinces) and a 32-byte number."""
     ip = host.encode("ascii")
-    body = bytes((len(ip),)) + ip + struct.pack(">HH", tcp_port, udp_port) + tag[:16]
+    body = bytes((len(ip),)) + ip + struct.pack(">HH", tcp_port, udp_port) + tag
     body += alarm_no.encode("ascii")[:32].ljust(32, b"\x00") + bytes(16)
     return message(0x9208, body, to, serial)
 

@@ -10,6 +10,7 @@ import msgspec
 
 from hazardwatch.ingest.jt808.active_safety import FAMILY_BY_ITEM, SafetyAlarm, decode_safety
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S
+from hazardwatch.ingest.jt808.variants import ActiveSafety
 
 Decoded = dict[str, Any]
 
@@ -87,7 +88,8 @@ class Items(msgspec.Struct, frozen=True, gc=False):
         return out
 
 
-def decode_items(data: bytes, offset_s: int = GMT8_S) -> Items:
+def decode_items(data: bytes, offset_s: int = GMT8_S,
+                 variant: ActiveSafety = ActiveSafety.JSATL) -> Items:
     """Walk the (id, len, value) list; a short last item is kept as trailing bytes, never fatal."""
     decoded: dict[int, Decoded] = {}
     raw: dict[int, bytes] = {}
@@ -104,7 +106,7 @@ def decode_items(data: bytes, offset_s: int = GMT8_S) -> Items:
             if item in DECODERS:
                 decoded[item] = DECODERS[item](value)
             elif item in FAMILY_BY_ITEM:
-                alarm = decode_safety(item, value, offset_s)
+                alarm = decode_safety(item, value, offset_s, variant)
                 alarms.append(alarm)
                 decoded[item] = alarm.as_dict()
             else:

@@ -9,6 +9,7 @@ import msgspec
 
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S, bcd_time_ms
 from hazardwatch.ingest.jt808.items import Items, decode_items
+from hazardwatch.ingest.jt808.variants import ActiveSafety
 
 BASIC = 28
 STATUS_LOCATED = 1 << 1
@@ -51,7 +52,8 @@ class Fix(msgspec.Struct, frozen=True, gc=False):
                 "safety_alarms": [a.as_dict() for a in self.items.alarms]}
 
 
-def decode_fix(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None) -> Fix:
+def decode_fix(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None,
+               variant: ActiveSafety = ActiveSafety.JSATL) -> Fix:
     """Decode a 0x0200 body; raise ValueError if shorter than the 28 basic bytes."""
     if len(data) < BASIC:
         raise ValueError(f"location needs {BASIC} bytes, has {len(data)}")
@@ -78,7 +80,7 @@ def decode_fix(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None) -
         elif ts < now_ms - MAX_AGE_MS:
             invalid = f"time {ts} is too old (more than 30 days)"
     return Fix(ts, lat, lon, speed / 10, heading, alt, alarm, status,
-               decode_items(data[BASIC:], offset_s), invalid, fast)
+               decode_items(data[BASIC:], offset_s, variant), invalid, fast)
 
 
 class Batch(msgspec.Struct, frozen=True, gc=False):
@@ -94,7 +96,8 @@ class Batch(msgspec.Struct, frozen=True, gc=False):
         return self.kind == 1
 
 
-def decode_batch(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None) -> Batch:
+def decode_batch(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None,
+                 variant: ActiveSafety = ActiveSafety.JSATL) -> Batch:
     """Decode a 0x0704 body; a bad entry is a problem, the others still decode."""
     if len(data) < 3:
         raise ValueError(f"0x0704 needs at least 3 bytes, has {len(data)}")
@@ -113,7 +116,7 @@ def decode_batch(data: bytes, offset_s: int = GMT8_S, now_ms: int | None = None)
             problems.append(f"fix {i}: {size} bytes announced, {len(entry)} left")
             break
         try:
-            fixes.append(decode_fix(entry, offset_s, now_ms))
+            fixes.append(decode_fix(entry, offset_s, now_ms, variant))
         except ValueError as exc:
             problems.append(f"fix {i}: {exc}")
     if pos < len(data):

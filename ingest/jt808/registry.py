@@ -12,6 +12,7 @@ from hazardwatch.contracts.catalog.model import Terminal
 from hazardwatch.ingest.jt808.bodies import Register
 from hazardwatch.ingest.jt808.encode import RegisterResult
 from hazardwatch.ingest.jt808.header import phone_key
+from hazardwatch.ingest.jt808.variants import ActiveSafety
 
 
 class Refusal(StrEnum):
@@ -28,6 +29,11 @@ class Known:
 
     vehicle_id: str
     terminal: Terminal
+
+    @property
+    def active_safety(self) -> ActiveSafety:
+        """Which provincial variant of the active-safety extension the terminal speaks."""
+        return ActiveSafety(self.terminal.active_safety)
 
     @property
     def utc_offset_s(self) -> int:

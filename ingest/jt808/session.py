@@ -259,9 +259,9 @@ class Session:
         offset = known.utc_offset_s
         fixes: list[Fix]
         if h.msg_id == 0x0200:
-            fixes = [decode_fix(msg.body, offset, now)]
+            fixes = [decode_fix(msg.body, offset, now, known.active_safety)]
         else:
-            batch = decode_batch(msg.body, offset, now)
+            batch = decode_batch(msg.body, offset, now, known.active_safety)
             fixes = batch.fixes
             for problem in batch.problems:
                 counters.event("bad_batch_entry", f"{h.phone}: {problem}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from hazardwatch.ingest.jt808.framing import Garbage, Splitter, frame, verify
 from hazardwatch.ingest.jt808.header import Header, Message, Version, encode_header, parse
+from hazardwatch.ingest.jt808.variants import LAYOUTS, ActiveSafety
 from hazardwatch.simulators.jt808 import messages as m
 
 
@@ -30,8 +31,10 @@ class Terminal:
     """One simulated terminal on one TCP connection."""
 
     def __init__(self, phone: str, terminal_id: str, plate: str,
-                 version: Version = Version.V2013, timeout_s: float = 30.0) -> None:
+                 version: Version = Version.V2013, timeout_s: float = 30.0,
+                 active_safety: ActiveSafety = ActiveSafety.JSATL) -> None:
         self.phone = phone
+        self.active_safety = active_safety  # the provincial layout of 0x1210 (variants.py)
         self.terminal_id = terminal_id
         self.plate = plate
         self.version = version
@@ -169,8 +172,9 @@ class Terminal:
         n = b[0]
         host = b[1:1 + n].decode()
         (port,) = struct.unpack_from(">H", b, 1 + n)
-        tag = b[5 + n:21 + n]
-        alarm_no = b[21 + n:53 + n]
+        lay = LAYOUTS[self.active_safety]
+        tag = b[5 + n:5 + n + lay.tag]
+        alarm_no = b[5 + n + lay.tag:37 + n + lay.tag]
         up = Terminal(self.phone, self.terminal_id, self.plate, self.version, self.timeout_s)
         await up.connect(host, port)
         results = []
@@ -178,7 +182,8 @@ class Terminal:
             names = list(files)
             listing = b"".join(bytes((len(k.encode()),)) + k.encode()
                                + struct.pack(">I", len(files[k])) for k in names)
-            body = (self.terminal_id.encode()[:7].ljust(7, b"\0") + tag + alarm_no
+            tid = self.terminal_id.encode()[:lay.terminal_id].ljust(lay.terminal_id, b"\0")
+            body = ((tid if lay.id_before_tag else b"") + tag + alarm_no
                     + bytes((0, len(names))) + listing)
             assert (await up.request(0x1210, body)).body[4] == 0
             for i, name in enumerate(names):

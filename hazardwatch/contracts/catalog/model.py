@@ -135,6 +135,8 @@ class Terminal(Base, frozen=True):
     terminal_id: Annotated[str, msgspec.Meta(min_length=1, max_length=30)] | None = None
     plate_color: Annotated[int, msgspec.Meta(ge=0, le=255)] = 2  # JT/T 697.7: 1 蓝 2 黄 …
     utc_offset_h: Annotated[float, msgspec.Meta(ge=-12, le=14)] = 8.0  # the terminal's clock
+    # 主动安全 variant (ingest/jt808/variants.py): alarm tag and 0x1210 layouts by province
+    active_safety: Literal["jsatl", "heilongjiang", "guangdong", "hunan", "sichuan"] = "jsatl"
 
 
 class Vehicle(Base, frozen=True):
