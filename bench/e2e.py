@@ -83,7 +83,7 @@ class Pipeline:
         self.stack, self.metrics = stack, free_port()
         kafka_tail.ensure_topics(s.kafka_bootstrap, [self.prefix + t for t in (
             *INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS, KafkaTopic.VEHICLE_DAILY,
-            KafkaTopic.SEEN_HOURLY)])
+            KafkaTopic.SEEN_HOURLY, KafkaTopic.VEHICLE_HOURLY)])
         ensure_database(s.influx_url, self.db)
         env = {**os.environ, **s.to_env(), "HW_CATALOG": str(catalog)}
         common = ["--topic-prefix", self.prefix]

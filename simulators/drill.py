@@ -248,6 +248,7 @@ class DrillRunner:
         logs.mkdir(parents=True, exist_ok=True)
         topics = [prefix + t for t in (*INPUTS, KafkaTopic.WARNINGS, TICK_TOPIC,
                                        KafkaTopic.VEHICLE_DAILY, KafkaTopic.SEEN_HOURLY,
+                                       KafkaTopic.VEHICLE_HOURLY,
                                        KafkaTopic.ALERT_ACTIONS)]
         desk = DrillDesk(secrets.token_hex(16))
         tokens = {secrets.token_urlsafe(16): p.name for p in sc.participants}

@@ -88,14 +88,19 @@ def observe_record(ledger: Ledger, catalog: Catalog, rec: TelemetryRecord) -> li
     dev = catalog.devices.get((rec.site_id, rec.device_id))
     if dev is None:
         return []
-    timeout, out = dev.offline_timeout_s * 1000, []
+    timeout, out, times = dev.offline_timeout_s * 1000, [], set()
+    site, device, drill, sensors = rec.site_id, rec.device_id, rec.drill, catalog.sensors
     for p in rec.points:
-        if p.value is None or (rec.site_id, p.sensor) not in catalog.sensors:
+        if p.value is None or (site, p.sensor) not in sensors:
             continue
-        for key in (f"{rec.device_id}/{p.sensor}", rec.device_id):
-            closed = observe(ledger, rec.site_id, key, p.ts, timeout, rec.drill)
-            if closed is not None:
-                out.append(closed)
+        times.add(p.ts)
+        closed = observe(ledger, site, f"{device}/{p.sensor}", p.ts, timeout, drill)
+        if closed is not None:
+            out.append(closed)
+    for ts in sorted(times):  # the device: once per distinct time of its valid values
+        closed = observe(ledger, site, device, ts, timeout, drill)
+        if closed is not None:
+            out.append(closed)
     return out
 
 

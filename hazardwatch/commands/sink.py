@@ -18,7 +18,7 @@ log = logging.getLogger("hazardwatch.sink")
 
 TOPICS = (KafkaTopic.TELEMETRY, KafkaTopic.WARNINGS, KafkaTopic.VIDEO_EVENTS,
           KafkaTopic.DEVICE_STATUS, KafkaTopic.POSITIONS, KafkaTopic.VEHICLE_DAILY,
-          KafkaTopic.SEEN_HOURLY,
+          KafkaTopic.SEEN_HOURLY, KafkaTopic.VEHICLE_HOURLY,
           KafkaTopic.ALERT_ACTIONS, KafkaTopic.REJECTED)
 
 

@@ -25,8 +25,26 @@ class VehicleDayRecord(msgspec.Struct, frozen=True):
     incomplete_m: float = 0.0
 
 
+class VehicleHourRecord(msgspec.Struct, frozen=True):
+    """One vehicle's counters for one hour (`hour`: its start, UTC ms): the day's counters'
+    difference over the hour, so any whole-hour period (a shift) sums to the day's."""
+
+    vehicle_id: str
+    company: str
+    vehicle_class: str
+    hour: int
+    positions: int
+    drift: int
+    gaps: int
+    complete_m: float
+    incomplete_m: float
+    online_s: float
+    drill: bool = False
+
+
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder(VehicleDayRecord)
+_hour_dec = msgspec.json.Decoder(VehicleHourRecord)
 
 
 def encode_day(rec: VehicleDayRecord) -> bytes:
@@ -37,4 +55,15 @@ def encode_day(rec: VehicleDayRecord) -> bytes:
 def decode_day(data: bytes) -> VehicleDayRecord:
     """The inverse of encode_day."""
     rec: VehicleDayRecord = _dec.decode(data)
+    return rec
+
+
+def encode_hour(rec: VehicleHourRecord) -> bytes:
+    """JSON bytes."""
+    return _enc.encode(rec)
+
+
+def decode_hour(data: bytes) -> VehicleHourRecord:
+    """The inverse of encode_hour."""
+    rec: VehicleHourRecord = _hour_dec.decode(data)
     return rec

@@ -15,7 +15,8 @@ import msgspec
 
 
 class SeenEntry(msgspec.Struct, frozen=True, array_like=True):
-    """Values of a point ("device/sensor") or a device ("device") from `first` to `last`.
+    """Values of a point ("device/sensor") or a device ("device") from `first` to `last`
+    (`n`: a point's values; a device's distinct value times).
 
     `prev` is the last value before `first` (0: none known); `off_ms` the offline time by the
     offline warning's rule of the silences that end in the entry: the one from `prev` to

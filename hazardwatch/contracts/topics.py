@@ -35,6 +35,7 @@ class KafkaTopic(StrEnum):
     ALERT_ACTIONS = "hw.alert-actions"
     VEHICLE_DAILY = "hw.vehicle-daily"
     SEEN_HOURLY = "hw.seen-hourly"
+    VEHICLE_HOURLY = "hw.vehicle-hourly"
 
 
 KAFKA_TOPIC_BY_KIND = {

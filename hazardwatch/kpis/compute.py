@@ -31,6 +31,9 @@ class Observed:
     #: (scope, id) pairs the warning counts in (site or company, region), and its handling
     handling: list[tuple[tuple[tuple[str, str], ...], Handling]] = field(default_factory=list)
     vehicle_days: list[VehicleDayRecord] = field(default_factory=list)
+    #: vehicle_days are the sums of the period's hourly records (figures for any period), not
+    #: the engine's day records (figures for a day only)
+    vehicle_hours: bool = False
 
 
     @classmethod
@@ -102,7 +105,7 @@ def compute(catalog: Catalog, obs: Observed, p: Period, points: bool = True,
                         ("access_rate", access), ("data_valid_rate", valid)):
         rows += acc.rows(figure, p)
     rows += _handling_rows(obs, p, deadline_s)
-    if p.kind == "day":  # the vehicle engine counts per local day (hw.vehicle-daily)
+    if p.kind == "day" or obs.vehicle_hours:  # the engine's day records, or its hours summed
         rows += _vehicle_rows(catalog, obs, p)
     return rows
 

@@ -77,7 +77,9 @@ class InfluxReader:
                 if sid:
                     obs.rejected[sid] = obs.rejected.get(sid, 0) + 1
         self._handling(obs, p, handled_until)
-        if p.kind == "day":
+        if whole_hours(p) and self._vehicle_hours(obs, p):
+            obs.vehicle_hours = True
+        elif p.kind == "day":
             self._vehicle_days(obs, p)
         return obs
 
@@ -156,6 +158,26 @@ class InfluxReader:
             c = self.catalog.companies.get(v.company)
             return (("company", v.company),) + ((("region", c.region),) if c else ())
         return ()
+
+    def _vehicle_hours(self, obs: Observed, p: Period) -> bool:
+        """Each vehicle's hourly counters of the period summed (InfluxDB sums them); False
+        when the store has none (data from before hw.vehicle-hourly)."""
+        q = ('SELECT sum("positions") AS positions, sum("drift") AS drift, sum("gaps") AS gaps, '
+             'sum("complete_m") AS complete_m, sum("incomplete_m") AS incomplete_m FROM '
+             f'"{RP_EVENTS}"."vehicle_hourly" WHERE {self._when(p.start, p.end)} '
+             'GROUP BY "vehicle", "company", "class"')
+        n = len(obs.vehicle_days)
+        for tags, cols, rows in self.query(q):
+            for r in rows:
+                v = dict(zip(cols, r, strict=True))
+                obs.vehicle_days.append(VehicleDayRecord(
+                    vehicle_id=tags["vehicle"], company=tags["company"],
+                    vehicle_class=tags["class"], day=p.label, ts=p.start,
+                    positions=int(v["positions"] or 0), drift=int(v["drift"] or 0),
+                    gaps=int(v["gaps"] or 0), overspeed=0, fatigue_s=0.0, online_s=0.0,
+                    complete_m=float(v["complete_m"] or 0), drill=self.drill,
+                    incomplete_m=float(v["incomplete_m"] or 0)))
+        return len(obs.vehicle_days) > n
 
     def _vehicle_days(self, obs: Observed, p: Period) -> None:
         q = (f'SELECT "positions", "drift", "gaps", "complete_m", "incomplete_m" FROM '

@@ -17,7 +17,7 @@ import msgspec
 import requests
 
 from hazardwatch.contracts.catalog import Catalog
-from hazardwatch.contracts.daily import decode_day
+from hazardwatch.contracts.daily import decode_day, decode_hour
 from hazardwatch.contracts.records import (
     PositionRecord,
     RejectedRecord,
@@ -95,6 +95,9 @@ class InfluxSink:
             return
         if topic.endswith(KafkaTopic.VEHICLE_DAILY):
             self._put(lp.RP_EVENTS, [lp.vehicle_day(decode_day(value))])
+            return
+        if topic.endswith(KafkaTopic.VEHICLE_HOURLY):
+            self._put(lp.RP_EVENTS, [lp.vehicle_hour(decode_hour(value))])
             return
         if topic.endswith(KafkaTopic.SEEN_HOURLY):
             self._put(lp.RP_EVENTS, [lp.seen(decode_seen(value))])

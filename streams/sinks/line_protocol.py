@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hazardwatch.contracts.catalog import Catalog
-from hazardwatch.contracts.daily import VehicleDayRecord
+from hazardwatch.contracts.daily import VehicleDayRecord, VehicleHourRecord
 from hazardwatch.contracts.records import (
     PositionRecord,
     RejectedRecord,
@@ -100,6 +100,15 @@ def vehicle_day(d: VehicleDayRecord) -> str:
             f"fatigue_s={_num(d.fatigue_s)},online_s={_num(d.online_s)},"
             f"complete_m={_num(d.complete_m)},incomplete_m={_num(d.incomplete_m)},"
             f"online={1 if d.positions else 0}i,drill={'true' if d.drill else 'false'} {d.ts}")
+
+
+def vehicle_hour(h: VehicleHourRecord) -> str:
+    """One point per vehicle and hour with counters (shift figures: sums over the hours)."""
+    return (f"vehicle_hourly,company={tag(h.company)},vehicle={tag(h.vehicle_id)},"
+            f"class={tag(h.vehicle_class)} positions={h.positions}i,drift={h.drift}i,"
+            f"gaps={h.gaps}i,complete_m={_num(h.complete_m)},"
+            f"incomplete_m={_num(h.incomplete_m)},online_s={_num(h.online_s)},"
+            f"drill={'true' if h.drill else 'false'} {h.hour}")
 
 
 def seen(s: SeenRecord) -> str:

@@ -79,6 +79,10 @@ class VehicleState(msgspec.Struct, omit_defaults=True):
     moved: Episode = msgspec.field(default_factory=Episode)  # 离线位移 (a moment)
     moved_m: float = 0.0
     closed: list[DayFigures] = msgspec.field(default_factory=list)  # for the caller to emit
+    hour_ends_at: int = 0  # the open hour's end (0: none); its figures: day − hour_base
+    hour_base: DayFigures | None = None  # the day's counters when the open hour began
+    closed_hours: list[tuple[int, DayFigures]] = msgspec.field(default_factory=list)  # (start,
+    # figures) of closed hours for the caller to emit
     buckets: dict[int, int] = msgspec.field(default_factory=dict)  # (a state of before `window`)
 
 

@@ -17,7 +17,7 @@ import faust
 from faust.tables import TableManager
 
 from hazardwatch.connection_log import Throttle
-from hazardwatch.contracts.daily import encode_day
+from hazardwatch.contracts.daily import encode_day, encode_hour
 from hazardwatch.contracts.seen import encode_seen
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import encode_warning
@@ -71,7 +71,8 @@ class RawTable(faust.Table):  # type: ignore[type-arg]
 def pipeline_topics(settings: WorkerSettings) -> list[str]:
     """The topics a worker reads and writes (it creates them at start, with its partitions)."""
     return [settings.topic_prefix + t for t in (*INPUTS, TICK_TOPIC, KafkaTopic.WARNINGS,
-                                                KafkaTopic.VEHICLE_DAILY, KafkaTopic.SEEN_HOURLY)]
+                                                KafkaTopic.VEHICLE_DAILY, KafkaTopic.SEEN_HOURLY,
+                                                KafkaTopic.VEHICLE_HOURLY)]
 
 
 def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine) -> faust.App:
@@ -116,13 +117,15 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     # warning sent to its event's partition joins that partition's transaction, so output,
     # state changelog and input offsets commit together (Faust names transactions by
     # topic group and partition)
-    outputs = {p + KafkaTopic.WARNINGS, p + KafkaTopic.VEHICLE_DAILY, p + KafkaTopic.SEEN_HOURLY}
+    outputs = {p + KafkaTopic.WARNINGS, p + KafkaTopic.VEHICLE_DAILY, p + KafkaTopic.SEEN_HOURLY,
+               p + KafkaTopic.VEHICLE_HOURLY}
     inputs = app.topic(*(p + t for t in (*INPUTS, TICK_TOPIC)), *outputs,
                        partitions=settings.partitions)
     ticks = app.topic(p + TICK_TOPIC, partitions=settings.partitions)
     warnings = app.topic(p + KafkaTopic.WARNINGS, partitions=settings.partitions)
     daily = app.topic(p + KafkaTopic.VEHICLE_DAILY, partitions=settings.partitions)
     seen = app.topic(p + KafkaTopic.SEEN_HOURLY, partitions=settings.partitions)
+    hourly = app.topic(p + KafkaTopic.VEHICLE_HOURLY, partitions=settings.partitions)
     table = app.Table("site-state", default=None, partitions=settings.partitions)
 
     fan_out = TickFanOut(list(engine.catalog.sites), list(vehicles.catalog.vehicles),
@@ -155,6 +158,8 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
                     await daily.send(key=key, value=encode_day(d), partition=partition)
                 for s in result.seen:
                     await seen.send(key=key, value=encode_seen(s), partition=partition)
+                for h in result.hours:
+                    await hourly.send(key=key, value=encode_hour(h), partition=partition)
 
     if not settings.internal_ticks:
         return app  # a drill sends ticks of its own scenario clock

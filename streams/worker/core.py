@@ -21,7 +21,7 @@ from typing import TypeVar
 import msgspec
 
 from hazardwatch.clock import DAY_MS, day_text
-from hazardwatch.contracts.daily import VehicleDayRecord
+from hazardwatch.contracts.daily import VehicleDayRecord, VehicleHourRecord
 from hazardwatch.contracts.records import InputRecord, TelemetryRecord, decode_input
 from hazardwatch.contracts.seen import SeenRecord
 from hazardwatch.contracts.warnings import WarningRecord
@@ -105,6 +105,7 @@ class Result:
     warnings: list[WarningRecord] = field(default_factory=list)
     days: list[VehicleDayRecord] = field(default_factory=list)
     seen: list[SeenRecord] = field(default_factory=list)
+    hours: list[VehicleHourRecord] = field(default_factory=list)
 
 
 class WorkerCore:
@@ -224,12 +225,20 @@ class WorkerCore:
             cache.pop(vehicle_id, None)
             raise
         days = [self._day(vehicle_id, d, vst.drill) for d in vst.closed]
-        vst.closed = []
+        hours = [self._hour(vehicle_id, at, d, vst.drill) for at, d in vst.closed_hours]
+        vst.closed, vst.closed_hours = [], []
         data = dump_vehicle(vst)
         if data == state:
             data = state
         _keep(cache, vehicle_id, data, vst)
-        return Result(data, out, days)
+        return Result(data, out, days, hours=hours)
+
+    def _hour(self, vehicle_id: str, at: int, d: DayFigures, drill: bool) -> VehicleHourRecord:
+        v = self.vehicles.catalog.vehicles[vehicle_id]
+        return VehicleHourRecord(
+            vehicle_id=vehicle_id, company=v.company, vehicle_class=v.vehicle_class, hour=at,
+            positions=d.positions, drift=d.drift, gaps=d.gaps, complete_m=d.complete_m,
+            incomplete_m=d.incomplete_m, online_s=d.online_ms / 1000, drill=drill)
 
     def _day(self, vehicle_id: str, d: DayFigures, drill: bool) -> VehicleDayRecord:
         v = self.vehicles.catalog.vehicles[vehicle_id]

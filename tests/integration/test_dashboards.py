@@ -26,7 +26,7 @@ from hazardwatch.alerting.workflow.track import event, track
 from hazardwatch.commands.dashboards import dashboard_json
 from hazardwatch.commands.kpis import compute_range
 from hazardwatch.contracts.catalog import load_catalog
-from hazardwatch.contracts.daily import VehicleDayRecord
+from hazardwatch.contracts.daily import VehicleDayRecord, VehicleHourRecord
 from hazardwatch.contracts.records import (
     PositionRecord,
     RejectedRecord,
@@ -124,6 +124,12 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
             ts=local_midnight(start), positions=st.day.positions, drift=st.day.drift,
             gaps=st.day.gaps, overspeed=st.day.overspeed, fatigue_s=0, online_s=0, drill=True,
             complete_m=st.day.complete_m, incomplete_m=st.day.incomplete_m)))
+        vengine.on_tick(st, vid, end + 3_600_000)  # the ticks after the drill close its hour
+        lines[lp.RP_EVENTS] += [lp.vehicle_hour(VehicleHourRecord(
+            vehicle_id=vid, company=v.company, vehicle_class=v.vehicle_class, hour=at,
+            positions=d.positions, drift=d.drift, gaps=d.gaps, complete_m=d.complete_m,
+            incomplete_m=d.incomplete_m, online_s=d.online_ms / 1000, drill=True))
+            for at, d in st.closed_hours]
     for level, site in zip((1, 2, 3, 4), ("tf-hohhot-01", "cm-ordos-01", "td-baotou-01",
                                           "tf-hohhot-01"), strict=True):
         open_w = msgspec.structs.replace(warnings[0], site_id=site, sensor=f"OPEN-{level}",
@@ -204,6 +210,10 @@ def test_kpis_of_the_drill_read_from_influxdb(drill_db: tuple[str, int, int, lis
     assert rows[("vehicle_online_rate", "all", "all", "day")][0] >= 3
     done, total = rows[("track_complete_rate", "all", "all", "day")]
     assert 0 < done <= total
+    # vehicle figures per shift too (the engine's hours), the shifts' mileage the days'
+    assert rows[("track_complete_rate", "all", "all", "shift")] == pytest.approx([done, total])
+    assert rows[("drift_rate", "all", "all", "shift")] == rows[("drift_rate", "all", "all",
+                                                                "day")]
     assert rows[("access_rate", "site", "tf-hohhot-01", "day")][0] > 0
     ok, received = rows[("data_valid_rate", "site", "tf-hohhot-01", "day")]
     assert received - ok == 2  # the two refused messages of the drill data

@@ -31,7 +31,8 @@ def test_worker_on_an_empty_kafka_before_the_bridge_raises_in_time(
     worker.start()
     topics = admin.list_topics(timeout=10).topics
     for t in ("hw.telemetry", "hw.ticks", "hw.warnings", "hw.device-status",
-              "hw.video-events", "hw.vehicle.positions", "hw.vehicle-daily", "hw.seen-hourly"):
+              "hw.video-events", "hw.vehicle.positions", "hw.vehicle-daily", "hw.seen-hourly",
+              "hw.vehicle-hourly"):
         assert len(topics[bridge.topic(t)].partitions) == 4, t
     tail = WarningTail(stack, _Prefixed(bridge))
     bridge.start()

@@ -201,3 +201,42 @@ def test_every_formula_is_documented() -> None:
     doc = Path("docs/kpis.md").read_text(encoding="utf-8")
     for f in FIGURES.values():
         assert f"| {f.zh} | `{f.name}` | {f.formula} |" in doc
+
+
+def test_vehicle_figures_per_shift_from_the_engines_hours() -> None:
+    """The 96 % day split at 20:00: 288 km of 30-s fixes from 15:12 to 20:00, then a 12-minute
+    gap over 12 km. A stretch counts in the hour of the fix that ends it: shift 08–20 has
+    287.5 km, all complete (100 %); shift 20–08 the last 0.5 km and the 12 km gap (0.5 / 12.5
+    = 4 %). The hours (the day's counters' differences, hw.vehicle-hourly) sum to the day."""
+    cat = load_catalog("deploy/catalog/demo.yaml")
+    engine, st = VehicleEngine(cat, load_vehicle_rules()), VehicleState()
+    lat, lon, ts = 41.5, 110.0, T0 + 20 * 60 * MIN - 576 * 30_000  # 15:12 → 20:00
+    deg_per_km = 1 / (111.32 * math.cos(math.radians(lat)))
+    for i in range(577):
+        engine.on_record(st, PositionRecord(vehicle_id="hz-0003", ts=ts + i * 30_000, lat=lat,
+                                            lon=lon + i * 0.5 * deg_per_km, speed_kmh=60,
+                                            heading=90, received_at=ts))
+    engine.on_record(st, PositionRecord(vehicle_id="hz-0003", ts=T0 + 20 * 60 * MIN + 12 * MIN,
+                                        lat=lat, lon=lon + 300 * deg_per_km, speed_kmh=60,
+                                        heading=90, received_at=ts))
+    engine.on_tick(st, "hz-0003", T0 + DAY + 1)  # the day (and its last hour) closes
+    (closed,) = st.closed
+    hours = st.closed_hours
+    assert [h for h, _ in hours] == [T0 + x * 3_600_000 for x in (15, 16, 17, 18, 19, 20)]
+    for k in ("positions", "drift", "gaps", "complete_m", "incomplete_m"):
+        assert sum(getattr(d, k) for _, d in hours) == pytest.approx(getattr(closed, k))
+    rates = {}
+    for p in periods(T0, T0 + DAY, "shift"):
+        mine = [d for h, d in hours if p.start <= h < p.end]
+        obs = Observed(vehicle_hours=True, vehicle_days=[VehicleDayRecord(
+            vehicle_id="hz-0003", company="nm-hazmat-01", vehicle_class="hazmat", day=p.label,
+            ts=p.start, positions=sum(d.positions for d in mine),
+            drift=sum(d.drift for d in mine), gaps=sum(d.gaps for d in mine), overspeed=0,
+            fatigue_s=0, online_s=0, complete_m=sum(d.complete_m for d in mine),
+            incomplete_m=sum(d.incomplete_m for d in mine))] if mine else [])
+        rates[p.label] = {r.figure: r.value for r in compute(cat, obs, p)
+                               if r.scope == "company" and r.id == "nm-hazmat-01"}
+    assert rates["2026-11-30 08:00"]["track_complete_rate"] == 1.0
+    assert rates["2026-11-30 20:00"]["track_complete_rate"] == pytest.approx(0.5 / 12.5,
+                                                                              abs=1e-3)
+    assert "track_complete_rate" not in rates["2026-11-29 20:00"]  # no mileage that night

@@ -43,6 +43,7 @@ def test_vehicle_ticks_raise_offline_and_days_close_at_midnight() -> None:
     assert [w.rule for w in r.warnings] == ["vehicle.offline"]
     assert [(d.vehicle_id, d.company, d.positions) for d in r.days] == [
         ("hz-0001", "nm-hazmat-01", 1)]
+    assert [(h.hour, h.positions) for h in r.hours] == [(T0 - T0 % 3_600_000, 1)]  # its hour
 
 
 def test_a_partition_tick_becomes_one_tick_per_site_and_vehicle_on_that_partition() -> None:
