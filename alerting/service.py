@@ -94,6 +94,7 @@ class AlertingService:
         self.buckets: dict[str, Bucket] = {}  # rate limit per person-channel
         self.workflow = WorkflowConfig()  # deadlines and 督办 (defaults: docs/alerting.md)
         self.robots: dict[str, RobotUse] = {}  # budget use per chat robot (by URL)
+        self.held_notes: set[str] = set()  # 督办 texts whose hold was logged
         self.wake: dict[str, int] = {}  # alert → nothing due before (skipped by _plan)
         self._routes: dict[tuple[int, str | None, str | None, bool], RouteSettings] = {}
         self.outbox: list[tuple[Channel, Message, int, int]] = []  # 督办 texts: next try, tries
@@ -181,16 +182,31 @@ class AlertingService:
             self.outbox.append((rcp.channel, msg, now, 0))
 
     def _send_outbox(self, now: int) -> None:
-        """Send the 督办 texts due; a retryable failure is tried again (up to 8 times)."""
+        """Send the 督办 texts due, through the same robot-budget and rate stages as the
+        notifications (held while a robot is over its budget, throttled or out of quota, or
+        the person's rate is used up: tried every second); a retryable failure is tried again
+        (up to 8 times)."""
         keep: list[tuple[Channel, Message, int, int]] = []
         for ch, msg, at, tries in self.outbox:
             if at > now:
                 keep.append((ch, msg, at, tries))
                 continue
+            via = self._gate(ch, msg, now)
+            if via is None:
+                keep.append((ch, msg, now + 1000, tries))
+                continue
             status = "sent"
             try:
-                self.senders[ch.type](ch, msg)
-            except (Retryable, Throttled) as exc:
+                self.senders[via.type](via, msg)
+                if via.type in ROBOT_TYPES:
+                    self.robots[_rid(via)] = used(self.robots.get(_rid(via), RobotUse()), now)
+            except Throttled as exc:  # the robot is out for its throttle time: not an attempt
+                self.robots[_rid(via)] = throttled(self.robots.get(_rid(via), RobotUse()),
+                                                   self.cfg.limits(via), now)
+                keep.append((ch, msg, now + 1000, tries))
+                log.warning("督办 %s: %s; robot held", msg.delivery_id, exc)
+                continue
+            except Retryable as exc:
                 if tries + 1 < 8:
                     keep.append((ch, msg, now + min(60_000, 1000 * 2 ** tries), tries + 1))
                     log.warning("督办 %s: %s; 稍后重试", msg.delivery_id, exc)
@@ -202,6 +218,26 @@ class AlertingService:
             with self.store.tx():
                 self.store.mark_delivery(msg.delivery_id, status, now)
         self.outbox = keep
+
+    def _gate(self, ch: Channel, msg: Message, now: int) -> Channel | None:
+        """The channel a 督办 text goes through now (a robot of the pool with room), or None
+        while it is held by the robot budget or the person's rate (logged once per text)."""
+        why: Reason | str | None = None
+        via: Channel | None = ch
+        if ch.type in ROBOT_TYPES:
+            via, why = self._robot(ch, now)
+        if via is not None:
+            key = msg.delivery_id.split("|", 1)[-1]  # the recipient (its notifications' key)
+            a = self.alerts.get(str(msg.data.get("warning_id", "")))
+            rate = self.settings_for(a.warning).rate_per_min if a else 30
+            allowed, self.buckets[key] = take(self.buckets.get(key), rate, now)
+            if allowed:
+                return via
+            why = "rate limit"
+        if msg.delivery_id not in self.held_notes:
+            self.held_notes.add(msg.delivery_id)
+            log.warning("督办 %s held: %s", msg.delivery_id, why)
+        return None
 
     def _digest(self, now: int) -> None:
         """Due groups for one robot that exceed what its pool takes now become one digest."""

@@ -7,10 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from hazardwatch.alerting.channels.base import Retryable
+from hazardwatch.alerting.config import Channel, load_alerting
+from hazardwatch.alerting.service import _rid
+from hazardwatch.alerting.stages.ratelimit import Bucket
+from hazardwatch.alerting.stages.robot_budget import RobotUse
 from hazardwatch.alerting.workflow.track import case_of
 from tests.unit.alerting.test_service import CAT, T0, feed, service, warning
 
 MIN = 60_000
+COUNTY_ROBOT = "http://127.0.0.1:18091/dingtalk?access_token=county"
 
 
 def test_missed_ack_pushed_to_the_city_whose_duty_is_told(tmp_path: Path) -> None:
@@ -80,3 +85,40 @@ def test_supervision_by_hand_tells_the_province_and_the_city(tmp_path: Path) -> 
     to = {(ch, t) for ch, t, _ in box.supervised}
     assert {("sms", "+86 13700000015"), ("sms", "+86 13700000011")} <= to
     assert all("省级督办" in m.text and "人工督办" in m.text for _, _, m in box.supervised)
+
+
+def test_supervision_texts_wait_for_the_robot_budget_and_the_persons_rate(
+        tmp_path: Path) -> None:
+    """A 督办 text to a DingTalk robot that is throttled waits (the SMS and webhook texts go)
+    and goes once the robot takes messages again; a person whose rate is used up gets it when
+    the rate allows (the same buckets as the notifications)."""
+    yaml = tmp_path / "alerting.yaml"  # the county duty on a DingTalk robot of its own
+    yaml.write_text(Path("deploy/alerting/alerting.yaml").read_text(encoding="utf-8").replace(
+        '{type: webhook, url: "http://127.0.0.1:18091/webhook/county-150104", '
+        'secret: local-webhook-secret}', f'{{type: dingtalk, url: "{COUNTY_ROBOT}", '
+        'secret: SECcounty}'), encoding="utf-8")
+    svc, box = service(tmp_path, load_alerting(yaml))
+    feed(svc, warning(1), T0)
+    svc.step(T0)
+    svc.robots[_rid(Channel(type="dingtalk", url=COUNTY_ROBOT))] = RobotUse(
+        throttled_until=T0 + 10 * MIN)
+    svc.step(T0 + 5 * MIN)  # 签收 missed: the county 督办
+    told = {c for c, _, _ in box.supervised}
+    assert "dingtalk" not in told and {"sms", "email"} <= told
+    assert [c.type for c, _, _, _ in svc.outbox] == ["dingtalk"]
+    svc.step(T0 + 10 * MIN + 1000)
+    assert "dingtalk" in {c for c, _, _ in box.supervised} and not svc.outbox
+    (tmp_path / "b").mkdir()
+    svc2, box2 = service(tmp_path / "b")
+    feed(svc2, warning(1), T0)
+    svc2.step(T0)
+    empty: Bucket = (0.0, T0 + 5 * MIN)
+    for k in list(svc2.buckets):
+        svc2.buckets[k] = empty  # nothing left when the 督办 is due
+    svc2.step(T0 + 5 * MIN)
+    held = {m.delivery_id.split("|", 1)[-1] for _, m, _, _ in svc2.outbox}
+    assert held and held <= set(svc2.buckets)
+    assert not {m.delivery_id for _, _, m in box2.supervised} & {
+        m.delivery_id for _, m, _, _ in svc2.outbox}
+    svc2.step(T0 + 5 * MIN + 10_000)  # refilled (30 a minute by default)
+    assert not svc2.outbox
