@@ -25,20 +25,18 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """A terminal found in the catalog."""
+    """A terminal found in the catalog (its settings resolved once, not per position)."""
 
     vehicle_id: str
     terminal: Terminal
+    active_safety: ActiveSafety = ActiveSafety.JSATL  # the provincial alarm-tag layout
+    utc_offset_s: int = 8 * 3600  # the terminal's clock offset in seconds
 
-    @property
-    def active_safety(self) -> ActiveSafety:
-        """Which provincial variant of the active-safety extension the terminal speaks."""
-        return ActiveSafety(self.terminal.active_safety)
-
-    @property
-    def utc_offset_s(self) -> int:
-        """The terminal's clock offset in seconds."""
-        return round(self.terminal.utc_offset_h * 3600)
+    @classmethod
+    def of(cls, vehicle_id: str, terminal: Terminal) -> Known:
+        """From the catalog's terminal."""
+        return cls(vehicle_id, terminal, ActiveSafety(terminal.active_safety),
+                   round(terminal.utc_offset_h * 3600))
 
 
 class Registry:
@@ -59,7 +57,7 @@ class Registry:
             return None
         terminal = self.catalog.vehicles[vid].terminal
         assert terminal is not None
-        return Known(vid, terminal)
+        return Known.of(vid, terminal)
 
     def auth_code(self, phone: str) -> str:
         """The auth code of a terminal: 16 hex digits."""

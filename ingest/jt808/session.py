@@ -16,7 +16,7 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808 import records as rec
 from hazardwatch.ingest.jt808.bodies import decode_authenticate, decode_register, decode_reply
-from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, frame, verify
+from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, escape, verify, xor
 from hazardwatch.ingest.jt808.header import Header, Message, parse
 from hazardwatch.ingest.jt808.location import Fix, decode_batch, decode_fix
 from hazardwatch.ingest.jt808.registry import Known
@@ -74,6 +74,7 @@ class Session:
         self._recent: OrderedDict[tuple[int, int], tuple[int, Pending]] = OrderedDict()
         self._reply_for: tuple[str, str, int | None] | None = None
         self._reply_head = b""
+        self._reply_xor = 0  # the check code of the reply head (XOR of its bytes)
         self.vehicle_key = b""  # the Kafka key of its records, once authenticated
         self._out: list[bytes] = []
         self.last_raw = b""  # the frame being handled, as received (for hw.rejected)
@@ -108,8 +109,11 @@ class Session:
         if head != self._reply_for:
             self._reply_for = head
             self._reply_head = enc.general_reply_head(h)
+            self._reply_xor = xor(self._reply_head)
         self.serial = serial = (self.serial + 1) & 0xFFFF
-        self.send(frame(self._reply_head + _REPLY.pack(serial, h.serial, h.msg_id, result)))
+        tail = _REPLY.pack(serial, h.serial, h.msg_id, result)
+        payload = self._reply_head + tail + bytes((self._reply_xor ^ xor(tail),))
+        self.send(b"\x7e" + escape(payload) + b"\x7e")
         if result is enc.Result.OK:
             self.gw.counters.acked += 1
 
