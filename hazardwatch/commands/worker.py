@@ -37,9 +37,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--session-timeout", type=float, default=6.0, metavar="SECONDS",
                    help="a frozen or dead worker's partitions move after this (default 6 s, "
                         "the broker's minimum; heartbeats every quarter of it)")
-    p.add_argument("--fast-restore", action="store_true",
-                   help="experimental: end a changelog restore at the last stable offset "
-                        "instead of 10 s later (one repeated raise seen; docs/operations.md)")
+    p.add_argument("--fast-restore", action=argparse.BooleanOptionalAction, default=True,
+                   help="end a changelog restore once only transaction markers are left below "
+                        "the last stable offset, not 10 s later (default; docs/operations.md)")
     p.add_argument("--tick", type=float, default=1.0, metavar="SECONDS")
     p.add_argument("--ticks", choices=["internal", "external"], default="internal",
                    help="external: timers run on ticks another process sends (drills)")

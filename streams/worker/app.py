@@ -48,8 +48,8 @@ class WorkerSettings:
     # a frozen or dead worker's partitions move after this (the broker's minimum is 6 s)
     session_timeout_s: float = 6.0
     heartbeat_interval_s: float = 1.5
-    # end a restore at the last stable offset (recovery_end.py); off: one repeated raise seen
-    fast_restore: bool = False
+    # end a restore once only markers are left below the LSO, not 10 s later (recovery_end.py)
+    fast_restore: bool = True
     web_port: int = 6066
     guarantee: str = "exactly_once"
     commit_interval_s: float = 0.2  # warnings are visible downstream only after the commit

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from faust.types import TP
 
-from hazardwatch.streams.worker.recovery_end import (
-    QUIET_CHECKS,
-    RecoveryEnd,
-    before_marker,
-    remaining,
-)
+from hazardwatch.streams.worker.recovery_end import RecoveryEnd, remaining
 
 P0, P1 = TP("cl", 0), TP("cl", 1)
 
@@ -52,42 +48,57 @@ def _positions(pos: dict[TP, int]) -> Any:
     return position
 
 
-def test_remaining_and_the_record_before_the_marker() -> None:
-    left = remaining({P0: 10, P1: 5}, {P0: 9, P1: 5})
-    assert left == {P0: 10}
-    assert before_marker(left, {P0: 9})  # 10 is the commit marker: 9 was the last record
-    assert not before_marker(left, {P0: 8})
+class FakeVerify:
+    """Answers whether committed records lie in the spans asked about, and records them."""
+
+    def __init__(self, committed: set[tuple[TP, int]]) -> None:
+        self.committed, self.asked = committed, []  # type: ignore[var-annotated]
+
+    async def __call__(self, spans: Mapping[TP, tuple[int, int]]) -> bool:
+        self.asked.append(dict(spans))
+        return any(start <= off < lso for tp, (start, lso) in spans.items()
+                   for ctp, off in self.committed if ctp == tp)
+
+
+def _check(rec: FakeRecovery, pos: dict[TP, int], verify: FakeVerify) -> bool:
+    return asyncio.run(RecoveryEnd().check(rec, _positions(pos), verify))
+
+
+def test_remaining_partitions() -> None:
+    assert remaining({P0: 10, P1: 5}, {P0: 9, P1: 5}) == {P0: 10}
     assert remaining({P0: -1}, {P0: -1}) == {}  # an empty changelog needs nothing
 
 
-def test_ends_at_once_when_the_last_record_before_the_marker_is_applied() -> None:
-    rec = FakeRecovery({P0: 10}, {P0: 9})
-    end = RecoveryEnd()
-    assert asyncio.run(end.check(rec, _positions({P0: 11}))) is False  # first sight: moved
-    assert asyncio.run(end.check(rec, _positions({P0: 11}))) is True
-    assert rec.flushed and not rec.in_recovery and rec.signal_recovery_end.is_set()
+def test_ends_when_only_markers_are_left_before_the_lso() -> None:
+    rec = FakeRecovery({P0: 10, P1: 5}, {P0: 7, P1: 5})  # 8..10 markers or aborted
+    verify = FakeVerify({(P0, 3), (P0, 7)})
+
+    async def run() -> tuple[bool, bool]:
+        waiter = asyncio.create_task(rec.signal_recovery_end.wait())  # faust's recovery
+        await asyncio.sleep(0)
+        ended = await RecoveryEnd().check(rec, _positions({P0: 11, P1: 6}), verify)
+        await asyncio.wait_for(waiter, 1)  # woken
+        return ended, rec.signal_recovery_end.is_set()
+
+    ended, still_set = asyncio.run(run())
+    assert ended and not still_set  # a stale signal would end the next restore unread
+    assert verify.asked == [{P0: (8, 11)}]  # from the last applied record + 1 to the LSO
+    assert rec.flushed and not rec.in_recovery
     assert rec.active_offsets[P0] == 10
 
 
-def test_an_aborted_tail_ends_only_after_a_quiet_second_at_the_lso() -> None:
-    rec = FakeRecovery({P0: 10}, {P0: 4})  # 5..9 aborted (a fenced worker's), 10 the marker
-    end = RecoveryEnd()
-    results = [asyncio.run(end.check(rec, _positions({P0: 11}))) for _ in range(QUIET_CHECKS)]
-    assert results[:-1] == [False] * (QUIET_CHECKS - 1) and rec.in_recovery
-    assert asyncio.run(end.check(rec, _positions({P0: 11}))) is True
+def test_a_committed_record_not_yet_applied_keeps_the_restore_going() -> None:
+    rec = FakeRecovery({P0: 10}, {P0: 7})
+    assert _check(rec, {P0: 11}, FakeVerify({(P0, 8)})) is False  # fetched, in transit
+    assert rec.in_recovery and rec.active_offsets[P0] == 7
 
 
-def test_never_ends_while_records_are_queued_moving_or_not_fetched() -> None:
+def test_not_asked_while_records_are_queued_or_not_fetched() -> None:
     rec = FakeRecovery({P0: 10}, {P0: 4})
-    end = RecoveryEnd()
-    for _ in range(QUIET_CHECKS * 2):
-        assert asyncio.run(end.check(rec, _positions({P0: 8}))) is False  # not fetched
+    verify = FakeVerify(set())
+    assert _check(rec, {P0: 8}, verify) is False  # the consumer is not at the LSO yet
     rec.tables.changelog_queue.size = 3
-    for _ in range(QUIET_CHECKS * 2):
-        assert asyncio.run(end.check(rec, _positions({P0: 11}))) is False  # queued
-    rec.tables.changelog_queue.size = 0
-    for offset in range(5, 5 + QUIET_CHECKS * 2):  # still applying
-        rec.active_offsets[P0] = min(offset, 8)
-        if offset < 8:
-            assert asyncio.run(end.check(rec, _positions({P0: 11}))) is False
-    assert rec.in_recovery
+    assert _check(rec, {P0: 11}, verify) is False  # queued, not applied
+    assert verify.asked == [] and rec.in_recovery
+    rec.in_recovery = False
+    assert _check(rec, {P0: 11}, verify) is False  # no restore under way
