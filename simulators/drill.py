@@ -273,7 +273,8 @@ class DrillRunner:
             spawn_command(["sink", *common, "--group", f"{drill_id}-sink"], logs / "sink.log", env),
             *(spawn_command(["alerting", *common, "--config", str(alerting_cfg), "--api-port",
                              str(console_port if name == "a" else free_port()), "--instance",
-                             name, "--users", str(console[0])],
+                             name, "--users", str(console[0]),
+                             *(["--workflow", sc.workflow] if sc.workflow else [])],
                             logs / f"alerting-{name}.log", env) for name in ("a", "b")),
         ]  # two alerting instances share the alerts (fail-over), as in production
         gateway, terminals, jt_port = None, None, free_port()

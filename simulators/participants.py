@@ -1,5 +1,6 @@
-"""Drill participants (pure): who takes which notified warning, when each scripted 签收 and
-处置 is due, and the score of what they did against the workflow's deadlines (in Chinese)."""
+"""Drill participants (pure): who takes which notified warning, when each scripted 签收, 核查,
+处置 and 销号 is due, and the score of what they did against the workflow's deadlines (in
+Chinese)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Literal
 from hazardwatch.alerting.workflow.config import WorkflowConfig
 from hazardwatch.simulators.scenario import Participant
 
-What = Literal["ack", "resolve"]
+What = Literal["ack", "verify", "resolve", "close"]
 LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+WHAT_ZH = {"ack": "签收", "verify": "核查", "resolve": "处置", "close": "销号"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,12 @@ def schedule(people: list[Participant], warning_id: str, rule: str, notified_at:
     """The scripted actions a notification of a warning causes."""
     out = []
     for p in takers(people, rule):
-        if p.ack_after_s is not None:
-            out.append(Act(notified_at + int(p.ack_after_s * 1000), p.name, "ack", warning_id))
-        if p.handle_after_s is not None:
-            out.append(Act(notified_at + int(p.handle_after_s * 1000), p.name, "resolve",
-                           warning_id))
+        steps: tuple[tuple[What, float | None], ...] = (
+            ("ack", p.ack_after_s), ("verify", p.verify_after_s),
+            ("resolve", p.handle_after_s), ("close", p.close_after_s))
+        for what, after in steps:
+            if after is not None:
+                out.append(Act(notified_at + int(after * 1000), p.name, what, warning_id))
     return sorted(out, key=lambda a: a.at)
 
 

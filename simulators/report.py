@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from hazardwatch.alerting.workflow.config import WorkflowConfig
+from hazardwatch.alerting.workflow.config import WorkflowConfig, load_workflow
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 from hazardwatch.simulators.drill import DrillRun
@@ -53,7 +53,8 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
     n_lat = _notify_latency(run)
     end = run.start + int(sc.duration_min * 60_000)
     shift = shift_link(run.start)
-    scores = score(sc.participants, run.taken, run.done, run.raised_at, WorkflowConfig())
+    scores = score(sc.participants, run.taken, run.done, run.raised_at,
+                   load_workflow(Path(sc.workflow)) if sc.workflow else WorkflowConfig())
     lines = [
         f"# 演练报告:{sc.title}", "",
         "## 一、基本情况", "",
@@ -74,7 +75,11 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
            + (f"(通知后 {p.ack_after_s:.0f} 秒)" if p.ack_after_s is not None else "(不签收)")
            + "、处置"
            + (f"(通知后 {p.handle_after_s:.0f} 秒)" if p.handle_after_s is not None
-              else "(不处置)") for p in sc.participants]
+              else "(不处置)")
+           + (f"、核查(通知后 {p.verify_after_s:.0f} 秒)" if p.verify_after_s is not None
+              else "")
+           + (f"、销号(通知后 {p.close_after_s:.0f} 秒起,预警解除后)"
+              if p.close_after_s is not None else "") for p in sc.participants]
           or ["- 值班人员:本次演练无人员在值班台或链接上签收、处置,未对人员响应计分"
               "(见“问题与改进”)"]), "",
         "## 三、演练目标", "",

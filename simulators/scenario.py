@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from hazardwatch.alerting.workflow.config import load_workflow
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.rules import known as known_rule
 from hazardwatch.contracts.yamlfile import load_yaml
@@ -80,6 +81,10 @@ class Participant(_S, frozen=True):
     ack_after_s: Annotated[float, msgspec.Meta(ge=0)] | None = None  # 签收
     handle_after_s: Annotated[float, msgspec.Meta(ge=0)] | None = None  # 处置 (cause, action)
     rules: list[str] | None = None  # the warnings they take (default: every one notified)
+    verify_after_s: Annotated[float, msgspec.Meta(ge=0)] | None = None  # 核查反馈
+    verdict: Literal["real", "false_alarm", "sensor_fault"] = "real"  # their 核查 verdict
+    close_after_s: Annotated[float, msgspec.Meta(ge=0)] | None = None  # 销号 (retried until
+    # the warning has cleared)
 
 
 class Fleet(_S, frozen=True):
@@ -107,6 +112,9 @@ class Scenario(_S, frozen=True):
     # per vehicle, overriding `transport` (e.g. one vehicle a JT/T 808 terminal, the rest MQTT)
     vehicle_transport: dict[str, Literal["mqtt", "jt808"]] = msgspec.field(default_factory=dict)
     participants: list[Participant] = msgspec.field(default_factory=list)
+    # the handling workflow's deadlines for the drill's alerting (a file, relative to the
+    # scenario's; default: the built-in deadlines)
+    workflow: str | None = None
 
 
 def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
@@ -136,6 +144,17 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
     problems += [f"{p}: participant {x.name}: 处置 before 签收" for x in sc.participants
                  if x.handle_after_s is not None and (x.ack_after_s is None
                                                      or x.handle_after_s < x.ack_after_s)]
+    problems += [f"{p}: participant {x.name}: 核查 outside 签收 … 处置" for x in sc.participants
+                 if x.verify_after_s is not None and (
+                     x.ack_after_s is None or x.verify_after_s < x.ack_after_s
+                     or (x.handle_after_s is not None and x.verify_after_s > x.handle_after_s))]
+    if sc.workflow is not None:
+        wf = (p.parent / sc.workflow).resolve()
+        try:
+            load_workflow(wf)
+            sc = msgspec.structs.replace(sc, workflow=str(wf))
+        except (OSError, ValueError, msgspec.ValidationError) as exc:
+            problems.append(f"{p}: workflow {sc.workflow}: {exc}")
     if problems:
         raise ValueError("\n".join(problems))
     return sc

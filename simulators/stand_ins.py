@@ -1,6 +1,8 @@
 """Drill participants played through the real alerting API (stand-ins for people): each
-notification the drill desk gets is taken by a participant, who 签收 and 处置 it after the
-scenario's scripted delays with their own API token; what got through is kept for the score."""
+notification the drill desk gets is taken by a participant, who 签收, 核查, 处置 and 销号 it
+after the scenario's scripted delays with their own API token (a 销号 refused because the
+warning has not cleared yet is tried again every second, for up to 2 minutes); what got
+through is kept for the score."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from hazardwatch.simulators.participants import Act, What, schedule, takers
+from hazardwatch.simulators.participants import WHAT_ZH, Act, What, schedule, takers
 from hazardwatch.simulators.scenario import Participant
 
 
@@ -27,6 +29,8 @@ class StandIns(threading.Thread):
         self.done: dict[tuple[str, str, What], int] = {}  # (id, who, ack|resolve) → wall ms
         self.errors: list[str] = []  # refused or failed calls, in Chinese
         self.due: list[Act] = []
+        self.verdict = {p.name: p.verdict for p in people}
+        self.tries: dict[tuple[str, str], int] = {}  # 销号 tried before the warning cleared
         self.stopped = threading.Event()
         self._seen = 0
 
@@ -51,16 +55,18 @@ class StandIns(threading.Thread):
                 self.due += schedule(self.people, wid, w["rule"], int(n["arrived"]))
         for a in sorted((a for a in self.due if a.at <= now), key=lambda a: a.at):
             self.due.remove(a)
-            self._call(a)
+            self._call(a, self.tries.get((a.warning_id, a.who), 0) if a.what == "close" else 0)
 
     def last_due(self) -> int:
         """When the last scripted call is due (wall ms; 0: none left)."""
         return max((a.at for a in self.due), default=0)
 
-    def _call(self, a: Act) -> None:
+    def _call(self, a: Act, tries: int = 0) -> None:
         body: dict[str, str] = {}
+        if a.what == "verify":
+            body = {"verdict": self.verdict[a.who], "note": "演练:现场核查"}
         if a.what == "resolve":
-            body = {"cause": "演练:现场核实", "action": "演练:按预案处置", "verdict": "real"}
+            body = {"cause": "演练:现场核实", "action": "演练:按预案处置"}
         req = urllib.request.Request(
             f"{self.api}/api/warnings/{a.warning_id}/{a.what}", json.dumps(body).encode(),
             {"Authorization": f"Bearer {self.token[a.who]}",
@@ -72,5 +78,8 @@ class StandIns(threading.Thread):
         except (urllib.error.URLError, OSError) as exc:
             detail = exc.read().decode("utf-8", "replace")[:200] if isinstance(
                 exc, urllib.error.HTTPError) else str(exc)
-            self.errors.append(f"{a.who} {'签收' if a.what == 'ack' else '处置'} "
-                               f"{a.warning_id} 未成功:{detail}")
+            if a.what == "close" and "尚未解除" in detail and tries < 120:
+                self.due.append(Act(a.at + 1000, a.who, a.what, a.warning_id))  # not cleared
+                self.tries[(a.warning_id, a.who)] = tries + 1  # yet: 销号 again in a second
+                return
+            self.errors.append(f"{a.who} {WHAT_ZH[a.what]} {a.warning_id} 未成功:{detail}")

@@ -66,16 +66,27 @@ def run(args: argparse.Namespace) -> int:
 
 def _shift_report(settings: StackSettings, catalog: Catalog, start: int, end: int,
                   out: Path) -> None:
-    """The shift report of the drill period next to the drill report (which links to it);
-    a failure is reported and the drill's verdict stands."""
+    """The figures of the drill period into InfluxDB (`kpi`, drill=true: every day and shift
+    it overlaps) and the shift report of the period next to the drill report (which links to
+    it); a failure is reported and the drill's verdict stands."""
+    from hazardwatch.commands.kpis import compute_range
     from hazardwatch.kpis.influxread import InfluxReader
+    from hazardwatch.kpis.rows import line
     from hazardwatch.reports.read import shift_report
     from hazardwatch.reports.render import to_html, to_pdf
     from hazardwatch.simulators.report import shift_link
+    from hazardwatch.streams.sinks.influx import InfluxSink, InfluxTarget
+    from hazardwatch.streams.sinks.line_protocol import RP_EVENTS
 
     try:
         reader = InfluxReader(settings.influx_url, settings.influx_db, catalog, drill=True)
-        report = shift_report(reader, start, end)
+        rows = compute_range(reader, start, end, ["day", "shift"])
+        sink = InfluxSink(InfluxTarget(url=settings.influx_url, db=settings.influx_db), catalog)
+        sink.add_lines(RP_EVENTS, [line(r, True) for r in rows])
+        sink.flush()
+        print(f"figures of the drill period: {len(rows)} rows in InfluxDB (kpi, drill=true; "
+              f"points from {', '.join(sorted(reader.used))})")
+        report = shift_report(reader, start, end, acted_until=int(time.time() * 1000))
         stem = out / shift_link(start)
         stem.with_suffix(".html").write_text(to_html(report), encoding="utf-8")
         to_pdf(report, stem.with_suffix(".pdf"))

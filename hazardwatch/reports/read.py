@@ -38,10 +38,13 @@ def scope_zh(scope: str) -> str:
             "region": f"地区 {ident}"}.get(kind, scope)
 
 
-def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all"
-                 ) -> ShiftReport:
-    """The report of [start, end) for a scope."""
+def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
+                 acted_until: int | None = None) -> ShiftReport:
+    """The report of [start, end) for a scope, with what people did (签收, 核查, 处置, 督办) up
+    to acted_until (default: the end; a drill played on a past scenario clock passes the wall
+    clock, since its participants act in wall time)."""
     cat = reader.catalog
+    acted = end if acted_until is None else max(end, acted_until)
     flag = "true" if reader.drill else "false"
     eps: dict[str, dict[str, object]] = {}
     q = (f'SELECT "warning_id", "level_value", "transition", "message", "started_at" FROM '
@@ -62,7 +65,7 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all"
     verdicts: dict[str, str] = {}  # the 处置's verdict over the 核查's
     q = (f'SELECT "drill", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE (action = \'ack\' '
          f"OR action = 'verify' OR action = 'resolve') AND time >= {start - LOOKBACK_MS}ms "
-         f'AND time < {end}ms GROUP BY "warning_id", "action"')
+         f'AND time < {acted}ms GROUP BY "warning_id", "action"')
     for tags, _, rows in reader.query(q):
         wid = tags.get("warning_id", "")
         if wid in eps:
@@ -82,7 +85,7 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all"
         if w.raised_at < end and (w.cleared_at is None or w.handled_at is None):
             report.still_open.append(w)
     q = (f'SELECT "delivery_id", "receiver", "who", "deadline" FROM "{RP_EVENTS}"."alert_action" '
-         f"WHERE action = 'supervise' AND time >= {start - LOOKBACK_MS}ms AND time < {end}ms "
+         f"WHERE action = 'supervise' AND time >= {start - LOOKBACK_MS}ms AND time < {acted}ms "
          f'AND drill = {flag} GROUP BY "warning_id", "kind"')
     for tags, cols, rows in reader.query(q):
         wid = tags.get("warning_id", "")
@@ -98,6 +101,6 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all"
     p = Period("shift", start, end)
     kind, _, ident = scope.partition(":")
     want = ("all", "all") if kind == "all" else (kind, ident)
-    report.figures = [r for r in compute(cat, reader.observed(p, end), p, points=False)
+    report.figures = [r for r in compute(cat, reader.observed(p, acted), p, points=False)
                       if (r.scope, r.id) == want]
     return report

@@ -6,7 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from hazardwatch.stack.manager import Stack
 
@@ -17,9 +21,36 @@ def _drill(stack: Stack, scenario: str, out: Path) -> subprocess.CompletedProces
                           env={**os.environ, **stack.settings.to_env()})
 
 
-def test_tank_farm_drill_detects_every_incident_and_writes_the_report(
+WORKFLOW = """# short deadlines for a drill played ~100x faster than the wall clock (seconds)
+steps:
+  1: {ack_s: 30, verify_s: 40, handle_s: 50}
+  2: {ack_s: 2, verify_s: 3, handle_s: 4}
+  3: {ack_s: 2, verify_s: 3, handle_s: 4}
+  4: {ack_s: 2, verify_s: 3, handle_s: 4}
+supervision_s: {county: 2, city: 2, province: 2}
+"""
+
+
+def _influx(stack: Stack, q: str) -> list[list[Any]]:
+    r = requests.post(f"{stack.settings.influx_url}/query", timeout=30, params={
+        "q": q, "db": stack.settings.influx_db, "epoch": "ms"})
+    series = r.json()["results"][0].get("series", [])
+    return [[s.get("tags", {}), *v] for s in series for v in s["values"]]
+
+
+def test_tank_farm_drill_goes_through_the_whole_loop_and_writes_the_report(
         stack: Stack, tmp_path: Path) -> None:
-    res = _drill(stack, "tank_farm", tmp_path)
+    """The tank-farm drill with a short test workflow: every incident detected; 张三 签收,
+    核查, 处置 and 销号 the 一级 warning through the API; a warning nobody handles is pushed to
+    the city (市级督办 on hw.alert-actions and pending in the shift report); the figures of the
+    drill period are in InfluxDB (kpi, drill=true) and in the shift report, which the drill
+    report links."""
+    (tmp_path / "workflow.yaml").write_text(WORKFLOW, encoding="utf-8")
+    scenario = tmp_path / "tank_farm.yaml"
+    scenario.write_text(Path("deploy/scenarios/tank_farm.yaml").read_text(encoding="utf-8")
+                        + "workflow: workflow.yaml\n", encoding="utf-8")
+    t0 = int(time.time() * 1000)  # (earlier drills of the same scenario share its ids)
+    res = _drill(stack, str(scenario), tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "drill PASSED: 5/5" in res.stdout
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
@@ -42,6 +73,25 @@ def test_tank_farm_drill_detects_every_incident_and_writes_the_report(
     assert "- 张三:1/1 条预警按时签收并处置,合格" in md and "未成功" not in md
     svg = (tmp_path / "signal-tf-hohhot-01-T101-GAS1.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "polyline" in svg and "hh 50" in svg
+    # the loop on the real stack, as the sink wrote it: 签收 → 核查 → 处置 → 销号
+    wid, since = duty["warning_id"], report["start"] - 86_400_000
+    acts = _influx(stack, f'SELECT "who", "verdict" FROM "events_1096d"."alert_action" WHERE '
+                          f"warning_id = '{wid}' AND drill = true AND time >= {t0}ms "
+                          'GROUP BY "action"')
+    assert {t["action"] for t, *_ in acts} >= {"ack", "verify", "resolve", "close"}, acts
+    assert [v for t, _, who, v in acts if t["action"] == "verify"] == ["real"]
+    city = _influx(stack, 'SELECT "receiver" FROM "events_1096d"."alert_action" WHERE '
+                          f"action = 'supervise' AND kind = 'city' AND drill = true AND "
+                          f"time >= {t0}ms GROUP BY \"warning_id\"")
+    assert any(t["warning_id"] != wid for t, *_ in city), "no warning pushed to the city"
+    shift = (tmp_path / (md.split("交接班报告:[")[1].split("]")[0])).read_text(encoding="utf-8")
+    assert "报警处置率" in shift and "已处置·属实" in shift  # the period's figures and 核查
+    assert "市级督办" in shift  # pending (the drill's report takes actions up to the end)
+    assert "figures of the drill period:" in res.stdout
+    kpi = _influx(stack, 'SELECT "value" FROM "events_1096d"."kpi" WHERE drill = \'true\' AND '
+                         f"figure = 'handled_rate' AND scope = 'site' AND id = 'tf-hohhot-01' "
+                         f"AND time >= {since}ms")
+    assert kpi and all(0 < r[2] <= 1 for r in kpi)
 
 
 def test_a_drill_whose_expectation_is_wrong_fails_with_exit_1(

@@ -58,3 +58,45 @@ def test_stand_ins_call_the_api_when_due_and_record_refusals() -> None:
     s.step(T0 + 20_000)
     assert len(s.due) == 1 and s.done == {} and "张三 签收 W1 未成功" in s.errors[0]
     assert s.last_due() == T0 + 60_000
+
+
+def test_verify_and_close_are_scripted_and_close_waits_for_the_clearance() -> None:
+    """核查 and 销号 through the API; a 销号 refused because the warning has not cleared is
+    tried again a second later (a local server plays the API: 409 once, then 200)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls: list[tuple[str, dict[str, str]]] = []
+
+    class Api(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append((self.path, body))
+            refused = self.path.endswith("/close") and sum(
+                p.endswith("/close") for p, _ in calls) == 1
+            self.send_response(409 if refused else 200)
+            self.end_headers()
+            self.wfile.write('{"error": "预警尚未解除,不能销号"}'.encode() if refused else b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    boss = Participant("李四", "值班长", ack_after_s=1, verify_after_s=2, handle_after_s=3,
+                       close_after_s=4, verdict="false_alarm")
+    assert [a.what for a in schedule([boss], "W1", "x", T0)] == [
+        "ack", "verify", "resolve", "close"]
+    got = [{"kind": "alert", "arrived": T0, "warnings": [
+        {"warning_id": "W1", "rule": "x", "level": 2}]}]
+    s = StandIns([boss], got, f"http://127.0.0.1:{server.server_port}", {"tok": "李四"})
+    try:
+        for t in (1, 2, 3, 4, 5):
+            s.step(T0 + t * 1000)
+    finally:
+        server.shutdown()
+    assert [p.rsplit("/", 1)[1] for p, _ in calls] == [
+        "ack", "verify", "resolve", "close", "close"]
+    assert calls[1][1] == {"verdict": "false_alarm", "note": "演练:现场核查"}
+    assert {k[2] for k in s.done} == {"ack", "verify", "resolve", "close"} and not s.errors
