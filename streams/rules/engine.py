@@ -32,14 +32,20 @@ from hazardwatch.contracts.warnings import (
     warning_id,
 )
 from hazardwatch.streams.rules import messages as zh
-from hazardwatch.streams.rules.config import Combination, RulesConfig
-from hazardwatch.streams.rules.episode import Change, Episode, Policy, next_due, step, tick
+from hazardwatch.streams.rules.config import RulesConfig
+from hazardwatch.streams.rules.episode import (
+    Change,
+    Episode,
+    Policy,
+    due_changes,
+    next_due,
+    step,
+)
 from hazardwatch.streams.rules.kinds import KINDS
 from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired
 from hazardwatch.streams.rules.setpoints import SetPoints, Stage, resolve
 from hazardwatch.streams.rules.state import (
     DeviceState,
-    GroupState,
     RuleState,
     SensorState,
     SiteState,
@@ -59,12 +65,12 @@ class SensorRule:
     where: str
     fault_level: int
     rate_per_min: float | None
-    group_keys: tuple[str, ...]  # combination / tailings groups this sensor feeds
     frozen: str  # when an unchanged value is a fault: never | noisy | in_transfer
     dead_band: float  # noisy: |value| at or below this is the detector's zero band
     frozen_ms: int
     transfer_role: str | None  # "flow" / "level": this sensor tells its unit is in transfer
     kinds: tuple[CompiledRule, ...] = ()  # rules of streams/rules/kinds/ taking its readings
+    level_rules: tuple[CompiledRule, ...] = ()  # … and those taking its threshold level
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,18 +134,14 @@ class Engine:
         self.fault_policy = rules.policy("fault")
         self.rate_policy = rules.policy("rate")
         self.offline_policy = rules.policy("offline")
-        self.combo_policy = rules.policy("combination")
-        self.tailings_policy = rules.policy("tailings")
-        self.camera_policy = rules.policy("camera")
         self.clock_policy = rules.policy("clock")
         self.never_policy = rules.policy("never_connected")
         transfer = rules.fault.transfer
         self.transfer_hold_ms = int(transfer.hold_s * 1000)
         self.level_step, self.flow_min = transfer.level_step_m, transfer.flow_min
-        self.groups: dict[tuple[str, str], tuple[str, ...]] = {}  # (site, group) → sensors
-        self.combos: dict[str, Combination] = {c.name: c for c in rules.combinations}
         self.site_sensors: dict[str, dict[str, SensorRule]] = {}
-        self.site_rules: dict[str, tuple[CompiledRule, ...]] = {}  # kinds/, by site
+        self.site_rules: dict[str, dict[str, CompiledRule]] = {}  # kinds/: site → key → rule
+        self.event_rules: dict[tuple[str, str, str], CompiledRule] = {}  # (site, device, family)
         self.timeout_ms = {key: d.offline_timeout_s * 1000 for key, d in catalog.devices.items()}
         self.never_ms = int(rules.offline.never_connected_s * 1000)
         for site in catalog.sites.values():
@@ -147,37 +149,22 @@ class Engine:
 
     def _index_site(self, site: Site) -> None:
         units = {u.id: u for u in site.units}
-        members: dict[str, list[str]] = {}
+        sensors = self.site_sensors.setdefault(site.id, {})
         for dev in site.devices:
             for s in dev.sensors:
-                keys = self._group_keys(site, s)
-                for k in keys:
-                    members.setdefault(k, []).append(s.id)
                 unit = units.get(s.plant_unit or "")
-                self.site_sensors.setdefault(site.id, {})[s.id] = self._sensor_rule(
-                    site, dev, s, unit.name if unit else "", keys)
-        for k, ids in members.items():
-            self.groups[(site.id, k)] = tuple(ids)
+                sensors[s.id] = self._sensor_rule(site, dev, s, unit.name if unit else "")
         compiled = [rule for kind in KINDS for rule in kind(site, self.rules)]
-        self.site_rules[site.id] = tuple(compiled)
-        sensors = self.site_sensors.get(site.id, {})
+        self.site_rules[site.id] = {kr.key: kr for kr in compiled}
         for kr in compiled:
             for sid in kr.sensors:
                 sensors[sid] = replace(sensors[sid], kinds=(*sensors[sid].kinds, kr))
+            for sid in kr.levels:
+                sensors[sid] = replace(sensors[sid], level_rules=(*sensors[sid].level_rules, kr))
+            for device, family in kr.events:
+                self.event_rules[(site.id, device, family)] = kr
 
-    def _group_keys(self, site: Site, s: Sensor) -> tuple[str, ...]:
-        """The combination and tailings groups a sensor feeds."""
-        keys = []
-        if s.plant_unit is not None:
-            for c in self.rules.combinations:
-                if c.site_kind == site.kind and any(s.metric in t.metrics for t in c.all):
-                    keys.append(f"combo:{c.name}:{s.plant_unit}")
-        if site.kind == "tailings_dam":
-            keys.append(f"tailings:{s.metric}")
-        return tuple(keys)
-
-    def _sensor_rule(self, site: Site, dev: Device, s: Sensor, unit_name: str,
-                     keys: tuple[str, ...]) -> SensorRule:
+    def _sensor_rule(self, site: Site, dev: Device, s: Sensor, unit_name: str) -> SensorRule:
         """Everything fixed about one sensor, from the catalog and the rule pack."""
         sp = resolve(self.rules, site, s)
         where = " ".join(p for p in (site.name, unit_name, s.id) if p)
@@ -189,7 +176,7 @@ class Engine:
         span = s.range[1] - s.range[0] if s.range is not None else 0.0
         role = s.metric if s.metric in ("flow", "level") and s.plant_unit else None
         return SensorRule(site, dev, s, sp, self.rules.policy(sp.policy), where,
-                          fault_level, rate, keys, fp.when,
+                          fault_level, rate, fp.when,
                           max(fp.dead_band, fp.dead_band_pct / 100 * span),
                           int((fp.frozen_s or self.rules.fault.frozen_s) * 1000), role)
 
@@ -223,7 +210,11 @@ class Engine:
                 dev = st.devices.setdefault(rec.device_id, DeviceState(last_seen=rec.ts))
                 dev.status_offline_at, dev.drill = rec.ts, rec.drill
         elif isinstance(rec, VideoEventRecord) and rec.site_id is not None:
-            self._camera(st, rec, out)
+            site = self.catalog.sites[rec.site_id]
+            rule = self.event_rules[(rec.site_id, str(rec.device_id), rec.family)]
+            rs = self._rule_state(st, rule)
+            out += [self._fired(site, f) for f in rule.on_event(rs, rec)]
+            _soon(st, rule.wake_at(rs))
         site_id, device_id = getattr(rec, "site_id", None), getattr(rec, "device_id", None)
         if site_id is not None and device_id is not None:
             self._heard(st, self.catalog.sites[site_id], device_id, rec, out)
@@ -336,9 +327,8 @@ class Engine:
             _soon(st, next_due(r.policy, s.th))
             if change:
                 self._threshold(r, s, change, ts, out)
-        if want != old_want:
-            for key in r.group_keys:
-                self._group(st, r.site, key, ts, drill, out)
+        if want != old_want and r.level_rules:
+            self._levels(st, r, ts, drill, out)
 
     def _unchanged(self, st: SiteState, r: SensorRule, s: SensorState, v: float,
                    ts: int) -> str:
@@ -362,16 +352,35 @@ class Engine:
                out: list[WarningRecord]) -> None:
         """A valid reading to the rules of streams/rules/kinds/ that take it."""
         for rule in r.kinds:
-            rs = st.rules.get(rule.key)
-            if rs is None:
-                rs = st.rules[rule.key] = RuleState()
+            rs = self._rule_state(st, rule)
             out += [self._fired(r.site, f) for f in rule.on_reading(rs, r.sensor.id, v, ts, drill)]
             _soon(st, rule.wake_at(rs))
 
+    def _levels(self, st: SiteState, r: SensorRule, ts: int, drill: bool,
+                out: list[WarningRecord]) -> None:
+        """A sensor's threshold level changed: to the rules of kinds/ that take it."""
+        sensors = st.sensors
+
+        def level_of(sensor: str) -> int | None:
+            s = sensors.get(sensor)
+            return s.want if s is not None else None
+
+        for rule in r.level_rules:
+            rs = self._rule_state(st, rule)
+            out += [self._fired(r.site, f) for f in rule.on_levels(rs, level_of, ts, drill)]
+            _soon(st, rule.wake_at(rs))
+
+    @staticmethod
+    def _rule_state(st: SiteState, rule: CompiledRule) -> RuleState:
+        rs = st.rules.get(rule.key)
+        if rs is None:
+            rs = st.rules[rule.key] = RuleState()
+        return rs
+
     def _fired(self, site: Site, f: Fired) -> WarningRecord:
         return self._warning(f.change, f.ts, Emit(
-            f.rule, f.kind, site, None, None, f.plant_unit, f.value, f.threshold, f.unit,
-            f.text, f.drill))
+            f.rule, f.kind, site, f.device_id, None, f.plant_unit, f.value, f.threshold, f.unit,
+            f.text, f.drill, f.evidence))
 
     def _frozen(self, st: SiteState, r: SensorRule, v: float, ts: int, since: int) -> bool:
         """An unchanged value since `since` is a fault under the metric's policy (rule pack
@@ -459,105 +468,6 @@ class Engine:
                 r.sensor.id, r.sensor.plant_unit, per_min, limit, f"{r.sensor.unit}/min", text,
                 s.drill)))
 
-    def _group(self, st: SiteState, site: Site, key: str, ts: int, drill: bool,
-               out: list[WarningRecord]) -> None:
-        members = self.groups.get((site.id, key), ())
-        rules = self.site_sensors[site.id]
-        g = st.groups.get(key)
-        if g is None:
-            g = st.groups[key] = GroupState()
-        g.drill = drill
-        if key.startswith("combo:"):
-            g.want = self._combo_want(st, key, members, rules)
-        else:
-            wants = [w.want for m in members if (w := st.sensors.get(m)) and w.want is not None]
-            g.want = self._count(wants)
-            g.value = float(len(wants))
-        if g.want is None and not g.ep.active and g.ep.pending_since is None:
-            return
-        policy = self._group_policy(key)
-        change = step(policy, g.ep, g.want, ts)
-        _soon(st, next_due(policy, g.ep))
-        if change:
-            self._group_change(site, key, g, change, ts, out)
-
-    def _combo_want(self, st: SiteState, key: str, members: tuple[str, ...],
-                    rules: dict[str, SensorRule]) -> int | None:
-        """A combination's level when all its terms hold in its unit (else None)."""
-        _, name, _unit = key.split(":", 2)
-        combo = self.combos[name]
-        levels: dict[str, list[int]] = {}
-        for m in members:
-            w = st.sensors.get(m)
-            if w is not None and w.want is not None:
-                levels.setdefault(rules[m].sensor.metric, []).append(w.want)
-        ok = all(any(lv <= t.level_at_most for mt in t.metrics for lv in levels.get(mt, []))
-                 for t in combo.all)
-        return combo.level if ok else None
-
-    def _group_policy(self, key: str) -> Policy:
-        if key.startswith("combo:"):
-            return self.combo_policy
-        return self.camera_policy if key.startswith("camera:") else self.tailings_policy
-
-    def _group_change(self, site: Site, key: str, g: GroupState, change: Change, ts: int,
-                      out: list[WarningRecord]) -> None:
-        if key.startswith("camera:"):
-            _, dev_id, family = key.split(":", 2)
-            self._camera_change(site, dev_id, family, g, change, ts, out)
-            return
-        if key.startswith("combo:"):
-            _, name, unit = key.split(":", 2)
-            rule, kind, unit_id = rule_ids.combination(name), "combination", unit
-            text = f"{site.name} {self._unit_name(site, unit)} {self.combos[name].message}"
-            text += "，组合预警" if change.transition != "cleared" else ""
-        else:
-            metric = key.split(":", 1)[1]
-            rule, kind, unit_id = rule_ids.tailings_count(metric), "counting", f"item-{metric}"
-            text = (f"{site.name} {zh.METRIC_ZH.get(metric, metric)} {g.value or 0:.0f}个测点"
-                    "预警，按四色预警计数规则综合评定")
-        out.append(self._warning(change, ts, Emit(rule, kind, site, None, None, unit_id, None,
-                                                  None, None, text, g.drill)))
-
-    def _count(self, wants: list[int]) -> int | None:
-        """Tailings item level: worst point, raised by counting (4 蓝→黄, 3 黄→橙, 2 橙→红).
-
-        Only a level worse than every single point is returned: the points warn on their own.
-        """
-        if not wants:
-            return None
-        c = self.rules.tailings_counting
-        level = min(wants)
-        if sum(w <= 2 for w in wants) >= c.orange_to_red:
-            level = min(level, 1)
-        if sum(w <= 3 for w in wants) >= c.yellow_to_orange:
-            level = min(level, 2)
-        if sum(w <= 4 for w in wants) >= c.blue_to_yellow:
-            level = min(level, 3)
-        return level if level < min(wants) else None
-
-    def _camera(self, st: SiteState, rec: VideoEventRecord, out: list[WarningRecord]) -> None:
-        site = self.catalog.sites[str(rec.site_id)]
-        level = self.rules.camera_levels.get(rec.family, 3)
-        key = f"camera:{rec.device_id}:{rec.family}"
-        g = st.groups.get(key)
-        if g is None:
-            g = st.groups[key] = GroupState()
-        g.want, g.drill = level, rec.drill
-        g.evidence = [(m.kind, m.uri) for m in rec.media] or g.evidence
-        change = step(self.camera_policy, g.ep, level, rec.ts)
-        g.ep.normal_since = rec.ts  # absent from now on unless the camera sees it again
-        _soon(st, next_due(self.camera_policy, g.ep))
-        if change:
-            self._camera_change(site, str(rec.device_id), rec.family, g, change, rec.ts, out)
-
-    def _camera_change(self, site: Site, device_id: str, family: str, g: GroupState,
-                       change: Change, ts: int, out: list[WarningRecord]) -> None:
-        text = f"{site.name} 摄像机{device_id} 视频AI识别：{zh.CAMERA_ZH.get(family, family)}"
-        out.append(self._warning(change, ts, Emit(
-            rule_ids.camera(family), "video", site, device_id, None, None, None, None, None, text,
-            g.drill, tuple(g.evidence))))
-
     def _offline_change(self, site: Site, device_id: str, dev: DeviceState,
                         change: Change | None, ts: int, out: list[WarningRecord]) -> None:
         if change is None:
@@ -592,10 +502,10 @@ class Engine:
                 continue  # no data yet (未接入, above; or a camera's events only): not offline
             self._device_timer(site, dev_id, dev, now, offline_not_before, out)
         self._sensor_timers(st, site_id, now, out)
-        self._group_timers(st, site, now, out)
-        for c in self.site_rules[site_id]:
-            rs = st.rules.get(c.key)
-            if rs is not None and (wake := c.wake_at(rs)) is not None and wake <= now:
+        compiled = self.site_rules[site_id]
+        for key, rs in st.rules.items():  # (in the order the states were made)
+            c = compiled[key]
+            if (wake := c.wake_at(rs)) is not None and wake <= now:
                 out += [self._fired(site, f) for f in c.on_wake(rs, now)]
         st.wake_at = self._wake(st, site, now, offline_not_before, started)
         return out
@@ -614,9 +524,8 @@ class Engine:
         for sid in st.timed:
             s = st.sensors[sid]
             dues += (next_due(rules[sid].policy, s.th), next_due(fault, s.fault))
-        dues += [next_due(self._group_policy(key), g.ep) for key, g in st.groups.items()]
-        dues += [c.wake_at(rs) for c in self.site_rules[site.id]
-                 if (rs := st.rules.get(c.key)) is not None]
+        compiled = self.site_rules[site.id]
+        dues += [compiled[key].wake_at(rs) for key, rs in st.rules.items()]
         return min((d for d in dues if d is not None), default=NO_WAKE)
 
     def _device_wake(self, site_id: str, dev_id: str, dev: DeviceState,
@@ -648,8 +557,9 @@ class Engine:
             self._offline_change(site, dev_id, dev,
                                  step(self.offline_policy, dev.offline, level, at), at, out)
         if dev.offline.active:
-            self._due(self.offline_policy, dev.offline, dev.offline.base_level, now,
-                      lambda c, t: self._offline_change(site, dev_id, dev, c, t, out))
+            for c, t in due_changes(self.offline_policy, dev.offline, dev.offline.base_level,
+                                    now):
+                self._offline_change(site, dev_id, dev, c, t, out)
 
     def _sensor_timers(self, st: SiteState, site_id: str, now: int,
                        out: list[WarningRecord]) -> None:
@@ -657,30 +567,13 @@ class Engine:
         rules = self.site_sensors[site_id]
         for sid in sorted(st.timed):
             s, r = st.sensors[sid], rules[sid]
-            self._due(r.policy, s.th, s.want, now,
-                      lambda c, t, r=r, s=s: self._threshold(r, s, c, t, out))
-            self._due(self.fault_policy, s.fault, r.fault_level if s.fault_reason else None, now,
-                      lambda c, t, r=r, s=s: self._sensor_fault(r, s, c, t, out))
+            for c, t in due_changes(r.policy, s.th, s.want, now):
+                self._threshold(r, s, c, t, out)
+            fault = r.fault_level if s.fault_reason else None
+            for c, t in due_changes(self.fault_policy, s.fault, fault, now):
+                self._sensor_fault(r, s, c, t, out)
             if _idle(s.th) and _idle(s.fault) and _idle(s.rate):
                 st.timed.discard(sid)
-
-    def _group_timers(self, st: SiteState, site: Site, now: int,
-                      out: list[WarningRecord]) -> None:
-        """Combinations, tailings items and camera moments."""
-        for key, g in st.groups.items():
-            want = None if key.startswith("camera:") else g.want  # a camera event is a moment
-            self._due(self._group_policy(key), g.ep, want, now,
-                      lambda c, t, k=key, g=g: self._group_change(site, k, g, c, t, out))
-
-    def _due(self, policy: Policy, ep: Episode, want: int | None, now: int, emit: object) -> None:
-        for _ in range(4):  # at most one escalation step per level
-            due = next_due(policy, ep)
-            if due is None or due > now:
-                return
-            change = tick(policy, ep, want, due)
-            if change is None:
-                return
-            emit(change, due)  # type: ignore[operator]
 
     # -- records ----------------------------------------------------------------------------
 
@@ -698,7 +591,3 @@ class Engine:
             evidence=[EvidenceRecord(k, u) for k, u in e.evidence], drill=e.drill,
             plant_unit=e.plant_unit,
         )
-
-    @staticmethod
-    def _unit_name(site: Site, unit_id: str) -> str:
-        return next((u.name for u in site.units if u.id == unit_id), unit_id)

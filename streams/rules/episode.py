@@ -111,6 +111,21 @@ def next_due(policy: Policy, ep: Episode) -> int | None:
     return None
 
 
+def due_changes(policy: Policy, ep: Episode, want: int | None,
+                now: int) -> list[tuple[Change, int]]:
+    """Every timer of ep due at or before `now`, fired at its own due time: (change, time)."""
+    out = []
+    for _ in range(4):  # at most one escalation step per level
+        due = next_due(policy, ep)
+        if due is None or due > now:
+            break
+        change = tick(policy, ep, want, due)
+        if change is None:
+            break
+        out.append((change, due))
+    return out
+
+
 def _raise(policy: Policy, ep: Episode, want: int, now: int) -> Change:
     started = ep.pending_since if ep.pending_since is not None else now
     level = want  # the level that holds now; a brief worse spike is not a level

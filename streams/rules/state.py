@@ -55,16 +55,6 @@ class DeviceState(msgspec.Struct, omit_defaults=True):
         return self.heard or self.last_seen > 0
 
 
-class GroupState(msgspec.Struct, omit_defaults=True):
-    """A rule over several sensors (combination in a unit, tailings item) or a camera family."""
-
-    ep: Episode = msgspec.field(default_factory=Episode)
-    want: int | None = None
-    value: float | None = None
-    drill: bool = False
-    evidence: list[tuple[str, str]] = msgspec.field(default_factory=list)
-
-
 class RuleState(msgspec.Struct, omit_defaults=True):
     """The state of one compiled rule of a kind in streams/rules/kinds/ (its own fields)."""
 
@@ -72,6 +62,9 @@ class RuleState(msgspec.Struct, omit_defaults=True):
     over: dict[str, float] = msgspec.field(default_factory=dict)  # power_feed: CH4 beyond cut
     on: dict[str, bool] = msgspec.field(default_factory=dict)  # power_feed: feed powered
     drill: bool = False
+    want: int | None = None  # combination, counting: the level the condition asks for
+    value: float | None = None  # counting: the points warning
+    evidence: list[tuple[str, str]] = msgspec.field(default_factory=list)  # camera: media
 
 
 class SiteState(msgspec.Struct, omit_defaults=True):
@@ -79,10 +72,10 @@ class SiteState(msgspec.Struct, omit_defaults=True):
 
     sensors: dict[str, SensorState] = msgspec.field(default_factory=dict)
     devices: dict[str, DeviceState] = msgspec.field(default_factory=dict)
-    groups: dict[str, GroupState] = msgspec.field(default_factory=dict)
     timed: set[str] = msgspec.field(default_factory=set)  # sensors with a pending/open episode
     units: dict[str, UnitState] = msgspec.field(default_factory=dict)  # transfer, by plant unit
     rules: dict[str, RuleState] = msgspec.field(default_factory=dict)  # kinds/, by rule key
+    # (a state from before issue 20's kinds kept groups in `groups`: ignored when decoded)
     wake_at: int = 0  # the next tick that can change anything (Engine.on_tick; 0: the next)
     seen: Ledger | None = None  # hourly tallies of valid values (the figures' input)
 

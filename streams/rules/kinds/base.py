@@ -1,18 +1,31 @@
-"""The one interface of a rule kind: compiled per subject, fed readings, woken by ticks.
+"""The one interface of a rule kind: compiled per subject, fed its inputs, woken by ticks.
 
 A kind (kinds/<name>.py) compiles, for a site, the subjects it watches from the catalog and
-the rule pack (`RuleKind.compile`). Each compiled rule names the sensors whose valid readings
-it takes, keeps its state in `SiteState.rules[key]`, says when it next needs a tick
-(`wake_at`) and takes one (`on_wake`). It returns what fired; the engine turns that into
-warning records. Adding a kind: one module and one line in kinds/__init__.py (KINDS).
+the rule pack (a `RuleKind`). Each compiled rule keeps its state in `SiteState.rules[key]`
+(the key is opaque: what the rule is about is in its own typed fields, never parsed back
+from the key), says when it next needs a tick (`wake_at`) and takes one (`on_wake`). Its
+inputs, each routed by the engine to the rules that name them:
+
+- `sensors` → `on_reading`: valid readings (a reading the fault checks refuse reaches no
+  rule; 馈电异常);
+- `levels` → `on_levels`: the threshold level of these sensors changed; the rule reads the
+  levels it needs through `level_of` (combinations in a unit, tailings counting);
+- `events` → `on_event`: video-AI events of (camera device, family) (fixed cameras).
+
+A rule takes the inputs it names (`Inputs` gives the methods of the ones it does not).
+It returns what fired; the engine turns that into warning records, in the order the rules'
+states were first created when several are due on one tick. Adding a kind: one module and
+one line in kinds/__init__.py (KINDS).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from hazardwatch.contracts.catalog.model import Site
+from hazardwatch.contracts.records import VideoEventRecord
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.episode import Change
 from hazardwatch.streams.rules.state import RuleState
@@ -32,6 +45,11 @@ class Fired:
     unit: str | None
     text: str
     drill: bool
+    device_id: str | None = None
+    evidence: tuple[tuple[str, str], ...] = ()  # (media kind, uri)
+
+
+LevelOf = Callable[[str], "int | None"]  # a sensor's threshold level now (None: none)
 
 
 class CompiledRule(Protocol):
@@ -52,6 +70,25 @@ class CompiledRule(Protocol):
         """Take one valid reading of one of its sensors at its event time."""
         ...
 
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The sensors whose threshold level it takes."""
+        ...
+
+    def on_levels(self, st: RuleState, level_of: LevelOf, ts: int,
+                  drill: bool) -> list[Fired]:
+        """A threshold level of one of its sensors changed at `ts`."""
+        ...
+
+    @property
+    def events(self) -> tuple[tuple[str, str], ...]:
+        """The (device, family) of the video events it takes."""
+        ...
+
+    def on_event(self, st: RuleState, rec: VideoEventRecord) -> list[Fired]:
+        """Take one video event."""
+        ...
+
     def wake_at(self, st: RuleState) -> int | None:
         """The earliest time a tick can change it (None: no timer pending)."""
         ...
@@ -67,3 +104,24 @@ class RuleKind(Protocol):
     def __call__(self, site: Site, rules: RulesConfig) -> list[CompiledRule]:
         """The compiled rules of this kind for one site (none where it does not apply)."""
         ...
+
+
+class Inputs:
+    """The inputs a rule does not take: mix in and override the ones it does (the rule
+    declares all three of `sensors`, `levels` and `events`, empty where it takes none)."""
+
+    __slots__ = ()
+
+    def on_reading(self, st: RuleState, sensor: str, value: float, ts: int,
+                   drill: bool) -> list[Fired]:
+        """(Takes no readings.)"""
+        return []
+
+    def on_levels(self, st: RuleState, level_of: LevelOf, ts: int,
+                  drill: bool) -> list[Fired]:
+        """(Takes no levels.)"""
+        return []
+
+    def on_event(self, st: RuleState, rec: VideoEventRecord) -> list[Fired]:
+        """(Takes no events.)"""
+        return []

@@ -20,7 +20,7 @@ from hazardwatch.contracts.catalog.model import Sensor, Site
 from hazardwatch.contracts.rules import RuleId
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.episode import Change, Policy, next_due, step, tick
-from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired
+from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired, Inputs
 from hazardwatch.streams.rules.setpoints import resolve
 from hazardwatch.streams.rules.state import RuleState
 
@@ -28,7 +28,7 @@ RULE, KIND = RuleId.COAL_POWER_FEED, "power_feed"
 
 
 @dataclass(frozen=True, slots=True)
-class PowerFeed:
+class PowerFeed(Inputs):
     """馈电异常 of one unit of plant: its CH4 sensors' cut stages and its feed sensors."""
 
     key: str
@@ -39,6 +39,8 @@ class PowerFeed:
     feeds: tuple[str, ...]
     policy: Policy
     level: int
+    levels: tuple[str, ...] = ()
+    events: tuple[tuple[str, str], ...] = ()
 
     def on_reading(self, st: RuleState, sensor: str, value: float, ts: int,
                    drill: bool) -> list[Fired]:
