@@ -91,10 +91,7 @@ def observe_record(ledger: Ledger, catalog: Catalog, rec: TelemetryRecord) -> li
         return []
     timeout, out, times = dev.offline_timeout_s * 1000, [], set()
     site, device, drill = rec.site_id, rec.device_id, rec.drill
-    keys = _KEYS.get((id(catalog), site, device))
-    if keys is None:  # the site's catalogued sensors → their keys for this device
-        keys = _KEYS[(id(catalog), site, device)] = {
-            s: f"{device}/{s}" for (sid, s) in catalog.sensors if sid == site}
+    keys = _keys(catalog, site, device)
     tallies, end = ledger.tallies, (ledger.hour + HOUR_MS if ledger.hour else 0)
     for p in rec.points:
         key = keys.get(p.sensor)
@@ -121,6 +118,15 @@ def observe_record(ledger: Ledger, catalog: Catalog, rec: TelemetryRecord) -> li
 
 
 _KEYS: dict[tuple[int, str, str], dict[str, str]] = {}  # (catalog, site, device) → keys
+
+
+def _keys(catalog: Catalog, site: str, device: str) -> dict[str, str]:
+    """The site's catalogued sensors → their tally keys for this device (cached)."""
+    keys = _KEYS.get((id(catalog), site, device))
+    if keys is None:
+        keys = _KEYS[(id(catalog), site, device)] = {
+            s: f"{device}/{s}" for (sid, s) in catalog.sensors if sid == site}
+    return keys
 
 
 def due(ledger: Ledger, site_id: str, now: int, every_ms: int = RESEND_MS) -> list[SeenRecord]:
