@@ -24,6 +24,8 @@ from hazardwatch.streams.vehicles.kinds.base import Fix, Setup, VehicleRule, Wak
 from hazardwatch.streams.vehicles.kinds.connect import NeverConnected
 from hazardwatch.streams.vehicles.state import VehicleState
 
+NEVER = 1 << 62  # (the day kind always has a timer: the day's end)
+
 
 def _with(kinds: list[VehicleRule], hook: str) -> tuple[VehicleRule, ...]:
     return tuple(k for k in kinds if overrides(k, hook))
@@ -37,10 +39,15 @@ class VehicleEngine:
         setup = Setup.of(catalog, rules)
         self.clock, self.compiled = setup.clock, setup.vehicles
         self.kinds = kinds = compile_kinds(setup)
-        self._records, self._positions = _with(kinds, "on_record"), _with(kinds, "on_position")
-        self._videos, self._statuses = _with(kinds, "on_video"), _with(kinds, "on_status")
+        self._records, self._videos = _with(kinds, "on_record"), _with(kinds, "on_video")
+        self._statuses = _with(kinds, "on_status")
         self._wakes, self._clears = _with(kinds, "on_wake"), _with(kinds, "on_clear")
-        self._timers, self._every = _with(kinds, "wake_at"), _with(kinds, "every_tick")
+        positions = _with(kinds, "on_position")  # (bound methods: the per-fix path)
+        self._positions = tuple(k.on_position for k in positions)
+        self._after_jump = tuple(tuple(k.on_position for k in positions[i + 1:] if k.on_jump)
+                                 for i in range(len(positions)))
+        self._timers = tuple(k.wake_at for k in _with(kinds, "wake_at"))
+        self._every = tuple(k.every_tick for k in _with(kinds, "every_tick"))
         self._connect = next(k for k in kinds if isinstance(k, NeverConnected))
         self.moving_kmh = rules.moving_kmh
         self.gap_ms = int(rules.driving.gap_s * 1000)
@@ -84,11 +91,13 @@ class VehicleEngine:
                   p.speed_kmh >= self.moving_kmh)
         if st.lat is not None and st.lon is not None:
             fix.measure(st, self.moving_kmh, self.gap_ms)
-        for k in self._positions:
-            if not fix.jump or k.on_jump:
-                k.on_position(st, c, fix, out)
-        if not fix.jump:
-            st.lat, st.lon, st.fix_ts, st.last_ts = p.lat, p.lon, ts, ts
+        for i, on_position in enumerate(self._positions):
+            on_position(st, c, fix, out)
+            if fix.jump:  # (a GNSS jump: only the kinds that take one see it)
+                for on_jump in self._after_jump[i]:
+                    on_jump(st, c, fix, out)
+                return
+        st.lat, st.lon, st.fix_ts, st.last_ts = p.lat, p.lon, ts, ts
 
     # -- timers -----------------------------------------------------------------------------
 
@@ -118,14 +127,14 @@ class VehicleEngine:
         earliest of the kinds' timers; every tick while an episode that follows the clock is
         open (rare). Never later than the first due timer; an earlier time only costs one
         on_tick that finds nothing due."""
-        at = st.day_ends_at
-        for k in self._timers:
-            due = k.wake_at(st, c, now)
+        at = NEVER
+        for wake_at in self._timers:
+            due = wake_at(st, c, now)
             if due is not None and due < at:
                 at = due
         if at > now + 1:
-            for k in self._every:
-                if k.every_tick(st):
+            for every_tick in self._every:
+                if every_tick(st):
                     return now + 1
         return at
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hazardwatch.contracts import rules as rule_ids
 from hazardwatch.contracts.records import VideoEventRecord
+from hazardwatch.contracts.rules import Level
 from hazardwatch.streams.rules.episode import Policy, next_due, step
 from hazardwatch.streams.vehicles.classes import CompiledVehicle
 from hazardwatch.streams.vehicles.kinds.base import Out, Setup, VehicleRule, Wake, timers, warn
@@ -38,7 +39,7 @@ class VideoAI(VehicleRule):
         fast = (e.terminal_level == 2 if e.terminal_level is not None
                 else (e.speed_kmh or 0) >= vc.fast_kmh)
         level -= int(fast) + int(len(vs.recent) >= vc.repeat_count)
-        level = max(1, min(level, vs.ep.level if vs.ep.active else level))
+        level = Level(max(1, min(level, vs.ep.level if vs.ep.active else level)))
         vs.evidence = [(m.kind, m.uri) for m in e.media] or vs.evidence
         change = step(self.policy, vs.ep, level, e.ts)
         vs.ep.normal_since = e.ts  # a moment: cleared after the delay unless it repeats
