@@ -22,6 +22,7 @@ from hazardwatch.streams.vehicles.config import VehicleRules
 from hazardwatch.streams.vehicles.kinds import compile_kinds
 from hazardwatch.streams.vehicles.kinds.base import Fix, Setup, VehicleRule, Wake, overrides
 from hazardwatch.streams.vehicles.kinds.connect import NeverConnected
+from hazardwatch.streams.vehicles.plan import plan_for
 from hazardwatch.streams.vehicles.state import VehicleState
 
 NEVER = 1 << 62  # (the day kind always has a timer: the day's end)
@@ -41,13 +42,7 @@ class VehicleEngine:
         self.kinds = kinds = compile_kinds(setup)
         self._records, self._videos = _with(kinds, "on_record"), _with(kinds, "on_video")
         self._statuses = _with(kinds, "on_status")
-        self._wakes, self._clears = _with(kinds, "on_wake"), _with(kinds, "on_clear")
-        positions = _with(kinds, "on_position")  # (bound methods: the per-fix path)
-        self._positions = tuple(k.on_position for k in positions)
-        self._after_jump = tuple(tuple(k.on_position for k in positions[i + 1:] if k.on_jump)
-                                 for i in range(len(positions)))
-        self._timers = tuple(k.wake_at for k in _with(kinds, "wake_at"))
-        self._every = tuple(k.every_tick for k in _with(kinds, "every_tick"))
+        self._plans = {vid: plan_for(kinds, c) for vid, c in self.compiled.items()}
         self._connect = next(k for k in kinds if isinstance(k, NeverConnected))
         self.moving_kmh = rules.moving_kmh
         self.gap_ms = int(rules.driving.gap_s * 1000)
@@ -91,10 +86,11 @@ class VehicleEngine:
                   p.speed_kmh >= self.moving_kmh)
         if st.lat is not None and st.lon is not None:
             fix.measure(st, self.moving_kmh, self.gap_ms)
-        for i, on_position in enumerate(self._positions):
+        plan = self._plans[c.id]
+        for i, on_position in enumerate(plan.positions):
             on_position(st, c, fix, out)
             if fix.jump:  # (a GNSS jump: only the kinds that take one see it)
-                for on_jump in self._after_jump[i]:
+                for on_jump in plan.after_jump[i]:
                     on_jump(st, c, fix, out)
                 return
         st.lat, st.lon, st.fix_ts, st.last_ts = p.lat, p.lon, ts, ts
@@ -115,10 +111,11 @@ class VehicleEngine:
         c = self.compiled[vehicle_id]
         out: list[WarningRecord] = []
         w = Wake(now, offline_not_before, _driving_due(st))
-        for k in self._wakes:
-            k.on_wake(st, c, w, out)
-        for k in self._clears:
-            k.on_clear(st, c, w, out)
+        plan = self._plans[vehicle_id]
+        for on_wake in plan.wakes:
+            on_wake(st, c, w, out)
+        for on_clear in plan.clears:
+            on_clear(st, c, w, out)
         st.wake_at = self.wake_at(st, c, now)
         return out
 
@@ -127,13 +124,13 @@ class VehicleEngine:
         earliest of the kinds' timers; every tick while an episode that follows the clock is
         open (rare). Never later than the first due timer; an earlier time only costs one
         on_tick that finds nothing due."""
-        at = NEVER
-        for wake_at in self._timers:
+        plan, at = self._plans[c.id], NEVER
+        for wake_at in plan.timers:
             due = wake_at(st, c, now)
             if due is not None and due < at:
                 at = due
         if at > now + 1:
-            for every_tick in self._every:
+            for every_tick in plan.every:
                 if every_tick(st):
                     return now + 1
         return at

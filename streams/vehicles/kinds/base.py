@@ -117,6 +117,11 @@ class VehicleRule:
     def __init__(self, setup: Setup) -> None:
         self.setup, self.rules, self.clock = setup, setup.rules, setup.clock
 
+    def applies(self, c: CompiledVehicle) -> bool:
+        """Whether it has anything to do for vehicle c (compiled per vehicle: streams/vehicles/
+        plan.py); the engine calls the position and timer hooks of the kinds that apply."""
+        return True
+
     def on_record(self, st: VehicleState, vehicle_id: str, rec: InputRecord, out: Out) -> None:
         """Any record of the vehicle, before the record's own hooks."""
 

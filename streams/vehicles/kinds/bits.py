@@ -23,6 +23,10 @@ class AlarmBits(VehicleRule):
                            Level(cfg.hazmat_level) if cfg.hazmat_level else None)
                           for bit, cfg in setup.rules.jt808_bits.items())
 
+    def applies(self, c: CompiledVehicle) -> bool:
+        """Any bit configured."""
+        return bool(self.bits)
+
     def on_position(self, st: VehicleState, c: CompiledVehicle, fix: Fix, out: Out) -> None:
         """The fix's alarm flags against the bits' open episodes."""
         flags, ts = fix.p.alarm_flags, fix.ts

@@ -22,6 +22,10 @@ class Displacement(VehicleRule):
         self.policy = Policy(0, 300, None)
         self.min_m, self.level = off.displacement_m, Level(off.displacement_level)
 
+    def applies(self, c: CompiledVehicle) -> bool:
+        """Hazmat vehicles (the offline kind raises it only for them)."""
+        return c.hazmat
+
     def on_back(self, st: VehicleState, c: CompiledVehicle, p: PositionRecord, ts: int,
                 out: Out) -> None:
         """The first fix after an offline episode, with the last fix before it known."""

@@ -28,6 +28,10 @@ class NightBan(VehicleRule):
         self.ban, self.window = minute_table(nb.window), nb.window
         self.policy, self.level = Policy(nb.persist_s, 60, None), Level(nb.level)
 
+    def applies(self, c: CompiledVehicle) -> bool:
+        """The classes banned at night."""
+        return c.rules.night_ban
+
     def on_position(self, st: VehicleState, c: CompiledVehicle, fix: Fix, out: Out) -> None:
         """Moving (or not) at the fix's local minute."""
         self._rule(st, c, fix.moving, fix.minute, fix.ts, out)

@@ -35,6 +35,10 @@ class Places(VehicleRule):
         self.zone_by_id = {z.id: z for z in rules.zones}
         self.route_policies = {r.id: Policy(r.persist_s, 30, None) for r in rules.routes}
 
+    def applies(self, c: CompiledVehicle) -> bool:
+        """Vehicles with restricted zones of their class or approved routes."""
+        return bool(c.rules.restricted or c.routes)
+
     def on_position(self, st: VehicleState, c: CompiledVehicle, fix: Fix, out: Out) -> None:
         """Restricted zones (far from every one: nothing to do) and route corridors."""
         p = fix.p
