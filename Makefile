@@ -12,6 +12,8 @@ demo: setup
 	$(HW) stack up
 	$(HW) drill combined
 
+# setup fetches the other Kafka release's jars too (in the background) for tests/other_kafka.sh
+test test-other-kafka: export HW_SETUP_OTHER_KAFKA := 1
 test: setup lint
 	$(HW) stack up
 	$(BIN)/pytest tests

@@ -8,6 +8,41 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PYTHON="${PYTHON:-python3}"
+mkdir -p .run
+bg_pids=()
+bg_logs=()
+
+# The slow parts of a cold machine run in the background while apt and pip work: the InfluxDB
+# build (minutes of `go install`; its file lock makes `stack install` below wait for it) and the
+# Kafka jars' download into ~/.m2. Each is skipped when its result is already there.
+go_bin() { command -v go 2>/dev/null || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; }; }
+background() {  # NAME COMMAND...: run COMMAND in the background, its output in .run/setup-NAME.log
+  local log=".run/setup-$1.log"
+  shift
+  "$@" >"$log" 2>&1 &
+  bg_pids+=($!)
+  bg_logs+=("$log")
+}
+start_influx_build() {
+  if [ "${HW_INFLUX_VERSION:-}" = "1.6" ] || [ -n "${influx_started:-}" ] || [ -z "$(go_bin)" ]; then
+    return 0
+  fi
+  influx_started=1
+  # influx_build needs only the standard library, so the system Python runs it before .venv
+  background influx env PYTHONPATH="$PWD" "$PYTHON" -c 'import os
+from hazardwatch.stack import influx_build as b
+b.build(os.environ.get("HW_INFLUX_VERSION") or b.DEFAULT_VERSION)'
+}
+prefetch_kafka() {  # VERSION (empty: the pom's default) POM
+  local version="${1:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$2")}"
+  if [ -f "$HOME/.m2/repository/org/apache/kafka/kafka_2.13/$version/kafka_2.13-$version.jar" ]; then
+    return 0
+  fi
+  background "kafka-$version" mvn -q -B -f "$2" dependency:resolve "-Dkafka.version=$version"
+}
+kafka_pom() { case "$1" in 4.*) echo deploy/kafka/pom-4.xml ;; *) echo deploy/kafka/pom.xml ;; esac; }
+start_influx_build  # now if Go is there, else after apt has installed it
 
 missing=()
 pkgs=(mosquitto chromium chromium-driver fonts-noto-cjk)  # the browser for the console tests
@@ -30,8 +65,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+start_influx_build
+prefetch_kafka "${HW_KAFKA_VERSION:-}" "$(kafka_pom "${HW_KAFKA_VERSION:-3}")"
+if [ -n "${HW_SETUP_OTHER_KAFKA:-}" ]; then  # `make test` also runs tests/other_kafka.sh
+  prefetch_kafka "${HW_OTHER_KAFKA_VERSION:-}" "$(kafka_pom "${HW_OTHER_KAFKA_VERSION:-4}")"
+fi
 
-PYTHON="${PYTHON:-python3}"
 stamp=".venv/.installed"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -42,4 +81,8 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 
+for i in "${!bg_pids[@]}"; do  # a failure here is reported (and retried) by `stack install`
+  wait "${bg_pids[$i]}" || { echo "setup: ${bg_logs[$i]} failed:"; tail -n 20 "${bg_logs[$i]}"; }
+  grep -h "built InfluxDB" "${bg_logs[$i]}" || true
+done
 .venv/bin/hazardwatch stack install
