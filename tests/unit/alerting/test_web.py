@@ -271,12 +271,15 @@ def test_access_log_has_a_line_per_request_and_never_an_ack_token(
 def test_the_live_stream_carries_only_the_subscribers_scope(api: Any) -> None:
     svc, base, _ = api
     got: dict[str, list[str]] = {"玉泉区值班员": [], "东胜区值班员": []}
+    subscribed = {name: threading.Event() for name in got}
 
     def listen(name: str) -> None:
         s = login(base, name)
         with contextlib.suppress(requests.RequestException), s.get(
                 f"{base}/api/events", stream=True, timeout=10) as r:
             for line in r.iter_lines():  # ends when the server stops (the other county's)
+                if line == b"event: hello":
+                    subscribed[name].set()
                 if line.startswith(b"data: {\"changed\""):
                     got[name] += [x["warning"]["warning_id"]
                                   for x in json.loads(line[6:])["changed"]]
@@ -286,7 +289,7 @@ def test_the_live_stream_carries_only_the_subscribers_scope(api: Any) -> None:
     threads = [threading.Thread(target=listen, args=(n,), daemon=True) for n in got]
     for t in threads:
         t.start()
-    time.sleep(1.0)
+    assert all(e.wait(10) for e in subscribed.values()), "a console did not subscribe"
     w = warning(1)
     t0 = time.monotonic()
     feed(svc, w, int(time.time() * 1000))
