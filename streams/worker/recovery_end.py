@@ -100,20 +100,28 @@ class RecoveryEnd:
             recovery.active_offsets[tp] = hw
         if recovery.need_recovery():
             return False
-        # what faust's _slurp_changelogs does when the last record arrives: the waiting
-        # recovery wakes; cleared at once (as faust's loop does next), or the next rebalance's
-        # restore would find it set and end before reading anything (state lost)
+        # what faust's _slurp_changelogs does when the last record arrives; the signal stays
+        # set until the next restore starts (`started`): cleared at once, it was lost when the
+        # recovery was not waiting yet, and that restore waited for faust's own 10 s end
         recovery.flush_buffers()
         recovery._set_recovery_ended()
         recovery.signal_recovery_end.set()
-        recovery.signal_recovery_end.clear()
         return True
+
+    @staticmethod
+    def started(recovery: Any) -> None:
+        """A restore starts: an end signal left from the last one must not end it unread."""
+        recovery.signal_recovery_end.clear()
 
 
 class LsoRecovery(Recovery):
     """Faust's recovery, with a task that ends a restore at the last stable offset."""
 
     _end: RecoveryEnd | None = None
+
+    def _set_recovery_started(self) -> None:
+        super()._set_recovery_started()
+        RecoveryEnd.started(self)
 
     async def _verify(self, spans: Mapping[TP, tuple[int, int]]) -> bool:
         url = self.app.conf.broker[0]

@@ -81,7 +81,9 @@ def test_ends_when_only_markers_are_left_before_the_lso() -> None:
         return ended, rec.signal_recovery_end.is_set()
 
     ended, still_set = asyncio.run(run())
-    assert ended and not still_set  # a stale signal would end the next restore unread
+    assert ended and still_set  # set until the next restore starts (woken or not yet waiting)
+    RecoveryEnd.started(rec)  # the next restore: a stale signal would end it unread
+    assert not rec.signal_recovery_end.is_set()
     assert verify.asked == [{P0: (8, 11)}]  # from the last applied record + 1 to the LSO
     assert rec.flushed and not rec.in_recovery
     assert rec.active_offsets[P0] == 10
