@@ -14,10 +14,11 @@ demo: setup
 
 # setup fetches the other Kafka release's jars too (in the background) for tests/other_kafka.sh
 test test-other-kafka: export HW_SETUP_OTHER_KAFKA := 1
-test: setup lint
-	$(HW) stack up
-	$(BIN)/pytest tests
-	bash tests/other_kafka.sh
+# lint (ruff, mypy; the complexity check is a unit test), the unit tests, then the rest of the
+# suite on the default stack; tests/other_kafka.sh runs on its own stack alongside lint and the
+# unit tests (see tests/make_test.sh)
+test: setup
+	bash tests/make_test.sh
 
 # streams, hand-over and bridge tests on Kafka 4.x, on a second stack (also part of `test`)
 test-other-kafka: setup
