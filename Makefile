@@ -27,10 +27,15 @@ test-other-kafka: setup
 unit: setup
 	$(BIN)/pytest -m unit tests
 
-# fault injection (Kafka, Mosquitto, InfluxDB, workers) on a stack of its own; `make test` runs
-# it too (tests/faults)
+# fault injection (Kafka, Mosquitto, InfluxDB, workers, alerting) on stacks of its own;
+# `make test` runs it too, one test after the other. Here two lanes run at once, each with one
+# fault stack shared by its tests (tests/faults/conftest.py); the worker freeze has its own.
+FAULT_LANE = tests/faults/test_worker_freeze.py tests/faults/test_broker.py
 faults: setup
-	$(BIN)/pytest -s tests/faults
+	@log=$$(mktemp); $(BIN)/pytest -s -p no:cacheprovider $(FAULT_LANE) >$$log 2>&1 & lane=$$!; \
+	$(BIN)/pytest -s -p no:cacheprovider tests/faults $(FAULT_LANE:%=--deselect %); rc=$$?; \
+	wait $$lane; lrc=$$?; echo "--- $(FAULT_LANE)"; cat $$log; rm -f $$log; \
+	test $$rc = 0 && test $$lrc = 0
 
 # the built wheel in a fresh virtual environment outside the checkout (also part of `test`)
 package-check: setup

@@ -14,12 +14,14 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import requests
 from confluent_kafka import Consumer, TopicPartition
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -107,20 +109,38 @@ class FaultStack:
             (self.settings.run_dir / "mosquitto" / "credentials.json").read_text())
         return creds
 
-    def influx_readings(self) -> int:
-        """Readings of the level sensor in InfluxDB: one per message published."""
+    def influx_readings(self, sites: Iterable[str] = ()) -> int:
+        """Readings of the level sensor in InfluxDB (of `sites` if given): one per message."""
+        where = " OR ".join(f"site = '{s}'" for s in sites)
         res = influxql(self.settings.influx_url,
-                       'SELECT count(value) FROM "chem_30d"."reading" WHERE sensor = \'T0-LT\'',
-                       db=self.db)
+                       'SELECT count(value) FROM "chem_30d"."reading" WHERE sensor = \'T0-LT\''
+                       + (f" AND ({where})" if where else ""), db=self.db)
         series = res["results"][0].get("series")
         return int(series[0]["values"][0][1]) if series else 0
 
-    def kafka_seqs(self) -> tuple[dict[tuple[str, int], int], float]:
-        """(count of each (site, seq) on hw.telemetry, longest device → Kafka delay in s)."""
+    def influx_times(self, sites: Iterable[str]) -> dict[tuple[str, int], int]:
+        """Readings of the level sensor of `sites` in InfluxDB: count per (site, time in ms)."""
+        where = " OR ".join(f"site = '{s}'" for s in sites)
+        resp = requests.post(f"{self.settings.influx_url}/query", timeout=30, params={
+            "db": self.db, "epoch": "ms",
+            "q": 'SELECT value, site FROM "chem_30d"."reading" WHERE sensor = \'T0-LT\''
+                 f" AND ({where})"})
+        resp.raise_for_status()
+        out: dict[tuple[str, int], int] = {}
+        for series in resp.json()["results"][0].get("series", []):
+            for t, _value, site in series["values"]:
+                out[(site, int(t))] = out.get((site, int(t)), 0) + 1
+        return out
+
+    def kafka_seqs(self, sites: Collection[str] = ()) -> tuple[dict[tuple[str, int], int], float]:
+        """(count of each (site, seq) on hw.telemetry, longest device → Kafka delay in s), of
+        `sites` only if given (a stack shared by several runs)."""
         seen: dict[tuple[str, int], int] = {}
         longest = 0.0
         for msg in self._read_all(KafkaTopic.TELEMETRY):
             rec = json.loads(msg.value())
+            if sites and rec["site_id"] not in sites:
+                continue
             key = (rec["site_id"], int(rec.get("seq") or 0))
             seen[key] = seen.get(key, 0) + 1
             _, ts = msg.timestamp()
@@ -153,6 +173,22 @@ class FaultStack:
             return out
         finally:
             c.close()
+
+
+@contextmanager
+def own_or_shared(root: Path, devices: int, fs: FaultStack | None = None) -> Iterator[FaultStack]:
+    """`fs` as it is (a stack shared by several runs, its pipeline running), else a stack of
+    its own under `root` with its pipeline, stopped afterwards."""
+    if fs is not None:
+        yield fs
+        return
+    own = FaultStack(root, devices)
+    try:
+        own.up()
+        own.pipeline()
+        yield own
+    finally:
+        own.down()
 
 
 def _alive(pid: int) -> bool:
@@ -196,11 +232,13 @@ class Devices:
     count: int
     period_s: float = 0.5
     sent: dict[tuple[str, int], float] = field(default_factory=dict)
+    ts: dict[tuple[str, int], int] = field(default_factory=dict)  # the message's own ts (ms)
     acked: set[tuple[str, int]] = field(default_factory=set)
     unrouted: set[tuple[str, int]] = field(default_factory=set)
     failed: int = 0
     high: set[int] = field(default_factory=set)  # devices whose gas reading is 60 %LEL
     first_seq: int = 1_000_000  # apart from `hazardwatch simulate`'s on the same sites
+    first_site: int = 0  # sites tf-{first_site:04d}…: runs sharing a stack use their own
 
     def __post_init__(self) -> None:
         self.stop_event = threading.Event()
@@ -217,6 +255,11 @@ class Devices:
         self.client.connect("127.0.0.1", self.port)
         self.client.loop_start()
         self.thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def sites(self) -> set[str]:
+        """The sites these devices publish for."""
+        return {f"tf-{self.first_site + d:04d}" for d in range(self.count)}
 
     def start(self) -> None:
         """Begin publishing."""
@@ -257,7 +300,7 @@ class Devices:
             d = k % self.count
             k += 1
             seq[d] += 1
-            site = f"tf-{d:04d}"
+            site = f"tf-{self.first_site + d:04d}"
             ts = int(time.time() * 1000)
             gas = 60.0 if d in self.high else 2.0
             body = json.dumps({"ts": ts, "seq": seq[d], "drill": True, "points": [
@@ -269,6 +312,7 @@ class Devices:
             with self.lock:
                 if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
                     self.sent[(site, seq[d])] = sent_at
+                    self.ts[(site, seq[d])] = ts
                     if info.mid in self.early:
                         if self.early.pop(info.mid):
                             self.unrouted.add((site, seq[d]))

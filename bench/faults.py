@@ -25,13 +25,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import machine
-from bench.fault_stack import Devices, FaultStack, wait_until
+from bench.fault_stack import Devices, FaultStack, own_or_shared, wait_until
 from hazardwatch.stack.process import spawn_command
 
 
-def _start_devices(fs: FaultStack, n: int) -> Devices:
+def _start_devices(fs: FaultStack, n: int, first_site: int = 0) -> Devices:
     """`n` devices publishing through the stack's broker as the simulator account."""
-    dev = Devices(fs.settings.mqtt_port, "hw-simulator", fs.credentials()["hw-simulator"], n)
+    dev = Devices(fs.settings.mqtt_port, "hw-simulator", fs.credentials()["hw-simulator"], n,
+                  first_site=first_site)
     dev.start()
     return dev
 
@@ -41,13 +42,13 @@ def _lines(path: Path) -> int:
 
 
 def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_s: float = 12.0,
-                 after_s: float = 10.0, kill: bool = True) -> dict[str, Any]:
-    """Kafka away `outage_s` under load; the figures of the run (see the module text)."""
-    fs = FaultStack(root, devices)
-    try:
-        fs.up()
-        fs.pipeline()
-        dev = _start_devices(fs, devices)
+                 after_s: float = 10.0, kill: bool = True, fs: FaultStack | None = None,
+                 first_site: int = 0) -> dict[str, Any]:
+    """Kafka away `outage_s` under load; the figures of the run (see the module text). On `fs`
+    (shared, its pipeline running) if given, with the devices of sites `first_site`…"""
+    with own_or_shared(root, devices, fs) as fs:
+        dev = _start_devices(fs, devices, first_site)
+        started = time.time() * 1000
         time.sleep(warm_s)
         worker_log = fs.root / "worker-1.log"
         lines0, t_down = _lines(worker_log), time.monotonic()
@@ -60,18 +61,20 @@ def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_
         time.sleep(after_s)
         dev.stop()
         acked = len(dev.acked)
-        recovered = wait_until(lambda: fs.influx_readings() >= acked, 120)
-        seqs, longest = fs.kafka_seqs()
+        sites = dev.sites
+        recovered = wait_until(lambda: fs.influx_readings(sites) >= acked, 120)
+        seqs, longest = fs.kafka_seqs(sites)
         published = set(dev.acked)
         lost = len(published - set(seqs))
         dups = sum(n - 1 for n in seqs.values() if n > 1)
-        offline = [w for w in fs.warnings()
-                   if w["kind"] == "offline" and w["transition"] == "raised"]
+        offline = [w for w in fs.warnings() if w["kind"] == "offline"
+                   and w["transition"] == "raised" and w["site_id"] in sites
+                   and w["ts"] >= started]
         return {
             "fault": f"kafka {'kill -9' if kill else 'stop'} {outage:.0f} s",
             "devices": devices, "published": len(dev.sent), "acked": acked,
             "lost": lost, "duplicated": dups, "longest_delay_s": round(longest, 1),
-            "influx_readings": fs.influx_readings(),
+            "influx_readings": fs.influx_readings(sites),
             "recovered_after_return_s": (None if recovered is None
                                          else round(after_s + recovered, 1)),
             "sink_alive": fs.procs["sink"].poll() is None,
@@ -81,83 +84,84 @@ def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_
             "worker_log_lines_per_s": round(outage_lines / outage, 1),
             "kafka_back_s": round(back - t_down, 1),
         }
-    finally:
-        fs.down()
 
 
-def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1) -> dict[str, Any]:
+def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1,
+                  fs: FaultStack | None = None, first_site: int = 0) -> dict[str, Any]:
     """Mosquitto restarted cleanly under load (with `hazardwatch simulate` running and the
     bridge reconnecting 3 s after the devices), then, with Kafka stopped, Mosquitto killed -9
     20 s into the outage and started again."""
     os.environ["HW_MQTT_AUTOSAVE_S"] = str(autosave_s)
-    fs = FaultStack(root, devices)
     try:
-        fs.up()
-        fs.pipeline()
-        dev = _start_devices(fs, devices)
-        sim_log = fs.root / "simulate.log"
-        sim = spawn_command(["simulate", "--devices", "20", "--rate", "40", "--duration", "25"],
-                            sim_log, fs.env)
-        time.sleep(8)
-        # 1. a clean restart of the broker: nothing may be lost, even when the devices are back
-        # before the bridge (frozen across the restart and 3 s after it, as on a loaded host)
-        restart_at = time.time()
-        fs.procs["bridge"].send_signal(signal.SIGSTOP)
-        fs.signal_service("mosquitto", signal.SIGTERM)
-        fs.up()
-        restarted_at = time.time()
-        time.sleep(3)
-        fs.procs["bridge"].send_signal(signal.SIGCONT)
-        time.sleep(7)
-        sim_rc = sim.wait(180)
-        sim_json = sim_log.read_text().strip().splitlines()[-1] if sim_log.exists() else ""
-        # 2. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
-        outage_at = time.time()
-        fs.signal_service("kafka", signal.SIGTERM)
-        cpu0 = _cpu_s(fs)
-        time.sleep(20)
-        cpu1 = _cpu_s(fs)
-        kill_at = time.time()
-        fs.signal_service("mosquitto", signal.SIGKILL)
-        fs.up()  # Mosquitto and Kafka again
-        time.sleep(15)
-        dev.stop()
-        acked = set(dev.acked)
-        _settle(fs, len(acked), 90)  # some were lost: wait until the count stops moving
-        seqs, longest = fs.kafka_seqs()
-        lost = sorted(acked - set(seqs), key=lambda k: dev.sent[k])
-        # sent before the Kafka outage: the bridge forwarded it at once, so only the clean
-        # restart could lose it; sent during the outage: the broker held it until the kill
-        lost_clean = [k for k in lost if dev.sent[k] < outage_at]
-        lost_kill = [k for k in lost if k not in lost_clean]
-        rate = devices / dev.period_s
-        clean_at = [round(dev.sent[k] - restarted_at, 2) for k in lost_clean]
-        return {
-            "fault": f"mosquitto restart, then kill -9 during a Kafka outage (autosave "
-                     f"{autosave_s} s)",
-            "devices": devices, "published": len(dev.sent), "acked": len(acked),
-            "lost_clean_restart": len(lost_clean), "lost_kill": len(lost_kill),
-            # acknowledged by the broker with "no matching subscribers": dropped by it
-            "unrouted": len(dev.unrouted), "lost_unrouted": len(dev.unrouted & set(lost)),
-            "restart_s": round(restarted_at - restart_at, 1),
-            "lost_clean_sent_s_after_restart": ([min(clean_at), max(clean_at)] if clean_at
-                                                else []),
-            "broker_kill_lost_ms": round(len(lost_kill) / rate * 1000),
-            "lost_kill_span_s": (round(dev.sent[lost_kill[-1]] - dev.sent[lost_kill[0]], 1)
-                                 if lost_kill else 0.0),
-            "lost_kill_oldest_s_before_kill": (round(kill_at - dev.sent[lost_kill[0]], 1)
-                                               if lost_kill else 0.0),
-            "duplicated": sum(n - 1 for n in seqs.values() if n > 1),
-            "longest_delay_s": round(longest, 1),
-            "simulate_exit": sim_rc, "simulate_json": sim_json.startswith("{"),
-            "mosquitto_cpu_s_while_holding_20s": (None if cpu0 is None or cpu1 is None
-                                                   else round(cpu1 - cpu0, 2)),
-            "sink_alive": fs.procs["sink"].poll() is None,
-            "bridge_alive": fs.procs["bridge"].poll() is None,
-        }
+        with own_or_shared(root, devices, fs) as fs:
+            return _broker_faults(fs, devices, autosave_s, first_site)
     finally:
-        fs.down()
         os.environ.pop("HW_MQTT_AUTOSAVE_S", None)
+
+
+def _broker_faults(fs: FaultStack, devices: int, autosave_s: int,
+                   first_site: int) -> dict[str, Any]:
+    dev = _start_devices(fs, devices, first_site)
+    sim_log = fs.root / "simulate.log"
+    sim = spawn_command(["simulate", "--devices", "20", "--rate", "40", "--duration", "25"],
+                        sim_log, fs.env)
+    time.sleep(8)
+    # 1. a clean restart of the broker: nothing may be lost, even when the devices are back
+    # before the bridge (frozen across the restart and 3 s after it, as on a loaded host)
+    restart_at = time.time()
+    fs.procs["bridge"].send_signal(signal.SIGSTOP)
+    fs.signal_service("mosquitto", signal.SIGTERM)
+    fs.up()
+    restarted_at = time.time()
+    time.sleep(3)
+    fs.procs["bridge"].send_signal(signal.SIGCONT)
+    time.sleep(7)
+    sim_rc = sim.wait(180)
+    sim_json = sim_log.read_text().strip().splitlines()[-1] if sim_log.exists() else ""
+    # 2. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
+    outage_at = time.time()
+    fs.signal_service("kafka", signal.SIGTERM)
+    cpu0 = _cpu_s(fs)
+    time.sleep(20)
+    cpu1 = _cpu_s(fs)
+    kill_at = time.time()
+    fs.signal_service("mosquitto", signal.SIGKILL)
+    fs.up()  # Mosquitto and Kafka again
+    time.sleep(8)
+    dev.stop()
+    acked = set(dev.acked)
+    _settle(fs, dev.sites, len(acked), 90)  # some were lost: until the count stops moving
+    seqs, longest = fs.kafka_seqs(dev.sites)
+    lost = sorted(acked - set(seqs), key=lambda k: dev.sent[k])
+    # sent before the Kafka outage: the bridge forwarded it at once, so only the clean
+    # restart could lose it; sent during the outage: the broker held it until the kill
+    lost_clean = [k for k in lost if dev.sent[k] < outage_at]
+    lost_kill = [k for k in lost if k not in lost_clean]
+    rate = devices / dev.period_s
+    clean_at = [round(dev.sent[k] - restarted_at, 2) for k in lost_clean]
+    return {
+        "fault": f"mosquitto restart, then kill -9 during a Kafka outage (autosave "
+                 f"{autosave_s} s)",
+        "devices": devices, "published": len(dev.sent), "acked": len(acked),
+        "lost_clean_restart": len(lost_clean), "lost_kill": len(lost_kill),
+        # acknowledged by the broker with "no matching subscribers": dropped by it
+        "unrouted": len(dev.unrouted), "lost_unrouted": len(dev.unrouted & set(lost)),
+        "restart_s": round(restarted_at - restart_at, 1),
+        "lost_clean_sent_s_after_restart": ([min(clean_at), max(clean_at)] if clean_at
+                                            else []),
+        "broker_kill_lost_ms": round(len(lost_kill) / rate * 1000),
+        "lost_kill_span_s": (round(dev.sent[lost_kill[-1]] - dev.sent[lost_kill[0]], 1)
+                             if lost_kill else 0.0),
+        "lost_kill_oldest_s_before_kill": (round(kill_at - dev.sent[lost_kill[0]], 1)
+                                           if lost_kill else 0.0),
+        "duplicated": sum(n - 1 for n in seqs.values() if n > 1),
+        "longest_delay_s": round(longest, 1),
+        "simulate_exit": sim_rc, "simulate_json": sim_json.startswith("{"),
+        "mosquitto_cpu_s_while_holding_20s": (None if cpu0 is None or cpu1 is None
+                                               else round(cpu1 - cpu0, 2)),
+        "sink_alive": fs.procs["sink"].poll() is None,
+        "bridge_alive": fs.procs["bridge"].poll() is None,
+    }
 
 
 def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0,
@@ -213,17 +217,17 @@ def worker_freeze(root: Path, *, devices: int = 60, freeze_s: float = 60.0,
         fs.down()
 
 
-def _settle(fs: FaultStack, target: int, timeout: float) -> None:
-    """Until InfluxDB holds `target` readings or its count has not moved for 20 s (the sink
-    rejoins its group within about 15 s of Kafka's return)."""
+def _settle(fs: FaultStack, sites: set[str], target: int, timeout: float) -> None:
+    """Until InfluxDB holds `target` readings of `sites` or its count has not moved for 8 s
+    (the sink writes what it reads within a second or two)."""
     last, since, t0 = -1, time.monotonic(), time.monotonic()
     while time.monotonic() - t0 < timeout:
-        n = fs.influx_readings()
+        n = fs.influx_readings(sites)
         if n >= target:
             return
         if n != last:
             last, since = n, time.monotonic()
-        elif time.monotonic() - since > 20:
+        elif time.monotonic() - since > 8:
             return
         time.sleep(1)
 

@@ -1,4 +1,4 @@
-"""Kafka killed (-9) for 70 s under load, on a stack of its own (bench/fault_stack.py).
+"""Kafka killed (-9) for 70 s under load, on the session's fault stack (conftest.py).
 
 Devices publish every 0.5 s with a per-device seq through the real bridge, worker and sink.
 Promises: nothing acknowledged is lost (counted by seq on hw.telemetry and in InfluxDB), the
@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.fault_stack import FaultStack
 from bench.faults import kafka_outage
+from tests.faults.conftest import BLOCK
 
 
-def test_kafka_killed_for_70_s_under_load(tmp_path: Path) -> None:
-    r = kafka_outage(tmp_path / "kafka", devices=50, outage_s=70, warm_s=12, after_s=10)
+def test_kafka_killed_for_70_s_under_load(tmp_path: Path, fault_stack: FaultStack) -> None:
+    r = kafka_outage(tmp_path / "kafka", devices=50, outage_s=70, warm_s=12, after_s=10,
+                     fs=fault_stack, first_site=BLOCK["kafka"])
     print(json.dumps(r))
     assert r["acked"] > 0 and r["lost"] == 0, r
     assert r["sink_alive"] and r["worker_alive"] and r["bridge_alive"], r
