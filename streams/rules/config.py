@@ -7,27 +7,27 @@ from typing import Literal
 
 import msgspec
 
+from hazardwatch.contracts.rules import Level
 from hazardwatch.contracts.yamlfile import load_yaml
 from hazardwatch.resources import packaged
 from hazardwatch.streams.rules.episode import Policy
 
 DEFAULT_RULES = packaged("rules", "default.yaml")
-Level = int
 
 
 class Grading(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Set-point stage → warning level, and GB 18218 grade weighting."""
 
-    h: Level = 3
-    hh: Level = 2
-    l: Level = 3  # noqa: E741 - the industry's name
-    ll: Level = 2
-    alarm: Level = 3
-    cut: Level = 2
-    blue: Level = 4
-    yellow: Level = 3
-    orange: Level = 2
-    red: Level = 1
+    h: Level = Level.YELLOW
+    hh: Level = Level.ORANGE
+    l: Level = Level.YELLOW  # noqa: E741 - the industry's name
+    ll: Level = Level.ORANGE
+    alarm: Level = Level.YELLOW
+    cut: Level = Level.ORANGE
+    blue: Level = Level.BLUE
+    yellow: Level = Level.YELLOW
+    orange: Level = Level.ORANGE
+    red: Level = Level.RED
     grade_weighting: bool = False
 
 
@@ -71,12 +71,12 @@ class TransferConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class FaultConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Sensor faults."""
 
-    level: Level = 4
-    level_coal_ch4: Level = 3
+    level: Level = Level.BLUE
+    level_coal_ch4: Level = Level.YELLOW
     frozen_s: float = 1800
     frozen_exempt: list[str] = msgspec.field(default_factory=list)  # as `when: never`
     frozen: dict[str, FrozenPolicy] = msgspec.field(default_factory=dict)  # by metric
-    level_clock_fast: Level = 4  # a device clock ahead beyond its tolerance (data kept)
+    level_clock_fast: Level = Level.BLUE  # a device clock ahead beyond its tolerance (data kept)
     transfer: TransferConfig = msgspec.field(default_factory=TransferConfig)
 
     def frozen_policy(self, metric: str) -> FrozenPolicy:
@@ -92,18 +92,18 @@ class PowerFeedConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     enabled: bool = True
     persist_s: float = 10.0  # the cut is executed in ≤ 2 s; one polling cycle (≤ 10 s) more
     clear_delay_s: float = 10.0
-    level: Level = 1
+    level: Level = Level.RED
 
 
 class OfflineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Device offline."""
 
-    level: Level = 4
-    level_coal_mine: Level = 3
+    level: Level = Level.BLUE
+    level_coal_mine: Level = Level.YELLOW
     status_offline_persist_s: float = 30
     startup_grace_s: float = 120
     never_connected_s: float = 600  # silent this long after start: 未接入, not offline
-    level_never_connected: Level = 4
+    level_never_connected: Level = Level.BLUE
 
 
 class PackEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

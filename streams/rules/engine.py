@@ -23,7 +23,7 @@ from hazardwatch.contracts.records import (
     TelemetryRecord,
     VideoEventRecord,
 )
-from hazardwatch.contracts.rules import RuleId
+from hazardwatch.contracts.rules import Level, RuleId
 from hazardwatch.contracts.warnings import (
     COLOURS,
     EvidenceRecord,
@@ -63,7 +63,7 @@ class SensorRule:
     setpoints: SetPoints
     policy: Policy
     where: str
-    fault_level: int
+    fault_level: Level
     rate_per_min: float | None
     frozen: str  # when an unchanged value is a fault: never | noisy | in_transfer
     dead_band: float  # noisy: |value| at or below this is the detector's zero band
@@ -96,7 +96,7 @@ def _clock_text(ms: int) -> str:
     return time.strftime("%m-%d %H:%M", time.gmtime(ms / 1000 + 8 * 3600))
 
 
-def _wanted(stages: tuple[Stage, ...], s: SensorState, v: float) -> int | None:
+def _wanted(stages: tuple[Stage, ...], s: SensorState, v: float) -> Level | None:
     """The level the stages ask for at v, with hysteresis (a stage active before holds until
     v is back past its restore value); s.stages, s.want and s.stage are updated."""
     mask, want, worst, prior = 0, None, None, s.stages
@@ -361,7 +361,7 @@ class Engine:
         """A sensor's threshold level changed: to the rules of kinds/ that take it."""
         sensors = st.sensors
 
-        def level_of(sensor: str) -> int | None:
+        def level_of(sensor: str) -> Level | None:
             s = sensors.get(sensor)
             return s.want if s is not None else None
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from hazardwatch.contracts.rules import Level
 from hazardwatch.contracts.warnings import Transition
 
 
@@ -46,7 +47,7 @@ class Change:
     """A transition decided by `step`; the engine turns it into a WarningRecord."""
 
     transition: Transition
-    level: int
+    level: Level
     started_at: int
     escalated: bool = False
 
@@ -83,7 +84,7 @@ def step(policy: Policy, ep: Episode, want: int | None, now: int) -> Change | No
             hold = max(hold, policy.flap_hold_s)
         if now - ep.normal_since < hold * 1000:
             return None
-        change = Change("cleared", ep.level, ep.started_at)
+        change = Change("cleared", Level(ep.level), ep.started_at)
         _reset(ep)
         return change
     ep.normal_since = None
@@ -128,7 +129,7 @@ def due_changes(policy: Policy, ep: Episode, want: int | None,
 
 def _raise(policy: Policy, ep: Episode, want: int, now: int) -> Change:
     started = ep.pending_since if ep.pending_since is not None else now
-    level = want  # the level that holds now; a brief worse spike is not a level
+    level = Level(want)  # the level that holds now; a brief worse spike is not a level
     ep.active, ep.level, ep.base_level, ep.escalations = True, level, level, 0
     ep.started_at, ep.level_since, ep.pending_since, ep.normal_since = started, now, None, None
     ep.raises = [t for t in ep.raises if now - t <= policy.flap_window_s * 1000] + [now]
@@ -140,7 +141,7 @@ def _relevel(policy: Policy, ep: Episode, now: int, escalate: bool) -> Change | 
            and now - ep.level_since >= policy.escalate_after_s * 1000)
     if escalate and due:
         ep.escalations += 1
-    level = max(1, ep.base_level - ep.escalations)
+    level = Level(max(1, ep.base_level - ep.escalations))
     if level == ep.level:
         return None
     transition: Transition = "upgraded" if level < ep.level else "downgraded"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hazardwatch.contracts.catalog.model import Sensor, Site
+from hazardwatch.contracts.rules import Level
 from hazardwatch.streams.rules.config import RulesConfig
 
 DEFAULT_DEADBAND = 0.05  # restore 5 % inside a set-point unless a restore value is given
@@ -19,7 +20,7 @@ class Stage:
     high: bool  # True: dangerous above; False: dangerous below
     value: float
     restore: float
-    level: int
+    level: Level
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def resolve(cfg: RulesConfig, site: Site, sensor: Sensor) -> SetPoints:
     """The sensor's set-points with grade weighting applied (GB 18218 一级 sites one level up)."""
     sp = _resolve(cfg, site, sensor)
     if cfg.grading.grade_weighting and site.grade == 1:
-        sp = SetPoints(tuple(Stage(s.name, s.high, s.value, s.restore, max(1, s.level - 1))
+        sp = SetPoints(tuple(Stage(s.name, s.high, s.value, s.restore, Level(max(1, s.level - 1)))
                              for s in sp.stages), sp.policy, sp.source + "; GB 18218 一级 +1")
     return sp
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from hazardwatch.contracts.rules import Level
 from hazardwatch.streams.rules.episode import Episode
 from hazardwatch.streams.seen import Ledger
 
@@ -15,7 +16,7 @@ class SensorState(msgspec.Struct, omit_defaults=True):
     fault: Episode = msgspec.field(default_factory=Episode)
     rate: Episode = msgspec.field(default_factory=Episode)
     stages: int = 0  # bit i set: stage i active (hysteresis memory)
-    want: int | None = None  # level the threshold condition asks for now
+    want: Level | None = None  # level the threshold condition asks for now
     stage: str = ""  # the worst active stage
     fault_reason: str = ""
     rate_active: bool = False
@@ -62,7 +63,7 @@ class RuleState(msgspec.Struct, omit_defaults=True):
     over: dict[str, float] = msgspec.field(default_factory=dict)  # power_feed: CH4 beyond cut
     on: dict[str, bool] = msgspec.field(default_factory=dict)  # power_feed: feed powered
     drill: bool = False
-    want: int | None = None  # combination, counting: the level the condition asks for
+    want: Level | None = None  # combination, counting: the level the condition asks for
     value: float | None = None  # counting: the points warning
     evidence: list[tuple[str, str]] = msgspec.field(default_factory=list)  # camera: media
 

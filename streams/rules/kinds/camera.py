@@ -13,6 +13,7 @@ from hazardwatch.contracts import rules as rule_ids
 from hazardwatch.contracts.catalog.model import Site
 from hazardwatch.contracts.payloads import CAMERA_FAMILIES
 from hazardwatch.contracts.records import VideoEventRecord
+from hazardwatch.contracts.rules import Level
 from hazardwatch.streams.rules import messages as zh
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.episode import Change, Policy, due_changes, next_due, step
@@ -30,7 +31,7 @@ class CameraFamily(Inputs):
     family: str
     text: str
     policy: Policy
-    level: int
+    level: Level
     sensors: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
 
@@ -63,5 +64,5 @@ def compile_cameras(site: Site, rules: RulesConfig) -> list[CompiledRule]:
     policy = rules.policy("camera")
     return [CameraFamily(f"camera:{d.id}:{family}", ((d.id, family),), d.id, family,
                          f"{site.name} 摄像机{d.id} 视频AI识别：{zh.CAMERA_ZH.get(family, family)}",
-                         policy, rules.camera_levels.get(family, 3))
+                         policy, rules.camera_levels.get(family, Level.YELLOW))
             for d in site.devices if d.kind == "camera" for family in sorted(CAMERA_FAMILIES)]

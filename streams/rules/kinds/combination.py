@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hazardwatch.contracts import rules as rule_ids
 from hazardwatch.contracts.catalog.model import Site
+from hazardwatch.contracts.rules import Level
 from hazardwatch.streams.rules.config import Combination, RulesConfig
 from hazardwatch.streams.rules.episode import Change, Policy, due_changes, next_due, step
 from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired, Inputs, LevelOf
@@ -45,7 +46,7 @@ class UnitCombination(Inputs):
         return [f for change, at in due_changes(self.policy, st.ep, st.want, now)
                 for f in self._fire(change, st, at)]
 
-    def _want(self, level_of: LevelOf) -> int | None:
+    def _want(self, level_of: LevelOf) -> Level | None:
         levels: dict[str, list[int]] = {}
         for m in self.levels:
             lv = level_of(m)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hazardwatch.contracts import rules as rule_ids
 from hazardwatch.contracts.catalog.model import Site
+from hazardwatch.contracts.rules import Level
 from hazardwatch.streams.rules import messages as zh
 from hazardwatch.streams.rules.config import Counting, RulesConfig
 from hazardwatch.streams.rules.episode import Change, Policy, due_changes, next_due, step
@@ -15,7 +16,7 @@ from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired, Inputs, Le
 from hazardwatch.streams.rules.state import RuleState
 
 
-def counted_level(c: Counting, wants: list[int]) -> int | None:
+def counted_level(c: Counting, wants: list[int]) -> Level | None:
     """The item's level from its points' levels, when worse than every point (else None)."""
     if not wants:
         return None
@@ -26,7 +27,7 @@ def counted_level(c: Counting, wants: list[int]) -> int | None:
         level = min(level, 2)
     if sum(w <= 4 for w in wants) >= c.blue_to_yellow:
         level = min(level, 3)
-    return level if level < min(wants) else None
+    return Level(level) if level < min(wants) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hazardwatch.contracts.catalog.model import Sensor, Site
-from hazardwatch.contracts.rules import RuleId
+from hazardwatch.contracts.rules import Level, RuleId
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.episode import Change, Policy, next_due, step, tick
 from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired, Inputs
@@ -38,7 +38,7 @@ class PowerFeed(Inputs):
     cut: dict[str, tuple[float, float]]  # CH4 sensor → (cut value, restore below)
     feeds: tuple[str, ...]
     policy: Policy
-    level: int
+    level: Level
     levels: tuple[str, ...] = ()
     events: tuple[tuple[str, str], ...] = ()
 
@@ -68,7 +68,7 @@ class PowerFeed(Inputs):
             return []
         return self._fire(tick(self.policy, st.ep, self._want(st), due), st, due)
 
-    def _want(self, st: RuleState) -> int | None:
+    def _want(self, st: RuleState) -> Level | None:
         powered = any(st.on.get(f, False) for f in self.feeds)
         return self.level if st.over and powered else None
 
