@@ -1,4 +1,4 @@
-"""One fault stack per test session, shared by the fault tests that ask for it.
+"""One fault stack for the fault tests that ask for it, stopped after the last of them.
 
 Each test publishes for sites of its own (`first_site` … + 50) and counts only those, so that
 the runs before it on the same stack (devices stopped, hence offline; their readings and
@@ -18,9 +18,9 @@ SITES = 200  # four blocks of 50 sites; `hazardwatch simulate` publishes for the
 BLOCK = {"simulate": 0, "influx": 50, "kafka": 100, "broker": 150}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # down before the rest of a whole-suite run
 def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
-    """Mosquitto, Kafka and InfluxDB on free ports with their pipeline, for the session."""
+    """Mosquitto, Kafka and InfluxDB on free ports with their pipeline, for tests/faults."""
     fs = FaultStack(tmp_path_factory.mktemp("fault-stack"), SITES)
     try:
         fs.up()
