@@ -19,6 +19,7 @@ import msgspec
 from hazardwatch.alerting.config import AlertingConfig
 from hazardwatch.alerting.web.context import ConsoleOptions
 from hazardwatch.alerting.workflow.config import WorkflowConfig
+from hazardwatch.connection_log import ConnectionLog
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import KafkaTopic
 
@@ -115,8 +116,12 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
     nparts = len(probe.list_topics(topic, timeout=10).topics[topic].partitions)
     probe.close()
     ensure_state_topic(opts.bootstrap, state_topic, nparts)
+    kafka_state = ConnectionLog("Kafka", log, 10)
+    # never give a changelog record up (an outage longer than librdkafka's default 300 s
+    # would otherwise drop state silently): it waits in the queue until Kafka is back
     producer = Producer({"bootstrap.servers": opts.bootstrap, "enable.idempotence": True,
-                         "linger.ms": 2})
+                         "linger.ms": 2, "message.timeout.ms": 0,
+                         "error_cb": kafka_state.lost})
 
     def emit(event: dict[str, Any]) -> None:
         producer.produce(actions, key=str(event.get("warning_id", "")).encode(),
@@ -138,8 +143,12 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
         """Take in what other instances (and this one) wrote to the changelog."""
         n = 0
         for m in tail.consume(max_msgs, timeout=timeout):
-            if m.error() is not None:
+            err = m.error()
+            if err is not None:
+                if err.code() != KafkaError._PARTITION_EOF:
+                    kafka_state.lost(err)
                 continue
+            kafka_state.back()
             p, off = m.partition() or 0, m.offset() or 0
             read_to[p] = off + 1
             rec = store.apply(p, off, m.key(), m.value())
@@ -222,7 +231,9 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
         for m in got:
             err = m.error()
             if err is not None and err.code() != KafkaError._PARTITION_EOF:
-                log.warning("alerting: consumer: %s", err)
+                kafka_state.lost(err)
+        if msgs:
+            kafka_state.back()
         pump()
         now = int(time.time() * 1000)
         if msgs:
@@ -242,7 +253,9 @@ def run(cfg: AlertingConfig, catalog: Catalog, opts: RunnerOptions,
             service.step(now)
         except Exception:  # reported; the next step tries again, the service keeps paging
             log.exception("alerting: step failed")
-        producer.flush(10)
+        # before a commit, the state those warnings made must be in the changelog; otherwise
+        # a short wait, so that a Kafka outage does not slow escalation (paging needs no Kafka)
+        producer.flush(10 if msgs else 0.2)
         if msgs:  # the state those warnings made is in the changelog: commit them
             try:
                 consumer.commit(asynchronous=False)

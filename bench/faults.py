@@ -6,10 +6,10 @@ and acknowledged by the broker, lost and duplicated on hw.telemetry (by seq), th
 device → Kafka delay, readings in InfluxDB and the time until all are there after Kafka's
 return, whether the sink survived, device.offline warnings raised (the platform's own gap must
 raise none) and the worker's log lines per second during the outage. Scenario `broker_faults`:
-Mosquitto restarted cleanly (the bridge reconnecting after the devices), then killed -9 during
-a Kafka outage. The worker freeze is `bench/worker_failover.py`'s. With `--quick`, the Kafka
-and broker scenarios share one stack (their devices on sites of their own) while the worker
-freeze runs beside them on its own.
+Mosquitto restarted cleanly (the bridge reconnecting after the devices), killed -9 with Kafka
+up, then killed -9 during a Kafka outage. The worker freeze is `bench/worker_failover.py`'s.
+With `--quick`, the Kafka and broker scenarios share one stack (their devices on sites of their
+own) while the worker freeze runs beside them on its own.
 Usage: python bench/faults.py [--quick]. The last line printed is JSON.
 """
 
@@ -91,11 +91,14 @@ def kafka_outage(root: Path, *, devices: int = 50, outage_s: float = 70.0, warm_
         }
 
 
+_KILL_WINDOW_S = 6.0  # around the kill of the broker alone: a loss sent earlier is not its
+
+
 def broker_faults(root: Path, *, devices: int = 50, autosave_s: int = 1,
                   fs: FaultStack | None = None, first_site: int = 0) -> dict[str, Any]:
     """Mosquitto restarted cleanly under load (with `hazardwatch simulate` running and the
-    bridge reconnecting 3 s after the devices), then, with Kafka stopped, Mosquitto killed -9
-    20 s into the outage and started again."""
+    bridge reconnecting 3 s after the devices), then killed -9 with Kafka up, then, with Kafka
+    stopped, killed -9 20 s into the outage; started again after each."""
     os.environ["HW_MQTT_AUTOSAVE_S"] = str(autosave_s)
     try:
         with own_or_shared(root, devices, fs) as fs:
@@ -123,7 +126,13 @@ def _broker_faults(fs: FaultStack, devices: int, autosave_s: int,
     time.sleep(7)
     sim_rc = sim.wait(180)
     sim_json = sim_log.read_text().strip().splitlines()[-1] if sim_log.exists() else ""
-    # 2. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
+    # 2. kill -9 of the broker alone (Kafka up): only what it held for the bridge is at risk
+    time.sleep(_KILL_WINDOW_S)
+    alone_at = time.time()
+    fs.signal_service("mosquitto", signal.SIGKILL)
+    fs.up()
+    time.sleep(_KILL_WINDOW_S)
+    # 3. Kafka away; the broker holds what the bridge cannot forward; kill -9 the broker
     outage_at = time.time()
     fs.signal_service("kafka", signal.SIGTERM)
     cpu0 = _cpu_s(fs)
@@ -140,12 +149,16 @@ def _broker_faults(fs: FaultStack, devices: int, autosave_s: int,
     lost = sorted(acked - set(seqs), key=lambda k: dev.sent[k])
     # sent before the Kafka outage: the bridge forwarded it at once, so only the clean
     # restart could lose it; sent during the outage: the broker held it until the kill
-    lost_clean = [k for k in lost if dev.sent[k] < outage_at]
-    lost_kill = [k for k in lost if k not in lost_clean]
+    # the kill alone can lose only what was sent in the seconds before it (a snapshot a
+    # second); before that window only the clean restart could
+    alone_from = alone_at - _KILL_WINDOW_S
+    lost_clean = [k for k in lost if dev.sent[k] < alone_from]
+    lost_alone = [k for k in lost if alone_from <= dev.sent[k] < outage_at]
+    lost_kill = [k for k in lost if dev.sent[k] >= outage_at]
     rate = devices / dev.period_s
     clean_at = [round(dev.sent[k] - restarted_at, 2) for k in lost_clean]
     return {
-        "fault": f"mosquitto restart, then kill -9 during a Kafka outage (autosave "
+        "fault": f"mosquitto restart, kill -9, then kill -9 during a Kafka outage (autosave "
                  f"{autosave_s} s)",
         "devices": devices, "published": len(dev.sent), "acked": len(acked),
         "lost_clean_restart": len(lost_clean), "lost_kill": len(lost_kill),
@@ -155,6 +168,7 @@ def _broker_faults(fs: FaultStack, devices: int, autosave_s: int,
         "lost_clean_sent_s_after_restart": ([min(clean_at), max(clean_at)] if clean_at
                                             else []),
         "broker_kill_lost_ms": round(len(lost_kill) / rate * 1000),
+        "broker_kill_alone_lost_ms": round(len(lost_alone) / rate * 1000),
         "lost_kill_span_s": (round(dev.sent[lost_kill[-1]] - dev.sent[lost_kill[0]], 1)
                              if lost_kill else 0.0),
         "lost_kill_oldest_s_before_kill": (round(kill_at - dev.sent[lost_kill[0]], 1)
@@ -227,6 +241,7 @@ def main() -> None:
         "worker_log_lines_per_s_in_outage": kafka["worker_log_lines_per_s"],
         "broker_clean_restart_lost": broker["lost_clean_restart"],
         "broker_kill_lost_ms": broker["broker_kill_lost_ms"],
+        "broker_kill_alone_lost_ms": broker["broker_kill_alone_lost_ms"],
         "simulate_exit_across_restart": broker["simulate_exit"],
         "worker_failover_max_delay_s": worker["worker_failover_max_delay_s"],
         "worker_max_delay_after_sigcont_s": worker["max_delay_after_sigcont_s"],

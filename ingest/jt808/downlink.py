@@ -8,8 +8,9 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, KafkaError
 
+from hazardwatch.connection_log import ConnectionLog
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import WarningRecord, decode_warning
 
@@ -43,6 +44,7 @@ class WarningFeed:
         })
         self.consumer.subscribe([topic_prefix + KafkaTopic.WARNINGS])
         self.deliver = deliver
+        self.kafka_state = ConnectionLog("Kafka (downlink)", log, 10)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jt808-downlink", daemon=True)
 
@@ -53,8 +55,14 @@ class WarningFeed:
     def _run(self) -> None:
         while not self._stop.is_set():
             msg = self.consumer.poll(0.5)
-            if msg is None or msg.error() is not None:
+            if msg is None:
                 continue
+            err = msg.error()
+            if err is not None:
+                if err.code() != KafkaError._PARTITION_EOF:
+                    self.kafka_state.lost(err)
+                continue
+            self.kafka_state.back()
             try:
                 w = decode_warning(msg.value() or b"")
             except ValueError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from hazardwatch.connection_log import ConnectionLog
 from hazardwatch.ingest.bridge import BridgeConfig, producer_config
 
 log = logging.getLogger("hazardwatch.jt808.kafka")
@@ -30,6 +31,7 @@ class KafkaSink:
                            topic_prefix=topic_prefix)
         conf = {**producer_config(cfg), "logger": log, "linger.ms": 5, **(extra or {})}
         self.prefix = topic_prefix
+        self.kafka_state = ConnectionLog("Kafka", log, 5)  # one line when lost, one when back
         self.producer = Producer({**conf, "error_cb": self._error})
         self.errors = 0
         self.in_flight = 0
@@ -69,7 +71,10 @@ class KafkaSink:
 
     def _error(self, err: KafkaError) -> None:
         self.errors += 1
-        log.warning("Kafka: %s", err)
+        if err.fatal():  # the idempotent producer cannot go on: say so on every one
+            log.error("Kafka: fatal producer error: %s", err)
+        else:
+            self.kafka_state.lost(err)
 
     def _delivered(self, done: Done, err: KafkaError | None, msg: Message) -> None:
         """Delivery report (poll thread): queue the confirmation, or produce again."""
@@ -80,6 +85,7 @@ class KafkaSink:
                           partial(self._delivered, done))
             return
         self._confirmed.append(done)
+        self.kafka_state.back()
 
     def produce(self, topic: str, key: bytes, value: bytes, done: Done) -> None:
         """Queue one record; `done()` once Kafka has it (waits while Kafka is away). The records

@@ -14,8 +14,8 @@ import pytest
 
 from bench.fault_stack import FaultStack
 
-SITES = 200  # four blocks of 50 sites; `hazardwatch simulate` publishes for the first 20
-BLOCK = {"simulate": 0, "influx": 50, "kafka": 100, "broker": 150}
+SITES = 250  # five blocks of 50 sites; `hazardwatch simulate` publishes for the first 20
+BLOCK = {"simulate": 0, "influx": 50, "kafka": 100, "broker": 150, "kafka_stop": 200}
 
 
 @pytest.fixture(scope="package")  # down before the rest of a whole-suite run
