@@ -14,6 +14,7 @@ from hazardwatch.simulators.scenario import Scenario
 from hazardwatch.streams.replay import Replayer, ReplaySummary
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.engine import Engine
+from hazardwatch.streams.rules.setpoints import resolve
 from hazardwatch.streams.vehicles.config import VehicleRules
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 
@@ -36,9 +37,8 @@ def crossings(lines: list[str], cat: Catalog, rules: RulesConfig,
     """Raw alarms before any rule logic (persistence, hysteresis, episodes, combinations):
     (how often a reading enters the far side of a set-point, any stage, or a vehicle's speed
     rises above its class limit; how many readings and positions are past one at all)."""
-    stages = {(site, sid): r.setpoints.stages
-              for site, rules_ in Engine(cat, rules).site_sensors.items()
-              for sid, r in rules_.items()}
+    stages = {(site.id, s.id): resolve(rules, site, s).stages
+              for site in cat.sites.values() for d in site.devices for s in d.sensors}
     beyond: dict[tuple[str, str], bool] = {}
     n = past = 0
     for line in lines:

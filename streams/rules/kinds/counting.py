@@ -4,6 +4,7 @@ above its worst point when enough points warn (4 蓝 → 黄, 3 黄 → 橙, 2 �
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hazardwatch.contracts import rules as rule_ids
@@ -16,7 +17,7 @@ from hazardwatch.streams.rules.kinds.base import CompiledRule, Fired, Inputs, Le
 from hazardwatch.streams.rules.state import RuleState
 
 
-def counted_level(c: Counting, wants: list[int]) -> Level | None:
+def counted_level(c: Counting, wants: Sequence[int]) -> Level | None:
     """The item's level from its points' levels, when worse than every point (else None)."""
     if not wants:
         return None
