@@ -7,6 +7,7 @@ import calendar
 GMT8_S = 8 * 3600
 _DAYS: dict[bytes, int | None] = {}  # BCD YYMMDD → epoch seconds of that midnight (or None)
 _DAYS_MAX = 4096
+_HOURS: dict[bytes, int | None] = {}  # BCD YYMMDDhh → epoch seconds of that hour
 
 
 def _bcd(b: int) -> int:
@@ -22,17 +23,32 @@ def _day_s(ymd: bytes) -> int | None:
     return calendar.timegm((2000 + yy, mo, dd, 0, 0, 0))
 
 
-def bcd_time_ms(data: bytes, offset_s: int = GMT8_S) -> int | None:
-    """UTC epoch ms of a 6-byte BCD time in the terminal's zone, or None if it is not a time."""
-    if len(data) != 6 or not data.hex().isdigit():
+def _hour_s(ymdh: bytes) -> int | None:
+    """Epoch seconds of a BCD YYMMDDhh at hh:00 UTC, or None if it is not a date and hour."""
+    if not ymdh.hex().isdigit():
         return None
-    ymd = data[:3]
-    day = _DAYS.get(ymd, -1)
+    day = _DAYS.get(ymdh[:3], -1)
     if day == -1:  # dates repeat (a day's fixes share one): computed once
         if len(_DAYS) >= _DAYS_MAX:
             _DAYS.clear()
-        day = _DAYS[ymd] = _day_s(ymd)
-    hh, mi, ss = _bcd(data[3]), _bcd(data[4]), _bcd(data[5])
-    if day is None or hh > 23 or mi > 59 or ss > 59:
+        day = _DAYS[ymdh[:3]] = _day_s(ymdh[:3])
+    hh = _bcd(ymdh[3])
+    return None if day is None or hh > 23 else day + hh * 3600
+
+
+def bcd_time_ms(data: bytes, offset_s: int = GMT8_S) -> int | None:
+    """UTC epoch ms of a 6-byte BCD time in the terminal's zone, or None if it is not a time."""
+    if len(data) != 6:
         return None
-    return (day + hh * 3600 + mi * 60 + ss - offset_s) * 1000
+    ymdh = data[:4]
+    hour = _HOURS.get(ymdh, -1)
+    if hour == -1:  # an hour's fixes share its date and hour: checked and computed once
+        if len(_HOURS) >= _DAYS_MAX:
+            _HOURS.clear()
+        hour = _HOURS[ymdh] = _hour_s(ymdh)
+    mi, ss = data[4], data[5]
+    # BCD minutes and seconds 00–59: low nibble a digit, the whole byte at most 0x59
+    if hour is None or mi > 0x59 or ss > 0x59 or mi & 0xF > 9 or ss & 0xF > 9:
+        return None
+    return (hour + (mi >> 4) * 600 + (mi & 0xF) * 60 + (ss >> 4) * 10 + (ss & 0xF)
+            - offset_s) * 1000

@@ -7,6 +7,7 @@ import struct
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -16,6 +17,7 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808 import records as rec
 from hazardwatch.ingest.jt808.bodies import decode_authenticate, decode_register, decode_reply
+from hazardwatch.ingest.jt808.fastpath import CLEAR_ON_ACK, FastPositions
 from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, escape, verify, xor
 from hazardwatch.ingest.jt808.header import Header, Message, parse
 from hazardwatch.ingest.jt808.location import Fix, decode_batch, decode_fix
@@ -27,9 +29,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hazardwatch.jt808")
 RECENT = 64  # remembered (msg id, serial) pairs per session, for retransmissions
-# alarm bits cleared by the platform's confirmation (收到应答后清零; SmallChi JT808Alarm.cs)
-CLEAR_ON_ACK = (1 << 20) | (1 << 21) | (1 << 22) | (1 << 28) | (1 << 31)
-_REPLY = struct.Struct(">HHHB")  # 0x8001: own serial (header end), their serial, id, result
+# CLEAR_ON_ACK: alarm bits cleared by the platform's confirmation (收到应答后清零; SmallChi
+# JT808Alarm.cs)
+# 0x8001: own serial (header end), their serial, id, result, then the check code
+_REPLY = struct.Struct(">HHHBB")
+NO_ACKS: list[Header] = []  # a fast-path position is acknowledged by its serial
 POSITIONS = str(KafkaTopic.POSITIONS)
 REJECTED = str(KafkaTopic.REJECTED)
 
@@ -75,6 +79,9 @@ class Session:
         self._reply_for: tuple[str, str, int | None] | None = None
         self._reply_head = b""
         self._reply_xor = 0  # the check code of the reply head (XOR of its bytes)
+        self.fast: FastPositions | None = None  # plain 0x0200 frames of the authenticated header
+        self._fast_header: Header | None = None
+        self._fast_for: tuple[str, str, int | None] | None = None
         self.vehicle_key = b""  # the Kafka key of its records, once authenticated
         self._out: list[bytes] = []
         self.last_raw = b""  # the frame being handled, as received (for hw.rejected)
@@ -107,15 +114,32 @@ class Session:
         """0x8001 to the terminal's message (its header bytes made once per terminal)."""
         head = (h.phone, h.version, h.protocol_version)
         if head != self._reply_for:
-            self._reply_for = head
-            self._reply_head = enc.general_reply_head(h)
-            self._reply_xor = xor(self._reply_head)
+            self._reply_head_for(head, h)
+        self._reply(h.serial, h.msg_id, result)
+
+    def _reply_head_for(self, head: tuple[str, str, int | None], h: Header) -> None:
+        self._reply_for = head
+        self._reply_head = enc.general_reply_head(h)
+        self._reply_xor = xor(self._reply_head)
+
+    def _reply(self, their: int, msg_id: int, result: enc.Result) -> None:
+        """The 0x8001 frame after the cached head: serials, id, result and the check code
+        (the XOR of the tail's bytes computed from its 16-bit fields)."""
         self.serial = serial = (self.serial + 1) & 0xFFFF
-        tail = _REPLY.pack(serial, h.serial, h.msg_id, result)
-        payload = self._reply_head + tail + bytes((self._reply_xor ^ xor(tail),))
+        v = serial ^ their ^ msg_id
+        check = self._reply_xor ^ (v >> 8) ^ (v & 0xFF) ^ result
+        payload = self._reply_head + _REPLY.pack(serial, their, msg_id, result, check)
         self.send(b"\x7e" + escape(payload) + b"\x7e")
         if result is enc.Result.OK:
             self.gw.counters.acked += 1
+
+    def reply_position(self, their: int) -> None:
+        """0x8001 OK to a fast-path 0x0200 (the authenticated header's reply head)."""
+        head = self._fast_for
+        if head != self._reply_for:
+            assert head is not None and self._fast_header is not None
+            self._reply_head_for(head, self._fast_header)
+        self._reply(their, 0x0200, enc.Result.OK)
 
     # -- input ------------------------------------------------------------------------------
 
@@ -124,7 +148,15 @@ class Session:
         self.gw.counters.frames += 1
         self.last_raw = raw
         try:
-            msg = parse(verify(raw))
+            data = verify(raw)
+            fast = self.fast
+            if fast is not None and not self.online_due:
+                got = fast.decode(data, self.gw.now_ms())
+                if got is not None:
+                    self.last_frame = time.monotonic()
+                    self._position(*got)
+                    return
+            msg = parse(data)
         except FrameError as exc:
             self.gw.counters.event(exc.reason.value, f"{self.peer}: {exc.detail}")
             return
@@ -132,6 +164,7 @@ class Session:
         h = msg.header
         if self.header is None or h.phone != self.header.phone:
             self.header = h
+            self.fast = None  # made again at the next authentication
         if h.encryption:
             self.gw.counters.event(FrameReason.ENCRYPTED.value, f"{self.peer} 0x{h.msg_id:04x}")
             self.reply(h, enc.Result.UNSUPPORTED)
@@ -229,6 +262,9 @@ class Session:
         self.known = known
         self.vehicle_key = known.vehicle_id.encode()
         self.key = h.key
+        self.fast = FastPositions.of(h, known.vehicle_id, known.utc_offset_s, self.gw.cfg.drill)
+        self._fast_header = h
+        self._fast_for = (h.phone, h.version, h.protocol_version)
         self.gw.adopt(self)
         if self.gw.cfg.drill:  # a drill plays on the scenario clock, not the wall clock
             self.online_due = True
@@ -306,6 +342,30 @@ class Session:
         if len(recent) > RECENT:
             recent.popitem(last=False)
 
+    def _position(self, serial: int, ts: int, body: bytes, record: bytes) -> None:
+        """A fast-path 0x0200 (see fastpath): what _locations does for one valid plain fix."""
+        counters = self.gw.counters
+        ident = (0x0200, serial)
+        digest = hash(body)
+        recent = self._recent
+        seen = recent.get(ident)
+        if seen is not None and seen[0] == digest:  # a retransmission: do not produce again
+            counters.duplicates += 1
+            seen[1].then(partial(self.reply_position, serial))
+            return
+        counters.positions += 1
+        if self.last_ts is None or ts > self.last_ts:
+            self.last_ts = ts
+        pending = Pending(self, 1, NO_ACKS, serial)
+        self.in_flight += 1
+        self.gw.sink.produce(POSITIONS, self.vehicle_key, record, pending.one)
+        if self.in_flight >= self.gw.cfg.in_flight_per_session and not self.paused:
+            self.paused = True  # back-pressure on this terminal
+            self.writer.pause_reading()
+        recent[ident] = (digest, pending)
+        if len(recent) > RECENT:
+            recent.popitem(last=False)
+
     def _alarms(self, fix: Fix, origin: rec.Origin, out: list[tuple[str, bytes, bytes]]) -> None:
         """苏标 alarm starts of a fix as video events (their attachments asked for)."""
         for alarm in fix.items.alarms:
@@ -332,8 +392,9 @@ class Session:
             self.writer.pause_reading()
         return pending
 
-    def finished(self, acks: list[Header]) -> None:
-        """Kafka has every record of a message: acknowledge it, let the reader go on."""
+    def finished(self, acks: list[Header], serial: int = -1) -> None:
+        """Kafka has every record of a message: acknowledge it (its headers, or a fast-path
+        position's serial), let the reader go on."""
         self.in_flight -= 1
         if self.paused and self.in_flight < self.gw.cfg.in_flight_per_session:
             self.paused = False
@@ -341,6 +402,8 @@ class Session:
                 self.writer.resume_reading()
         for a in acks:
             self.reply(a)
+        if serial >= 0:
+            self.reply_position(serial)
 
     def note(self, serial: int, what: str) -> None:
         """Remember what a platform message was, to log the terminal's 0x0001 to it."""
@@ -374,12 +437,14 @@ class Session:
 class Pending:
     """One terminal message whose records Kafka has not all confirmed yet."""
 
-    __slots__ = ("_then", "acks", "done", "left", "session")
+    __slots__ = ("_then", "acks", "done", "left", "serial", "session")
 
-    def __init__(self, session: Session, left: int, acks: list[Header]) -> None:
+    def __init__(self, session: Session, left: int, acks: list[Header], serial: int = -1
+                 ) -> None:
         self.session = session
         self.left = left
         self.acks = acks
+        self.serial = serial  # a fast-path 0x0200's serial (acknowledged without a Header)
         self.done = False
         self._then: list[Callable[[], None]] | None = None
 
@@ -392,7 +457,7 @@ class Pending:
     def finish(self) -> None:
         """Every record confirmed: acknowledge, then run what waited for it."""
         self.done = True
-        self.session.finished(self.acks)
+        self.session.finished(self.acks, self.serial)
         if self._then is not None:
             for f in self._then:
                 f()

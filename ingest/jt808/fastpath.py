@@ -1,0 +1,114 @@
+"""The 0x0200 fast path: a plain, valid position report of an authenticated terminal, decoded
+straight from the frame to its PositionRecord bytes (the same bytes as the general path).
+
+Anything unusual — another header shape or phone, sub-packages, encryption, an invalid or
+fast-clock fix, clear-on-ack alarm bits, 苏标 alarm items — returns None and the general path
+(header.parse → location.decode_fix → records.position) handles the frame as before.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from hazardwatch.contracts.records import PositionRecord, encode
+from hazardwatch.ingest.jt808.active_safety import FAMILY_BY_ITEM
+from hazardwatch.ingest.jt808.bcdtime import bcd_time_ms
+from hazardwatch.ingest.jt808.header import Header, Version
+from hazardwatch.ingest.jt808.location import (
+    BASIC,
+    CLOCK_TOLERANCE_MS,
+    MAX_AGE_MS,
+    STATUS_LOCATED,
+    STATUS_SOUTH,
+    STATUS_WEST,
+)
+
+# alarm bits cleared by the platform's confirmation (they need an 0x8203: general path)
+CLEAR_ON_ACK = (1 << 20) | (1 << 21) | (1 << 22) | (1 << 28) | (1 << 31)
+_ATTRS = struct.Struct(">H")
+_SERIAL = struct.Struct(">H")
+_BASIC = struct.Struct(">IIIIhHH6s")
+_ALARM_ITEMS = frozenset(FAMILY_BY_ITEM)
+_U32 = struct.Struct(">I")
+ALARMS = -1.0  # _mileage's answer when the fix carries active-safety items (never a mileage)
+
+
+class FastPositions:
+    """Decodes the 0x0200 frames of one authenticated terminal whose header matches the
+    session's (same version, phone and protocol version), to the record's bytes."""
+
+    __slots__ = ("_flag", "_hlen", "_ident", "drill", "offset_s", "vehicle_id")
+
+    def __init__(self, header: Header, vehicle_id: str, offset_s: int, drill: bool) -> None:
+        self.vehicle_id = vehicle_id
+        self.offset_s = offset_s
+        self.drill = drill
+        if header.version is Version.V2019:
+            assert header.protocol_version is not None
+            self._hlen = 17
+            self._flag = 0x4000
+            self._ident = bytes((header.protocol_version,)) + bytes.fromhex(header.phone)
+        else:
+            self._hlen = 12
+            self._flag = 0
+            self._ident = bytes.fromhex(header.phone)
+
+    @classmethod
+    def of(cls, header: Header, vehicle_id: str, offset_s: int, drill: bool
+           ) -> FastPositions | None:
+        """For a terminal whose header the fast path can recognise byte for byte: a BCD
+        phone, no sub-package, the 2019 flag matching the version (else None)."""
+        if not header.phone_bcd or header.is_subpackage or header.encryption:
+            return None
+        if header.flag_2019 != (header.version is Version.V2019):
+            return None  # a 2013 header with bit 14 set (tolerated by the general path)
+        return cls(header, vehicle_id, offset_s, drill)
+
+    def decode(self, data: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
+        """(serial, event time, body, record) of a plain valid 0x0200 frame (header + body,
+        verified); None when the general path must decode it."""
+        hlen = self._hlen
+        n = len(data)
+        if n < hlen + BASIC or data[0] != 0x02 or data[1] != 0x00:
+            return None
+        (attrs,) = _ATTRS.unpack_from(data, 2)
+        if attrs & 0xFC00 != self._flag or n != hlen + (attrs & 0x3FF):
+            return None
+        if data[4:hlen - 2] != self._ident:
+            return None
+        alarm, status, lat_u, lon_u, alt, speed, heading, when = _BASIC.unpack_from(data, hlen)
+        if alarm & CLEAR_ON_ACK or not status & STATUS_LOCATED or heading > 359:
+            return None
+        ts = bcd_time_ms(when, self.offset_s)
+        if ts is None or ts > now_ms + CLOCK_TOLERANCE_MS or ts < now_ms - MAX_AGE_MS:
+            return None
+        lat = -(lat_u / 1e6) if status & STATUS_SOUTH else lat_u / 1e6
+        lon = -(lon_u / 1e6) if status & STATUS_WEST else lon_u / 1e6
+        if abs(lat) > 90 or abs(lon) > 180:
+            return None
+        mileage = _mileage(data, hlen + BASIC, n)
+        if mileage == ALARMS:
+            return None
+        record = PositionRecord(self.vehicle_id, ts, lat, lon, speed / 10, float(heading),
+                                now_ms, alt_m=float(alt), alarm_flags=alarm,
+                                status_flags=status, mileage_km=mileage, drill=self.drill)
+        (serial,) = _SERIAL.unpack_from(data, hlen - 2)
+        return serial, ts, data[hlen:], encode(record)
+
+
+def _mileage(data: bytes, pos: int, n: int) -> float | None:
+    """Item 0x01 (the last well-formed one wins, as in items.decode_items); ALARMS if an
+    active-safety item is present (the general path makes its video events)."""
+    mileage: float | None = None
+    while pos + 2 <= n:
+        item, size = data[pos], data[pos + 1]
+        end = pos + 2 + size
+        if end > n:
+            break
+        if item == 0x01:
+            if size == 4:
+                mileage = round(_U32.unpack_from(data, pos + 2)[0] * 0.1, 6)
+        elif item in _ALARM_ITEMS:
+            return ALARMS
+        pos = end
+    return mileage
