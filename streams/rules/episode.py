@@ -32,6 +32,8 @@ class Episode(msgspec.Struct, omit_defaults=True):
 
     active: bool = False
     warning_id: str = ""
+    # levels as the int of a Level (RED=1 … BLUE=4), 0 while no episode is open: kept as a
+    # plain int so the state's encoding stays a small integer and 0 can mean "none"
     level: int = 0  # current level (after escalation)
     base_level: int = 0  # level the condition asks for
     escalations: int = 0
