@@ -39,15 +39,18 @@ _MASKS = [(1 << (8 * h)) - 1 for h in range(MAX_FRAME + 2)]  # the low h bytes
 
 def xor(data: bytes | bytearray | memoryview) -> int:
     """The check code: XOR of every byte (header + body, before escaping). The bytes as one
-    integer are folded in halves (high half XOR low half) down to 8 bytes, then to one:
-    a few big-integer operations instead of a Python step per byte."""
+    integer are folded (high half XOR low half) down to 64 bytes, then XORed with themselves
+    shifted by 32, 16, … 1 bytes: the low byte is then the XOR of all of them. A few
+    big-integer operations instead of a Python step per byte."""
     n = len(data)
     v = int.from_bytes(data, "little")
-    masks = _MASKS
-    while n > 8:
+    while n > 64:
         h = (n + 1) >> 1
-        v = (v ^ (v >> (h << 3))) & (masks[h] if h < len(masks) else (1 << (h << 3)) - 1)
+        v = (v ^ (v >> (h << 3))) & (_MASKS[h] if h < len(_MASKS) else (1 << (h << 3)) - 1)
         n = h
+    v ^= v >> 256
+    v ^= v >> 128
+    v ^= v >> 64
     v ^= v >> 32
     v ^= v >> 16
     v ^= v >> 8

@@ -1,6 +1,9 @@
-"""The idempotent confluent-kafka producer for the asyncio gateway: delivery reports are served
-by a thread blocking in `poll()`, and the records it confirmed are handed to the loop in one
-batch per poll (one wake-up of the loop for many acknowledgements)."""
+"""The idempotent confluent-kafka producer for the asyncio gateway: the loop itself serves the
+delivery reports (`poll(0)` every 2 ms while records await confirmation, every 50 ms when
+none do) and runs the confirmations of each poll together.
+
+Not a thread blocking in `poll()`: its delivery callbacks took the GIL once per record from
+a busy loop thread (a hand-over of the GIL, often a context switch, per position)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from hazardwatch.ingest.bridge import BridgeConfig, producer_config
 
 log = logging.getLogger("hazardwatch.jt808.kafka")
 Done = Callable[[], None]
+POLL_BUSY_S = 0.002  # delivery reports served this often while records await confirmation
+POLL_IDLE_S = 0.05
 
 
 class KafkaSink:
@@ -35,31 +40,42 @@ class KafkaSink:
         self.producer = Producer({**conf, "error_cb": self._error})
         self.errors = 0
         self.in_flight = 0
-        self._confirmed: deque[Done] = deque()  # filled by the poll thread, emptied by the loop
+        # filled by delivery callbacks (whichever thread polls), emptied by the loop
+        self._confirmed: deque[Done] = deque()
         self._batches: dict[str, list[dict[str, Any]]] = {}  # this turn's records by topic
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._busy = False  # polling every POLL_BUSY_S (records await confirmation)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Serve delivery reports in a thread; confirmations run in `loop`."""
+        """Serve delivery reports in `loop`; confirmations run there."""
         self._loop = loop
-        self._thread = threading.Thread(target=self._poll, name="jt808-kafka-poll", daemon=True)
-        self._thread.start()
+        self._tick()
 
-    def _poll(self) -> None:
-        poll, confirmed, loop = self.producer.poll, self._confirmed, self._loop
-        assert loop is not None
-        while not self._stop.is_set():
-            poll(0.1)  # runs the delivery callbacks (in this thread): they only append
-            if confirmed:
-                try:
-                    loop.call_soon_threadsafe(self._drain)
-                except RuntimeError:  # the loop is closed: shutting down
-                    return
+    def _tick(self) -> None:
+        """In the loop: serve the delivery reports, run their confirmations, come back soon
+        while records await confirmation."""
+        if self._stop.is_set():
+            return
+        self.producer.poll(0)  # runs the delivery callbacks: they only append
+        if self._confirmed:
+            self._drain()
+        self._busy = self.in_flight > 0
+        assert self._loop is not None
+        self._timer = self._loop.call_later(POLL_BUSY_S if self._busy else POLL_IDLE_S,
+                                            self._tick)
+
+    def _wake(self) -> None:
+        """Records were queued while polling slowly: poll every POLL_BUSY_S again."""
+        if self._timer is not None:
+            self._timer.cancel()
+        assert self._loop is not None
+        self._busy = True
+        self._timer = self._loop.call_later(POLL_BUSY_S, self._tick)
 
     def _drain(self) -> None:
-        """In the loop: run every confirmation the poll thread collected."""
+        """In the loop: run every confirmation collected since the last poll."""
         confirmed = self._confirmed
         popleft = confirmed.popleft
         n = 0
@@ -68,6 +84,7 @@ class KafkaSink:
             n += 1
             done()
         self.in_flight -= n
+        self.kafka_state.back()
 
     def _error(self, err: KafkaError) -> None:
         self.errors += 1
@@ -77,7 +94,7 @@ class KafkaSink:
             self.kafka_state.lost(err)
 
     def _delivered(self, done: Done, err: KafkaError | None, msg: Message) -> None:
-        """Delivery report (poll thread): queue the confirmation, or produce again."""
+        """Delivery report (in poll()): queue the confirmation, or produce again."""
         if err is not None:
             self.errors += 1
             log.error("Kafka delivery to %s failed (%s); producing again", msg.topic(), err)
@@ -85,7 +102,6 @@ class KafkaSink:
                           partial(self._delivered, done))
             return
         self._confirmed.append(done)
-        self.kafka_state.back()
 
     def produce(self, topic: str, key: bytes, value: bytes, done: Done) -> None:
         """Queue one record; `done()` once Kafka has it (waits while Kafka is away). The records
@@ -99,6 +115,8 @@ class KafkaSink:
         if batch is None:
             if not self._batches:
                 self._loop.call_soon(self.flush_batches)
+                if not self._busy:
+                    self._wake()
             batch = self._batches[topic] = []
         batch.append({"value": value, "key": key, "callback": cb})
 
@@ -135,10 +153,8 @@ class KafkaSink:
         await fut
 
     def close(self, timeout_s: float = 15.0) -> int:
-        """Stop the poll thread and flush; the number of records not confirmed."""
+        """Stop polling in the loop and flush; the number of records not confirmed."""
         self.flush_batches()
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
         left: int = self.producer.flush(timeout_s)
         return left

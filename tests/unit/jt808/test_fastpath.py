@@ -221,3 +221,24 @@ def test_fields_built_0x8001_is_the_encoders_frame(version: Version) -> None:
             assert failed == enc.general_reply(ok_header, own, enc.Result.FAILED)
             assert xor(unescape(got[1:-1])[:-1]) == unescape(got[1:-1])[-1]
     assert frame(b"\x01") == b"\x7e\x01\x01\x7e"
+
+
+def test_retransmission_memory_keeps_the_last_64_new_keys_like_an_ordered_dict() -> None:
+    import random
+    from collections import OrderedDict
+
+    from hazardwatch.ingest.jt808.session import RECENT, Session
+
+    s = Session.__new__(Session)
+    s._recent, s._ring, s._ring_at = {}, [], 0
+    ref: OrderedDict[tuple[int, int], tuple[int, object]] = OrderedDict()
+    rnd = random.Random(7)
+    for k in range(5000):
+        ident = (rnd.choice((0x0200, 0x0704)), rnd.randrange(150))
+        entry = (k, None)
+        ref[ident] = entry  # the former bookkeeping: a known key keeps its place
+        if len(ref) > RECENT:
+            ref.popitem(last=False)
+        s._remember(ident, k, None)  # type: ignore[arg-type]
+        assert s._recent == dict(ref)
+    assert len(s._recent) == RECENT
