@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
+from hazardwatch.contracts.rules import Level
+from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH, Transition
 
 METRIC_ZH = {
     "level": "液位", "temperature": "温度", "pressure": "压力", "flow": "流量",
@@ -44,7 +45,8 @@ def threshold_text(where: str, metric: str, value: float, unit: str, stage: str,
     return head + f"{'超过' if high else '低于'}{name} {fmt(threshold)}{unit}"
 
 
-def transition_suffix(transition: str, level: int, escalated: bool, minutes: float) -> str:
+def transition_suffix(transition: Transition, level: Level, escalated: bool,
+                      minutes: float) -> str:
     """What changed, appended to the condition text."""
     if transition == "raised":
         return f"，发布{LEVEL_NAMES_ZH[level]}预警"

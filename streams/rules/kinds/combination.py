@@ -47,7 +47,7 @@ class UnitCombination(Inputs):
                 for f in self._fire(change, st, at)]
 
     def _want(self, level_of: LevelOf) -> Level | None:
-        levels: dict[str, list[int]] = {}
+        levels: dict[str, list[Level]] = {}
         for m in self.levels:
             lv = level_of(m)
             if lv is not None:
