@@ -15,6 +15,7 @@ tick that runs computes it again from every timer of the site (`_wake`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hazardwatch.contracts.catalog import Catalog
@@ -53,6 +54,9 @@ from hazardwatch.streams.rules.state import RuleState, SensorState, SiteState
 
 __all__ = ["NO_WAKE", "Engine", "Route"]
 
+ScreenFn = Callable[[SiteState, SensorState, float | None, str, int, list[Fired]], float | None]
+CheckFn = Callable[[SiteState, SensorState, float, int, float | None, int, list[Fired]], bool]
+
 
 @dataclass(slots=True)
 class Route:
@@ -64,6 +68,8 @@ class Route:
     checks: tuple[SensorCheck, ...] = ()
     level_rules: tuple[CompiledRule, ...] = ()
     wakers: tuple[Screen | SensorCheck, ...] = field(default=())  # checks, then screens
+    screen: ScreenFn | None = None  # (the hot path: the screens and the checks, each as
+    check: CheckFn | None = None  # one bound method, or one function calling them in order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,41 @@ class SiteReadings:
     def busy(self, s: SensorState) -> bool:
         """(Its episode is the rule's.)"""
         return False
+
+
+def _screens(screens: tuple[Screen, ...]) -> ScreenFn | None:
+    """The screens as one function: each in turn, the first refusal ends (None: none)."""
+    if len(screens) <= 1:
+        return screens[0].screen if screens else None
+    fns = tuple(sc.screen for sc in screens)
+
+    def chained(st: SiteState, s: SensorState, value: float | None, q: str, ts: int,
+                fired: list[Fired]) -> float | None:
+        v = value
+        for fn in fns:
+            v = fn(st, s, value, q, ts, fired)
+            if v is None:
+                return None
+        return v
+
+    return chained
+
+
+def _checks(checks: tuple[SensorCheck, ...]) -> CheckFn | None:
+    """The checks as one function: every one in turn; whether any changed the level."""
+    if len(checks) <= 1:
+        return checks[0].on_value if checks else None
+    fns = tuple(ck.on_value for ck in checks)
+
+    def chained(st: SiteState, s: SensorState, v: float, ts: int, prev_v: float | None,
+                prev_ts: int, fired: list[Fired]) -> bool:
+        changed = False
+        for fn in fns:
+            if fn(st, s, v, ts, prev_v, prev_ts, fired):
+                changed = True
+        return changed
+
+    return chained
 
 
 def _rule_state(st: SiteState, rule: CompiledRule) -> RuleState:
@@ -138,6 +179,7 @@ class Engine:
         self.site_rules[site.id], self.site_devices[site.id] = compiled, tuple(devices)
         for r in routes.values():
             r.wakers = (*r.checks, *r.screens)
+            r.screen, r.check = _screens(r.screens), _checks(r.checks)
 
     def _per_sensor(self, kind: Screens | PerSensor, routes: dict[str, Route]) -> None:
         for r in routes.values():
@@ -196,33 +238,23 @@ class Engine:
         return [self._warning(site, f) for f in fired]
 
     def _points(self, st: SiteState, rec: TelemetryRecord, fired: list[Fired]) -> None:
-        routes, states, reading, drill = (self.site_sensors[rec.site_id], st.sensors,
-                                          self._reading, rec.drill)
+        """Each reading: the screens (a refused one goes no further), the checks, the rules
+        taking the sensor's level if it changed (the hot path: one loop, bound methods)."""
+        routes, states, drill = self.site_sensors[rec.site_id], st.sensors, rec.drill
         for p in rec.points:
             s = states.get(p.sensor)
             if s is None:
                 s = states[p.sensor] = SensorState()
-            reading(st, routes[p.sensor], s, p.value, p.q, p.ts, drill, fired)
-
-    def _reading(self, st: SiteState, r: Route, s: SensorState, value: float | None,
-                 q: str, ts: int, drill: bool, fired: list[Fired]) -> None:
-        """One reading: the screens (a refused one goes no further), the checks, the rules
-        taking the sensor's level if it changed."""
-        s.drill = drill
-        prev_v, prev_ts = s.last_v, s.last_ts
-        v: float | None = value
-        for screen in r.screens:
-            v = screen.screen(st, s, value, q, ts, fired)
+            r, value, ts = routes[p.sensor], p.value, p.ts
+            s.drill = drill
+            prev_v, prev_ts = s.last_v, s.last_ts
+            screen, check = r.screen, r.check
+            v = value if screen is None else screen(st, s, value, p.q, ts, fired)
             if v is None:
-                return
-        if v is None:
-            return
-        changed = False
-        for check in r.checks:
-            if check.on_value(st, s, v, ts, prev_v, prev_ts, fired):
-                changed = True
-        if changed and r.level_rules:
-            self._levels(st, r, ts, drill, fired)
+                continue
+            if check is not None and check(st, s, v, ts, prev_v, prev_ts, fired) and (
+                    r.level_rules):
+                self._levels(st, r, ts, drill, fired)
 
     @staticmethod
     def _levels(st: SiteState, r: Route, ts: int, drill: bool, fired: list[Fired]) -> None:

@@ -22,15 +22,6 @@ from hazardwatch.streams.rules.state import SensorState, SiteState, UnitState
 
 
 @dataclass(frozen=True, slots=True)
-class Transfer:
-    """When a unit of plant counts as in transfer (rule pack `fault.transfer`)."""
-
-    hold_ms: int  # a flow or a level move keeps the unit in transfer this long
-    level_step: float  # a level moved: by at least this much
-    flow_min: float  # a flow: above this
-
-
-@dataclass(frozen=True, slots=True)
 class SensorFaults:
     """The fault checks and the sensor-fault episode of one sensor."""
 
@@ -42,7 +33,9 @@ class SensorFaults:
     dead_band: float  # noisy: |value| at or below this is the detector's zero band
     frozen_ms: int
     transfer_role: str | None  # "flow" / "level": this sensor tells its unit is in transfer
-    transfer: Transfer
+    hold_ms: int  # rule pack `fault.transfer`: a flow or a level move keeps the unit in
+    level_step: float  # transfer this long; a level moved: by at least level_step;
+    flow_min: float  # a flow: above flow_min
 
     def screen(self, st: SiteState, s: SensorState, value: float | None, q: str, ts: int,
                fired: list[Fired]) -> float | None:
@@ -94,7 +87,7 @@ class SensorFaults:
         u = st.units.get(self.subject.sensor.plant_unit or "")
         if u is None:
             return False
-        hold, start = self.transfer.hold_ms, None
+        hold, start = self.hold_ms, None
         if u.flow_since is not None and ts - u.flow_last <= hold:
             start = u.flow_since
         if self.transfer_role != "level" and u.level_since is not None and (
@@ -112,16 +105,16 @@ class SensorFaults:
         u = st.units.get(unit)
         if u is None:
             u = st.units[unit] = UnitState()
-        hold = self.transfer.hold_ms
+        hold = self.hold_ms
         if self.transfer_role == "flow":
-            if abs(v) > self.transfer.flow_min:
+            if abs(v) > self.flow_min:
                 if u.flow_since is None or ts - u.flow_last > hold:
                     u.flow_since = ts
                 u.flow_last = ts
             return
         if s.moved_at_v is None:
             s.moved_at_v = v
-        elif abs(v - s.moved_at_v) >= self.transfer.level_step:
+        elif abs(v - s.moved_at_v) >= self.level_step:
             s.moved_at_v = v
             if u.level_since is None or ts - u.level_last > hold:
                 u.level_since = ts
@@ -161,4 +154,4 @@ def compile_faults(sub: SensorSubject, rules: RulesConfig) -> Screen:
     return SensorFaults(sub, level, rules.policy("fault"), s.range, fp.when,
                         max(fp.dead_band, fp.dead_band_pct / 100 * span),
                         int((fp.frozen_s or cfg.frozen_s) * 1000), role,
-                        Transfer(int(t.hold_s * 1000), t.level_step_m, t.flow_min))
+                        int(t.hold_s * 1000), t.level_step_m, t.flow_min)
