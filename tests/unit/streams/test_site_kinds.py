@@ -135,3 +135,27 @@ def test_a_made_up_kind_added_to_the_table_is_compiled_and_fed(
         (16.0, LT, GW, 3, "made_up"), (16.5, LT, GW, 3, "made_up")]
     assert got[:2] == [("data", GW), ("heard", GW)] and len(got) == 10
     assert e.on_tick(st, SITE, T0 + 6_000) == [] and st.wake_at <= T0 + 7_000
+
+
+def test_each_per_sensor_kind_is_compiled_only_where_it_applies(cat: Catalog) -> None:
+    from hazardwatch.streams.rules.kinds.fault import SensorFaults, compile_faults
+    from hazardwatch.streams.rules.kinds.rate import compile_rate
+    from hazardwatch.streams.rules.kinds.threshold import Thresholds, compile_thresholds
+
+    rules = load_rules()
+    e = engine_module.Engine(cat, rules)
+    subs = {sid: r.subject for routes in e.site_sensors.values() for sid, r in routes.items()}
+    # every sensor has its fault screen; the level of the tank has a rate and stages
+    assert all(compile_faults(s, rules) is not None for s in subs.values())
+    assert compile_rate(subs[LT], rules) is not None
+    assert compile_rate(subs["T101-TT"], rules) is None  # (no rate_per_min)
+    ch4 = compile_thresholds(subs["WF3102-T1"], rules)
+    assert isinstance(ch4, Thresholds) and ch4.kind == "coal_ch4" and ch4.stages
+    assert ch4.rule == "coal_mine.ch4.threshold"
+    coal, tank = compile_faults(subs["WF3102-T1"], rules), compile_faults(subs[LT], rules)
+    assert isinstance(coal, SensorFaults) and coal.level == rules.fault.level_coal_ch4
+    assert isinstance(tank, SensorFaults) and tank.level == rules.fault.level != coal.level
+    # the routes: the tank level's valid values go to rate before thresholds
+    lt = e.site_sensors[SITE][LT]
+    assert [type(c).__name__ for c in lt.checks] == ["Rate", "Thresholds"]
+    assert [type(w).__name__ for w in lt.wakers] == ["Rate", "Thresholds", "SensorFaults"]
