@@ -9,6 +9,9 @@ One `hazardwatch jt808` process on the local stack's Kafka (its own topic prefix
 3. Ceiling: the same connections and frames against a bare asyncio reader that answers each
    frame at once with an 0x8001 (no parsing, no Kafka): `ratio_to_ceiling` = gateway
    positions/s ÷ its acks/s; and one that only splits frames (`ratio_to_split_only`).
+Each phase also reports CPU µs per message of the server, the load generator and (gateway
+phase) the Kafka broker, and the cores the rest of the machine used meanwhile (`*_others_cores`:
+other sessions on a shared machine), so a ratio can be read against what competed with it.
 `--processes N` runs N gateway processes sharing the port (SO_REUSEPORT, `--reuse-port`) and
 N bare readers the same way; CPU and memory are summed over the processes.
 Usage: python bench/jt808.py [--quick] [--processes N]. The last line printed is JSON.
@@ -141,9 +144,19 @@ def cpu_s(pids: list[int]) -> float:
     """User + system CPU seconds used so far by processes (all threads, summed)."""
     total = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone
+            continue
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores spent busy so far (not idle, not waiting for I/O)."""
+    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(x) for x in cpu]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 async def pump(c: Conn, frames: list[bytes], window: int, deadline: float,
@@ -214,9 +227,11 @@ def sender_proc(port: int, first: int, count: int, window: int, duration: float,
 
 
 def load(port: int, n_send: int, procs: int, window: int, duration: float, login: bool,
-         wait_acks: bool, pids: list[int]) -> dict[str, float]:
+         wait_acks: bool, pids: list[int], broker: list[int] | None = None
+         ) -> dict[str, float]:
     """Run `procs` generator processes against the server at `port`; its messages/s, ack
-    latency and the server's CPU time per message."""
+    latency and CPU time per message of the server, the generator, the Kafka broker and the
+    rest of the machine (other sessions' processes)."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     start_at = time.time() + 5 + n_send / 100
@@ -228,9 +243,11 @@ def load(port: int, n_send: int, procs: int, window: int, duration: float, login
         p.start()
     while time.time() < start_at:
         time.sleep(0.01)
-    cpu0 = cpu_s(pids)
+    gen = [p.pid for p in ps if p.pid is not None]
+    broker = broker or []
+    cpu0, gen0, br0, all0 = cpu_s(pids), cpu_s(gen), cpu_s(broker), machine_busy_s()
     time.sleep(duration)
-    cpu1 = cpu_s(pids)
+    cpu1, gen1, br1, all1 = cpu_s(pids), cpu_s(gen), cpu_s(broker), machine_busy_s()
     results = [q.get(timeout=duration + 120) for _ in ps]
     for p in ps:
         p.join(30)
@@ -239,7 +256,13 @@ def load(port: int, n_send: int, procs: int, window: int, duration: float, login
     return {"per_s": round(n / duration), "count": n,
             "ack_ms_p50": round(statistics.median(lat), 1) if lat else -1.0,
             "ack_ms_p99": round(lat[int(len(lat) * 0.99)], 1) if lat else -1.0,
-            "cpu_us_each": round((cpu1 - cpu0) * 1e6 / max(n, 1), 1)}
+            "cpu_us_each": round((cpu1 - cpu0) * 1e6 / max(n, 1), 1),
+            "generator_cpu_us_each": round((gen1 - gen0) * 1e6 / max(n, 1), 1),
+            "broker_cpu_us_each": round((br1 - br0) * 1e6 / max(n, 1), 1),
+            # the rest of the machine's busy time: other sessions' processes (and this script)
+            "others_cores": round(((all1 - all0) - (cpu1 - cpu0) - (gen1 - gen0)
+                                   - (br1 - br0)) / duration, 2),
+            "machine_busy_cores": round((all1 - all0) / duration, 2)}
 
 
 async def hold(port: int, pids: list[int], n_hold: int) -> dict[str, float]:
@@ -265,13 +288,18 @@ async def hold(port: int, pids: list[int], n_hold: int) -> dict[str, float]:
 
 
 def gateway_figures(port: int, pids: list[int], n_hold: int, n_send: int, procs: int,
-                    window: int, duration: float) -> dict[str, float]:
+                    window: int, duration: float, broker: list[int] | None = None
+                    ) -> dict[str, float]:
     """Hold, then throughput to Kafka confirmation."""
     figs: dict[str, float] = asyncio.run(hold(port, pids, n_hold))
-    t = load(port, n_send, procs, window, duration, True, True, pids)
+    t = load(port, n_send, procs, window, duration, True, True, pids, broker)
     return {**figs, "positions_per_s": t["per_s"], "acked": t["count"],
             "ack_ms_p50": t["ack_ms_p50"], "ack_ms_p99": t["ack_ms_p99"],
-            "gateway_cpu_us_per_position": t["cpu_us_each"]}
+            "gateway_cpu_us_per_position": t["cpu_us_each"],
+            "broker_cpu_us_per_position": t["broker_cpu_us_each"],
+            "generator_cpu_us_per_position": t["generator_cpu_us_each"],
+            "gateway_run_others_cores": t["others_cores"],
+            "gateway_run_machine_busy_cores": t["machine_busy_cores"]}
 
 
 def bare_figures(env: dict[str, str], n_send: int, procs: int, window: int,
@@ -323,8 +351,10 @@ def main() -> None:
     duration = a.duration or (10.0 if a.quick else 30.0)
     if a.gateway_port is not None:
         pid = a.gateway_pid or os.getpid()
+        stack = running_stack()
+        kafka = stack.pid(stack.service("kafka"))
         figs = gateway_figures(a.gateway_port, [pid], n_hold, n_send, a.procs, a.window,
-                               duration)
+                               duration, [kafka] if kafka else [])
         print(json.dumps({"bench": "jt808", "external_gateway": True, **figs}))
         return
     stack = running_stack()
@@ -357,16 +387,19 @@ def main() -> None:
                 if time.monotonic() > deadline or gw.poll() is not None:
                     raise SystemExit(log_path.read_text()[-2000:])
                 time.sleep(0.2)
+        kafka = stack.pid(stack.service("kafka"))
         try:
             figs = gateway_figures(port, [gw.pid for gw, _ in gws], n_hold, n_send, a.procs,
-                                   a.window, duration)
+                                   a.window, duration, [kafka] if kafka else [])
         finally:
             for gw, _ in gws:
                 gw.send_signal(signal.SIGTERM)
             for gw, _ in gws:
                 gw.wait(60)
     if a.skip_ceiling:
-        echo = raw = {"per_s": 0, "ack_ms_p50": -1.0, "cpu_us_each": -1.0}
+        echo = raw = {"per_s": 0, "ack_ms_p50": -1.0, "cpu_us_each": -1.0,
+                      "generator_cpu_us_each": -1.0, "others_cores": -1.0,
+                      "machine_busy_cores": -1.0}
     else:
         echo = bare_figures(env, n_send, a.procs, a.window, duration, True, a.processes)
         raw = bare_figures(env, n_send, a.procs, a.window, duration / 2, False, a.processes)
@@ -378,6 +411,9 @@ def main() -> None:
            "rss_kb_per_terminal": round(per_terminal, 1),
            "echo_ceiling_acks_per_s": echo["per_s"], "echo_ack_ms_p50": echo["ack_ms_p50"],
            "echo_cpu_us_per_ack": echo["cpu_us_each"],
+           "echo_generator_cpu_us_per_ack": echo["generator_cpu_us_each"],
+           "echo_run_others_cores": echo["others_cores"],
+           "echo_run_machine_busy_cores": echo["machine_busy_cores"],
            "ratio_to_ceiling": (round(figs["positions_per_s"] / echo["per_s"], 3)
                                 if echo["per_s"] else None),
            "ceiling_frames_per_s": raw["per_s"], "bare_cpu_us_per_frame": raw["cpu_us_each"],

@@ -21,7 +21,7 @@ from hazardwatch.ingest.jt808.subpackage import Reassembler
 from hazardwatch.ingest.jt808.variants import ActiveSafety
 from hazardwatch.stack.settings import StackSettings, default_catalog
 
-GC_YOUNG = 20_000  # allocations between young collections (Python: 700)
+GC_YOUNG = 10_000  # allocations between young collections (Python: 700)
 log = logging.getLogger("hazardwatch.jt808")
 
 
@@ -188,7 +188,7 @@ def run_gateway(args: argparse.Namespace) -> int:
 def quiet_gc() -> None:
     """The catalog, the registry and the modules live as long as the process: frozen out of
     the collector's scans; young collections rarer (every position allocates a few
-    short-lived objects, which made the collector ~10 % of the gateway's CPU)."""
+    short-lived objects: the collector was ~10 % of the gateway's CPU)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG, 20, 20)

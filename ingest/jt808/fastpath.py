@@ -13,6 +13,7 @@ import struct
 from hazardwatch.contracts.records import PositionRecord, encode
 from hazardwatch.ingest.jt808.active_safety import FAMILY_BY_ITEM
 from hazardwatch.ingest.jt808.bcdtime import bcd_time_ms
+from hazardwatch.ingest.jt808.framing import FrameError, verify, xor
 from hazardwatch.ingest.jt808.header import Header, Version
 from hazardwatch.ingest.jt808.location import (
     BASIC,
@@ -64,11 +65,24 @@ class FastPositions:
             return None  # a 2013 header with bit 14 set (tolerated by the general path)
         return cls(header, vehicle_id, offset_s, drill)
 
-    def decode(self, data: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
-        """(serial, event time, body, record) of a plain valid 0x0200 frame (header + body,
-        verified); None when the general path must decode it."""
+    def take(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
+        """`decode` of a raw frame (between flags, escaped): one without escapes is checked
+        in place (the XOR of header, body and check code is 0), others through `verify`;
+        a frame that fails goes to the general path, which rejects it with its reason."""
+        if b"\x7d" in raw:
+            try:
+                data = verify(raw)
+            except FrameError:
+                return None
+            return self.decode(data, len(data), now_ms)
+        if xor(raw):
+            return None
+        return self.decode(raw, len(raw) - 1, now_ms)
+
+    def decode(self, data: bytes, n: int, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
+        """(serial, event time, body, record) of a plain valid 0x0200 frame (its header and
+        body: `data[:n]`, verified); None when the general path must decode it."""
         hlen = self._hlen
-        n = len(data)
         if n < hlen + BASIC or data[0] != 0x02 or data[1] != 0x00:
             return None
         (attrs,) = _ATTRS.unpack_from(data, 2)
@@ -93,7 +107,7 @@ class FastPositions:
                                 now_ms, alt_m=float(alt), alarm_flags=alarm,
                                 status_flags=status, mileage_km=mileage, drill=self.drill)
         (serial,) = _SERIAL.unpack_from(data, hlen - 2)
-        return serial, ts, data[hlen:], encode(record)
+        return serial, ts, data[hlen:n], encode(record)
 
 
 def _mileage(data: bytes, pos: int, n: int) -> float | None:

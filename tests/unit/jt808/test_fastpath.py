@@ -13,7 +13,7 @@ from hazardwatch.contracts.records import encode
 from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808 import records as rec
 from hazardwatch.ingest.jt808.fastpath import CLEAR_ON_ACK, FastPositions
-from hazardwatch.ingest.jt808.framing import Splitter, frame, unescape, verify, xor
+from hazardwatch.ingest.jt808.framing import Splitter, escape, frame, unescape, verify, xor
 from hazardwatch.ingest.jt808.header import Header, Version, encode_header, parse
 from hazardwatch.ingest.jt808.location import decode_fix
 from hazardwatch.simulators.jt808.messages import SimFix, dsm_item, location_body
@@ -46,7 +46,11 @@ def fast(data: bytes, session: Header, now: int, offset: int = OFFSET,
          drill: bool = False) -> bytes | None:
     """The fast path's record bytes for a session authenticated with header `session`."""
     fp = FastPositions.of(session, VID, offset, drill)
-    got = None if fp is None else fp.decode(data, now)
+    got = None if fp is None else fp.decode(data, len(data), now)
+    if fp is not None:  # the same from the wire frame (escaped, check code appended)
+        assert fp.take(frame(data)[1:-1], now) == got
+        bad_check = escape(data + bytes((xor(data) ^ 0x55,)))
+        assert fp.take(bad_check, now) is None
     if got is None:
         return None
     serial, ts, body, record = got
