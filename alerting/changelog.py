@@ -1,8 +1,9 @@
 """The alerting state in a compacted Kafka topic shared by every instance, as the stream
-workers keep theirs: `alert:<id>` (the alert, on the partition of its warning), `ack:<id>` and
-`resolve:<id>` (actions taken on any instance), `silence:<id>`, `link:<token>` (used one-time
-links), `resp:<id>:<what>` (response times). Every instance reads the whole topic; the owner
-of a partition of hw.warnings is the only writer of that partition's alerts."""
+workers keep theirs: `alert:<id>` (the alert, on the partition of its warning), `ack:<id>`,
+`verify:<id>`, `resolve:<id>`, `close:<id>` and `supervise:<id>` (actions taken on any
+instance, applied by the alert's owner), `silence:<id>`, `link:<token>` (used one-time links),
+`resp:<id>:<what>` (response times). Every instance reads the whole topic; the owner of a
+partition of hw.warnings is the only writer of that partition's alerts."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from typing import Protocol
 import msgspec
 
 from hazardwatch.alerting.state import Action, Alert, Silence
+
+ACTIONS = ("ack", "verify", "resolve", "close", "supervise")  # kinds of shared action records
 
 log = logging.getLogger("hazardwatch.alerting")
 _enc = msgspec.msgpack.Encoder()
@@ -86,7 +89,7 @@ class ChangelogStore:
     def drop_alert(self, wid: str) -> None:
         """Tombstones for the alert and its actions (compaction then forgets them)."""
         p = self._part(wid)
-        for k in ("alert", "ack", "resolve"):
+        for k in ("alert", *ACTIONS):
             self._put(f"{k}:{wid}", None, p)
         self.actions.pop(wid, None)
         self.partition_of.pop(wid, None)
@@ -160,7 +163,7 @@ class ChangelogStore:
             a = _alert.decode(value)
             self.view[rest] = a
             return Record(partition, rest, a)
-        if kind in ("ack", "resolve"):
+        if kind in ACTIONS:
             if value is None:
                 self.actions.pop(rest, None)
                 return None

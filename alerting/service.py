@@ -178,7 +178,8 @@ class AlertingService:
             msg = Message(did, f"【督办】{where}", full, full,
                           {"kind": "supervise", "receiver": rcp.receiver, "person": rcp.person,
                            "supervision": s.id, "admin": s.admin, "warning_id": w.warning_id,
-                           "deadline": s.deadline, "text": full, "drill": w.drill})
+                           "deadline": s.deadline, "from": s.from_region, "to": s.to_region,
+                           "level": a.level, "text": full, "drill": w.drill})
             self.outbox.append((rcp.channel, msg, now, 0))
 
     def _send_outbox(self, now: int) -> None:

@@ -34,6 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hazardwatch import kafka_tail
 from hazardwatch.alerting.channels.webhook import signature
 from hazardwatch.alerting.secrets import redact
+from hazardwatch.alerting.workflow.config import WorkflowConfig, load_workflow
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import WarningRecord, decode_warning
@@ -43,7 +44,7 @@ from hazardwatch.simulators.drill_terminals import DrillTerminals
 from hazardwatch.simulators.evaluate import Evaluation, evaluate
 from hazardwatch.simulators.participants import What
 from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, start_ms
-from hazardwatch.simulators.scenario import Scenario, jt808_vehicles
+from hazardwatch.simulators.scenario import Participant, Scenario, jt808_vehicles
 from hazardwatch.simulators.stand_ins import StandIns
 from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
@@ -52,6 +53,7 @@ from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.vehicles.config import VehicleRules
 from hazardwatch.streams.worker.core import TICK_TOPIC, Tick, encode_tick
 
+GROUP_WINDOW_MS = 32_000  # the drill routes' grouping wait (30 s) and a margin
 INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.POSITIONS, KafkaTopic.VIDEO_EVENTS,
           KafkaTopic.DEVICE_STATUS, KafkaTopic.REJECTED)
 Say = Callable[[str], None]
@@ -76,15 +78,22 @@ class DrillRun:
     stand_in_errors: list[str] = field(default_factory=list)
 
 
-def console_account(folder: Path) -> tuple[Path, str, str]:
-    """A drill-only console account with a random password: (accounts file, name, password)."""
+def console_account(folder: Path, people: list[Participant] | None = None
+                    ) -> tuple[Path, str, str, dict[str, str]]:
+    """Drill-only console accounts with random passwords: one 值班员 for a person at the
+    console and one per participant with their role (`access`); (accounts file, name,
+    password, participant → password)."""
     from hazardwatch.alerting.accounts import Role, Scope
     from hazardwatch.alerting.users import UserFile
 
     password = secrets.token_urlsafe(12)
     path = folder / "console-users.json"
-    UserFile(path).add("演练值班员", Role.DUTY, Scope(), password, int(time.time() * 1000))
-    return path, "演练值班员", password
+    users, now = UserFile(path), int(time.time() * 1000)
+    users.add("演练值班员", Role.DUTY, Scope(), password, now)
+    theirs = {p.name: secrets.token_urlsafe(12) for p in people or []}
+    for p in people or []:
+        users.add(p.name, p.access, Scope(), theirs[p.name], now)
+    return path, "演练值班员", password, theirs
 
 
 class DrillDesk:
@@ -117,13 +126,10 @@ class DrillDesk:
         """Where the drill's alerting service posts."""
         return f"http://127.0.0.1:{self.port}/drill-desk"
 
-    def config(self, src: Path, dst: Path, report_copy: Path | None = None,
-               tokens: dict[str, str] | None = None) -> Path:
-        """The alerting config with the drill receivers' webhooks pointed at this desk (and the
-        participants' API tokens; written owner-only to dst); the report gets a copy with every
-        secret and robot key redacted."""
+    def config(self, src: Path, dst: Path, report_copy: Path | None = None) -> Path:
+        """The alerting config with the drill receivers' webhooks pointed at this desk (written
+        owner-only to dst); the report gets a copy with every secret and robot key redacted."""
         data = yaml.safe_load(src.read_text(encoding="utf-8"))
-        data["api_tokens"] = {**data.get("api_tokens", {}), **(tokens or {})}
         drill_people = {p for r in data["receivers"] if r["id"] in data["drill_receivers"]
                         for p in r.get("people", [])}
         for person in data["people"]:
@@ -251,10 +257,9 @@ class DrillRunner:
                                        KafkaTopic.VEHICLE_HOURLY,
                                        KafkaTopic.ALERT_ACTIONS)]
         desk = DrillDesk(secrets.token_hex(16))
-        tokens = {secrets.token_urlsafe(16): p.name for p in sc.participants}
         alerting_cfg = desk.config(self.alerting_config,
                                    s.run_dir / "drills" / drill_id / "alerting.yaml",
-                                   out_dir / "alerting.yaml", tokens)
+                                   out_dir / "alerting.yaml")
         kafka_tail.ensure_topics(s.kafka_bootstrap, topics)
         watch = WarningWatch(s.kafka_bootstrap, prefix + KafkaTopic.WARNINGS, kafka_tail.mark(
             s.kafka_bootstrap, [prefix + KafkaTopic.WARNINGS]))
@@ -262,7 +267,8 @@ class DrillRunner:
         metrics_port, client_id = free_port(), f"hw-bridge-{drill_id}"
         env = {**os.environ, **s.to_env(), "HW_CATALOG": str(self.catalog_path)}
         common = ["--topic-prefix", prefix]
-        console_port, console = free_port(), console_account(s.run_dir / "drills" / drill_id)
+        console_port, console = free_port(), console_account(s.run_dir / "drills" / drill_id,
+                                                         sc.participants)
         procs = [
             spawn_command(["bridge", "--client-id", client_id, "--group", drill_id, *common,
                     "--metrics-port", str(metrics_port), "--log-interval", "10"],
@@ -290,9 +296,15 @@ class DrillRunner:
         passwords = {u: str(a["password"]) for u, a in json.loads(
             (s.run_dir / "mosquitto" / "devices.json").read_text()).items()}
         devices = Devices(s.mqtt_port, passwords, drill_id)
-        stand = StandIns(sc.participants, desk.got, f"http://127.0.0.1:{console_port}", tokens)
+        stand = StandIns(sc.participants, desk.got, f"http://127.0.0.1:{console_port}",
+                         console[3], watch.records)
+        # the ticks keyed by site or vehicle with the bridge's (and Faust's) murmur2: a tick
+        # lands on the partition of its site's data, so the warnings it causes (offline, a
+        # clear) go to the same hw.warnings partition as the rest of the episode (before, the
+        # default CRC32 sent them elsewhere and the alerting instance that owned the episode
+        # never saw its clear)
         producer = Producer({"bootstrap.servers": s.kafka_bootstrap, "linger.ms": 5,
-                             "enable.idempotence": True})
+                             "enable.idempotence": True, "partitioner": "murmur2_random"})
         progress = WorkerProgress(s.kafka_bootstrap, drill_id,
                                   [prefix + t for t in INPUTS if t != KafkaTopic.REJECTED])
         t_wall = time.monotonic()
@@ -312,8 +324,8 @@ class DrillRunner:
                 self.say(f"车辆经 JT/T 808 演练网关 127.0.0.1:{jt_port} 接入（不向真实终端下发）")
             if sc.participants:
                 stand.start()
-                self.say("参演人员(经真实接口代为签收、处置):" + "、".join(
-                    f"{p.name}({p.role})" for p in sc.participants))
+                self.say("参演人员(以各自角色的值班台账户经真实接口代为签收、核查、处置、销号):"
+                         + "、".join(f"{p.name}({p.role},{p.access})" for p in sc.participants))
             self.say(f"值班台 http://127.0.0.1:{console_port}/ 账号 {console[1]} 密码 {console[2]}"
                      "（仅本次演练有效；页面上选「演练预警」）")
             local = datetime.fromtimestamp(start / 1000, ZoneInfo(sc.timezone))
@@ -346,6 +358,8 @@ class DrillRunner:
                 until = min(stand.last_due() / 1000, time.time() + 60)
                 while stand.due and time.time() < until + 1:
                     time.sleep(0.2)
+                if sc.workflow:  # the warnings nobody takes: until their 督办 reach the city
+                    _await_city(desk.got, stand.untaken, load_workflow(Path(sc.workflow)))
             self.say(f"played {published} messages in {time.monotonic() - t_wall:.0f} s; "
                      f"{'all expected warnings arrived' if done else 'waited 60 s for the rest'}")
             time.sleep(2)  # the sink flushes every second
@@ -404,16 +418,35 @@ class DrillRunner:
                          f"{o.expected_level}), detected after {o.latency_s:.0f} s")
 
     def _settle(self, sc: Scenario, start: int, watch: WarningWatch, desk: DrillDesk) -> bool:
-        """Until every expected warning arrived and was notified (grouping waits ≤ 30 s)."""
+        """Until every expected warning arrived and was notified, or was raised longer ago than
+        the grouping window (30 s: one that cleared within it is never told; at most 90 s)."""
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            outcomes = evaluate(sc, start, [w for w, _ in watch.records]).outcomes
+            records = list(watch.records)
+            outcomes = evaluate(sc, start, [w for w, _ in records]).outcomes
             notified = {w["warning_id"] for n in desk.got for w in n.get("warnings", [])}
-            if all(o.detected and o.warning_id in notified for o in outcomes):
+            raised = {w.warning_id: at for w, at in records if w.transition == "raised"}
+            window = time.time() * 1000 - GROUP_WINDOW_MS
+            if all(o.detected and (o.warning_id in notified
+                                   or raised.get(o.warning_id or "", window) < window)
+                   for o in outcomes):
                 time.sleep(3)  # and anything the last ticks still cause
                 return True
             time.sleep(0.5)
         return False
+
+
+def _await_city(got: list[dict[str, Any]], untaken: set[str], wf: WorkflowConfig) -> None:
+    """Until every warning no participant takes has its 督办 pushed to the city (told to the
+    desk), at most the longest 签收 deadline plus the county's 督办 deadline and 10 s."""
+    bound = time.monotonic() + 10 + max(d.ack_s for d in wf.steps.values()) + \
+        wf.supervision_s["county"]
+    while time.monotonic() < bound:
+        city = {n.get("warning_id") for n in list(got)
+                if n.get("kind") == "supervise" and n.get("admin") in ("city", "province")}
+        if not untaken - city:
+            return
+        time.sleep(0.2)
 
 
 def _signal_keys(sc: Scenario) -> dict[str, list[tuple[int, float]]]:

@@ -7,12 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hazardwatch.alerting.workflow.config import WorkflowConfig
+from hazardwatch.alerting.workflow.config import StepDeadlines, WorkflowConfig
 from hazardwatch.simulators.scenario import Participant
 
 What = Literal["ack", "verify", "resolve", "close"]
+STEPS: tuple[What, ...] = ("ack", "verify", "resolve", "close")
 LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 WHAT_ZH = {"ack": "签收", "verify": "核查", "resolve": "处置", "close": "销号"}
+MISSING_ZH = {"ack": "未签收", "verify": "未核查", "resolve": "未处置", "close": "未销号"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,23 +28,53 @@ class Act:
 
 
 @dataclass(frozen=True, slots=True)
+class StepScore:
+    """One step of a participant's duty on one warning: seconds from its push (None: not
+    done) and its deadline (None: the workflow sets none, e.g. 销号 without `close_s`)."""
+
+    what: What
+    took_s: float | None
+    limit_s: int | None
+
+    @property
+    def on_time(self) -> bool:
+        """Done, and within the deadline when there is one."""
+        return self.took_s is not None and (self.limit_s is None or self.took_s <= self.limit_s)
+
+
+@dataclass(frozen=True, slots=True)
 class Score:
-    """One participant's handling of one warning: times from its push (s) and deadlines."""
+    """One participant's handling of one warning: the steps that are their duty."""
 
     name: str
     role: str
     warning_id: str
     level: int
-    ack_s: float | None
-    ack_limit_s: int
-    handle_s: float | None
-    handle_limit_s: int
+    steps: tuple[StepScore, ...]
+    title: str = ""  # the warning's Chinese name and subject (default: its id)
+
+    def step(self, what: What) -> StepScore | None:
+        """The step, when it is this participant's duty."""
+        return next((s for s in self.steps if s.what == what), None)
+
+    def took(self, what: What) -> float | None:
+        """Seconds from the push to the step (None: not done or not their duty)."""
+        s = self.step(what)
+        return None if s is None else s.took_s
 
     @property
     def on_time(self) -> bool:
-        """签收 and 处置 both done within their deadlines."""
-        return (self.ack_s is not None and self.ack_s <= self.ack_limit_s
-                and self.handle_s is not None and self.handle_s <= self.handle_limit_s)
+        """Every step of their duty done within its deadline."""
+        return all(s.on_time for s in self.steps)
+
+
+def duties(p: Participant) -> tuple[What, ...]:
+    """The steps a participant answers for: those with a scripted delay; someone scripted
+    for nothing is still expected to 签收 and 处置 (and is scored as missing both)."""
+    delays = {"ack": p.ack_after_s, "verify": p.verify_after_s, "resolve": p.handle_after_s,
+              "close": p.close_after_s}
+    mine = tuple(w for w in STEPS if delays[w] is not None)
+    return mine or ("ack", "resolve")
 
 
 def takers(people: list[Participant], rule: str) -> list[Participant]:
@@ -64,47 +96,57 @@ def schedule(people: list[Participant], warning_id: str, rule: str, notified_at:
     return sorted(out, key=lambda a: a.at)
 
 
+def limit_of(d: StepDeadlines, what: What) -> int | None:
+    """The deadline of a step (seconds from the push)."""
+    return {"ack": d.ack_s, "verify": d.verify_s, "resolve": d.handle_s,
+            "close": d.close_s}[what]
+
+
 def score(people: list[Participant], taken: dict[tuple[str, str], int],
           done: dict[tuple[str, str, What], int], raised_at: dict[str, int],
-          cfg: WorkflowConfig) -> list[Score]:
+          cfg: WorkflowConfig, names: dict[str, str] | None = None) -> list[Score]:
     """Each taken warning ((id, participant) → level) scored from its push (`raised_at`) to
-    the 签收 and 处置 the participant got through the API (`done`: (id, who, what) → ms)."""
-    role = {p.name: p.role for p in people}
+    each step of the participant's duty they got through the API (`done`: (id, who, what) →
+    ms); `names`: warning id → its Chinese name for the report."""
+    person = {p.name: p for p in people}
     out = []
     for (wid, name), level in sorted(taken.items(), key=lambda x: (x[0][1], x[0][0])):
-        t0, d = raised_at.get(wid), cfg.steps[level]
-
-        def took(what: What, t0: int | None = t0, wid: str = wid, name: str = name
-                 ) -> float | None:
+        t0, d, p = raised_at.get(wid), cfg.steps[level], person.get(name)
+        steps = []
+        for what in duties(p) if p is not None else ("ack", "resolve"):
             at = done.get((wid, name, what))
-            return None if at is None or t0 is None else max(0.0, (at - t0) / 1000)
-
-        out.append(Score(name, role.get(name, ""), wid, level, took("ack"), d.ack_s,
-                         took("resolve"), d.handle_s))
+            took = None if at is None or t0 is None else max(0.0, (at - t0) / 1000)
+            steps.append(StepScore(what, took, limit_of(d, what)))
+        out.append(Score(name, p.role if p else "", wid, level, tuple(steps),
+                         (names or {}).get(wid, wid)))
     return out
 
 
-def _cell(took: float | None, limit: int, missing: str) -> str:
-    if took is None:
-        return f"✗ {missing}"
-    return f"{took:.0f} 秒 {'✓ 按时' if took <= limit else '✗ 超时'}"
+def _cell(s: StepScore | None) -> str:
+    if s is None:
+        return "—"
+    limit = "无时限" if s.limit_s is None else f"时限 {s.limit_s} 秒"
+    if s.took_s is None:
+        return f"✗ {MISSING_ZH[s.what]}({limit})"
+    ok = "✓ 按时" if s.on_time else "✗ 超时"
+    return f"{s.took_s:.0f} 秒 {ok}({limit})"
 
 
 def assessment_zh(scores: list[Score]) -> list[str]:
     """The report's lines: a table per warning and a verdict per participant."""
     if not scores:
         return []
-    lines = ["### 参演人员响应评分(对照处置流程时限)", "",
-             "| 人员 | 岗位 | 预警 | 级别 | 签收用时 | 签收时限 | 处置用时 | 处置时限 |",
+    lines = ["### 参演人员响应评分(对照处置流程时限,自预警推送起计)", "",
+             "| 人员 | 岗位 | 预警 | 级别 | 签收 | 核查 | 处置 | 销号 |",
              "|---|---|---|---|---|---|---|---|"]
     for s in scores:
-        lines.append(f"| {s.name} | {s.role} | `{s.warning_id}` | {LEVEL_ZH[s.level]} | "
-                     f"{_cell(s.ack_s, s.ack_limit_s, '未签收')} | {s.ack_limit_s} 秒 | "
-                     f"{_cell(s.handle_s, s.handle_limit_s, '未处置')} | {s.handle_limit_s} 秒 |")
+        lines.append(f"| {s.name} | {s.role} | {s.title or s.warning_id} | {LEVEL_ZH[s.level]} | "
+                     + " | ".join(_cell(s.step(w)) for w in STEPS) + " |")
     lines.append("")
     for name in dict.fromkeys(s.name for s in scores):
         mine = [s for s in scores if s.name == name]
         good = sum(s.on_time for s in mine)
-        lines.append(f"- {name}:{good}/{len(mine)} 条预警按时签收并处置,"
+        what = "、".join(WHAT_ZH[x.what] for x in mine[0].steps)
+        lines.append(f"- {name}:{good}/{len(mine)} 条预警按时完成{what},"
                      f"{'合格' if good == len(mine) else '不合格'}")
     return lines

@@ -11,14 +11,15 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from hazardwatch.alerting.workflow.chain import ADMIN_ZH
 from hazardwatch.alerting.workflow.config import WorkflowConfig, load_workflow
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
 from hazardwatch.simulators.drill import DrillRun
 from hazardwatch.simulators.names import rule_zh, subject_zh
-from hazardwatch.simulators.participants import Score, assessment_zh, score
+from hazardwatch.simulators.participants import STEPS, WHAT_ZH, Score, assessment_zh, score
 from hazardwatch.simulators.player import incident_end_min
-from hazardwatch.simulators.scenario import Scenario, subject_of
+from hazardwatch.simulators.scenario import Participant, Scenario, subject_of
 from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.rules.setpoints import resolve
 from hazardwatch.streams.vehicles.config import VehicleRules
@@ -53,8 +54,10 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
     n_lat = _notify_latency(run)
     end = run.start + int(sc.duration_min * 60_000)
     shift = shift_link(run.start)
+    names = {w.warning_id: f"{rule_zh(w.rule)}({_subject(w.subject, catalog)})"
+             for w in run.warnings}
     scores = score(sc.participants, run.taken, run.done, run.raised_at,
-                   load_workflow(Path(sc.workflow)) if sc.workflow else WorkflowConfig())
+                   load_workflow(Path(sc.workflow)) if sc.workflow else WorkflowConfig(), names)
     lines = [
         f"# 演练报告:{sc.title}", "",
         "## 一、基本情况", "",
@@ -71,15 +74,7 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
         "",
         "## 二、参演人员", "",
         "- 演练导调台(本地 webhook,验证通知送达;不是真实人员)",
-        *([f"- {p.name}({p.role}):经真实接口代为签收"
-           + (f"(通知后 {p.ack_after_s:.0f} 秒)" if p.ack_after_s is not None else "(不签收)")
-           + "、处置"
-           + (f"(通知后 {p.handle_after_s:.0f} 秒)" if p.handle_after_s is not None
-              else "(不处置)")
-           + (f"、核查(通知后 {p.verify_after_s:.0f} 秒)" if p.verify_after_s is not None
-              else "")
-           + (f"、销号(通知后 {p.close_after_s:.0f} 秒起,预警解除后)"
-              if p.close_after_s is not None else "") for p in sc.participants]
+        *([_person_zh(p) for p in sc.participants]
           or ["- 值班人员:本次演练无人员在值班台或链接上签收、处置,未对人员响应计分"
               "(见“问题与改进”)"]), "",
         "## 三、演练目标", "",
@@ -110,7 +105,8 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
                      f"{o.within_s:.0f} | {sent} |")
     if scores:
         lines += ["", *assessment_zh(scores)]
-    lines += [f"- {e}" for e in run.stand_in_errors]
+    lines += [f"- {_named(e, names)}" for e in run.stand_in_errors]
+    lines += supervision_zh(run.notifications, names)
     kinds: dict[str, int] = {}
     for n in run.notifications:
         kinds[n["kind"]] = kinds.get(n["kind"], 0) + 1
@@ -120,7 +116,7 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
     lines += [f"- {_fmt(w.ts)} {rule_zh(w.rule)} {LEVEL_NAMES_ZH[w.level]}:{w.message}"
               for w in ev.unexpected] or ["- 无"]
     lines += ["", "## 五、问题与改进", ""]
-    lines += [f"{i}. {p}" for i, p in enumerate(problems(run, n_lat, scores), 1)]
+    lines += [f"{i}. {p}" for i, p in enumerate(problems(run, n_lat, scores, names), 1)]
     lines += ["", "## 六、预警时间线", "", "![预警时间线](timeline.svg)", "",
               "## 七、信号曲线", ""]
     lines += [f"![{p}]({p})" for p in plots]
@@ -137,9 +133,12 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
         "pipeline_latency_ms": {"p50": p50, "p99": p99, "n": len(run.pipeline_latency_ms)},
         "outcomes": [{**o.__dict__, "ok": o.ok} for o in ev.outcomes],
         "participants": [{"name": x.name, "role": x.role, "warning_id": x.warning_id,
-                          "level": x.level, "ack_s": x.ack_s, "ack_limit_s": x.ack_limit_s,
-                          "handle_s": x.handle_s, "handle_limit_s": x.handle_limit_s,
-                          "on_time": x.on_time} for x in scores],
+                          "title": x.title, "level": x.level, "on_time": x.on_time,
+                          **{f"{st.what}_s": st.took_s for st in x.steps},
+                          **{f"{st.what}_limit_s": st.limit_s for st in x.steps}}
+                         for x in scores],
+        "supervisions": supervisions(run.notifications),
+        "stand_in_errors": run.stand_in_errors,
         "unexpected": [msgspec.to_builtins(w) for w in ev.unexpected],
         "warnings": [msgspec.to_builtins(w) for w in run.warnings],
         "notifications": run.notifications,
@@ -161,8 +160,8 @@ def shift_link(start: int) -> str:
     return shift_name(start, "all", True)
 
 
-def problems(run: DrillRun, n_lat: dict[str, float], scores: list[Score] | None = None
-             ) -> list[str]:
+def problems(run: DrillRun, n_lat: dict[str, float], scores: list[Score] | None = None,
+             names: dict[str, str] | None = None) -> list[str]:
     """What the drill showed that needs work, derived from its outcomes."""
     ev, out = run.evaluation, []
     for o in ev.outcomes:
@@ -182,9 +181,67 @@ def problems(run: DrillRun, n_lat: dict[str, float], scores: list[Score] | None 
                    "按处置流程时限计分")
     for x in scores or []:
         if not x.on_time:
-            out.append(f"{x.name}({x.role})未按时签收并处置 {LEVEL_NAMES_ZH[x.level]}预警"
-                       f" {x.warning_id},加强值守与处置培训")
+            late = "、".join(WHAT_ZH[st.what] for st in x.steps if not st.on_time)
+            out.append(f"{x.name}({x.role})未按时{late}{LEVEL_NAMES_ZH[x.level]}预警"
+                       f"“{x.title}”,加强值守与处置培训")
+    for v in supervisions(run.notifications):
+        if v["admin"] in ("city", "province"):
+            name = (names or {}).get(v["warning_id"], v["warning_id"])
+            out.append(f"预警“{name}”未按时处置,已上推至{ADMIN_ZH[v['admin']]}督办"
+                       f"({v['id']}),被督办方须在期限前反馈处置结果")
     return out
+
+
+def _person_zh(p: Participant) -> str:
+    """A participant: role, account, what they do and when (wall seconds after the push)."""
+    delays = {"ack": p.ack_after_s, "verify": p.verify_after_s, "resolve": p.handle_after_s,
+              "close": p.close_after_s}
+    did = [f"{WHAT_ZH[w]}(推送后 {delays[w]:g} 秒{'起,预警解除后' if w == 'close' else ''})"
+           for w in STEPS if delays[w] is not None]
+    which = "全部预警" if p.rules is None else "、".join(rule_zh(r) for r in p.rules)
+    return (f"- {p.name}({p.role},值班台账户角色 {p.access}):经真实接口"
+            + ("、".join(did) if did else "不签收、不处置(不作为)") + f";负责:{which}")
+
+
+def supervisions(notifications: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The 督办 the desk was told of, once each: id, warning, level, deadline, from, to."""
+    out: dict[str, dict[str, Any]] = {}
+    for n in notifications:
+        if n.get("kind") == "supervise" and n.get("supervision") not in out:
+            out[n["supervision"]] = {
+                "id": n["supervision"], "warning_id": n.get("warning_id", ""),
+                "admin": n.get("admin", ""), "level": n.get("level"),
+                "deadline": n.get("deadline"), "from": n.get("from", ""),
+                "to": n.get("to", ""), "told_at": n.get("arrived")}
+    return list(out.values())
+
+
+def supervision_zh(notifications: list[dict[str, Any]], names: dict[str, str]) -> list[str]:
+    """The report's 督办 table (pushed up the chain when a deadline was missed)."""
+    rows = supervisions(notifications)
+    if not rows:
+        return []
+    lines = ["", "### 督办记录(未按时处置的预警逐级上推)", "",
+             "| 督办编号 | 督办层级 | 预警 | 预警级别 | 督办方 | 被督办方 | 反馈期限 |",
+             "|---|---|---|---|---|---|---|"]
+    for v in rows:
+        level = LEVEL_NAMES_ZH.get(v["level"], "—") if v["level"] else "—"
+        lines.append(f"| {v['id']} | {ADMIN_ZH.get(v['admin'], v['admin'])}督办 | "
+                     f"{names.get(v['warning_id'], v['warning_id'])} | {level} | "
+                     f"{_region(v['from'])} | {_region(v['to'])} | "
+                     f"{_fmt(int(v['deadline'])) if v['deadline'] else '—'} |")
+    return lines
+
+
+def _region(who: str) -> str:
+    kind, _, code = who.partition(":")
+    return {"region": f"地区 {code}", "site": f"场所 {code}"}.get(kind, who)
+
+
+def _named(error: str, names: dict[str, str]) -> str:
+    for wid, name in names.items():
+        error = error.replace(wid, f"“{name}”")
+    return error
 
 
 def _subject(subject: str, catalog: Catalog) -> str:

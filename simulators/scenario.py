@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from hazardwatch.alerting.accounts import Role
 from hazardwatch.alerting.workflow.config import load_workflow
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.rules import known as known_rule
@@ -85,6 +86,7 @@ class Participant(_S, frozen=True):
     verdict: Literal["real", "false_alarm", "sensor_fault"] = "real"  # their 核查 verdict
     close_after_s: Annotated[float, msgspec.Meta(ge=0)] | None = None  # 销号 (retried until
     # the warning has cleared)
+    access: Role = Role.DUTY  # the console account's role they act with (值班员 may not 销号)
 
 
 class Fleet(_S, frozen=True):

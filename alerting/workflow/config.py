@@ -25,6 +25,7 @@ class StepDeadlines(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ack_s: Seconds
     verify_s: Seconds
     handle_s: Seconds
+    close_s: Seconds | None = None  # 销号: scored in drill reports only (no 督办 for it)
 
 
 class WorkflowConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -47,6 +48,8 @@ class WorkflowConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             if not s.ack_s <= s.verify_s <= s.handle_s:
                 raise msgspec.ValidationError(
                     f"workflow.steps.{level}: need ack_s ≤ verify_s ≤ handle_s")
+            if s.close_s is not None and s.close_s < s.handle_s:
+                raise msgspec.ValidationError(f"workflow.steps.{level}: need handle_s ≤ close_s")
         if set(self.supervision_s) != {"county", "city", "province"}:
             raise msgspec.ValidationError("workflow.supervision_s: county, city and province")
         if not self.close_roles:

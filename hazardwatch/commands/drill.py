@@ -52,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
     alerting_cfg = args.alerting_config or DEFAULT_ALERTING
     load_alerting(alerting_cfg)  # a bad routing config stops the drill before it starts
     out.mkdir(parents=True, exist_ok=True)
+    began = int(time.time() * 1000)
     run_ = DrillRunner(settings, catalog, rules, vrules, args.catalog.resolve(),
                        alerting_cfg).run(sc, out)
     md = write_report(run_, sc, catalog, rules, vrules, out)
-    _shift_report(settings, catalog, run_.start, run_.start + int(sc.duration_min * 60_000), out)
+    _shift_report(settings, catalog, run_.start, run_.start + int(sc.duration_min * 60_000), out,
+                  began)
     ev = run_.evaluation
     print(f"drill {'PASSED' if ev.ok else 'FAILED'}: "
           f"{sum(o.ok for o in ev.outcomes)}/{len(ev.outcomes)} expected warnings at the "
@@ -65,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _shift_report(settings: StackSettings, catalog: Catalog, start: int, end: int,
-                  out: Path) -> None:
+                  out: Path, began: int) -> None:
     """The figures of the drill period into InfluxDB (`kpi`, drill=true: every day and shift
     it overlaps) and the shift report of the period next to the drill report (which links to
-    it); a failure is reported and the drill's verdict stands."""
+    it; people's actions from the drill's wall start `began` on); a failure is reported and
+    the drill's verdict stands."""
     from hazardwatch.commands.kpis import compute_range
     from hazardwatch.kpis.influxread import InfluxReader
     from hazardwatch.kpis.rows import line
@@ -86,7 +89,8 @@ def _shift_report(settings: StackSettings, catalog: Catalog, start: int, end: in
         sink.flush()
         print(f"figures of the drill period: {len(rows)} rows in InfluxDB (kpi, drill=true; "
               f"points from {', '.join(sorted(reader.used))})")
-        report = shift_report(reader, start, end, acted_until=int(time.time() * 1000))
+        report = shift_report(reader, start, end, acted_until=int(time.time() * 1000),
+                              acted_from=began)
         stem = out / shift_link(start)
         stem.with_suffix(".html").write_text(to_html(report), encoding="utf-8")
         to_pdf(report, stem.with_suffix(".pdf"))

@@ -39,12 +39,15 @@ def scope_zh(scope: str) -> str:
 
 
 def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
-                 acted_until: int | None = None) -> ShiftReport:
+                 acted_until: int | None = None, acted_from: int | None = None) -> ShiftReport:
     """The report of [start, end) for a scope, with what people did (签收, 核查, 处置, 督办) up
     to acted_until (default: the end; a drill played on a past scenario clock passes the wall
-    clock, since its participants act in wall time)."""
+    clock, since its participants act in wall time) and from acted_from (default: a lookback
+    before the start; a drill passes its wall start, so that an earlier run of the same
+    scenario, whose warnings have the same ids, does not count)."""
     cat = reader.catalog
     acted = end if acted_until is None else max(end, acted_until)
+    since = start - LOOKBACK_MS if acted_from is None else acted_from
     flag = "true" if reader.drill else "false"
     eps: dict[str, dict[str, object]] = {}
     q = (f'SELECT "warning_id", "level_value", "transition", "message", "started_at" FROM '
@@ -64,7 +67,7 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
     acts: dict[tuple[str, str], int] = {}
     verdicts: dict[str, str] = {}  # the 处置's verdict over the 核查's
     q = (f'SELECT "drill", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE (action = \'ack\' '
-         f"OR action = 'verify' OR action = 'resolve') AND time >= {start - LOOKBACK_MS}ms "
+         f"OR action = 'verify' OR action = 'resolve') AND time >= {since}ms "
          f'AND time < {acted}ms GROUP BY "warning_id", "action"')
     for tags, _, rows in reader.query(q):
         wid = tags.get("warning_id", "")
@@ -85,7 +88,7 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
         if w.raised_at < end and (w.cleared_at is None or w.handled_at is None):
             report.still_open.append(w)
     q = (f'SELECT "delivery_id", "receiver", "who", "deadline" FROM "{RP_EVENTS}"."alert_action" '
-         f"WHERE action = 'supervise' AND time >= {start - LOOKBACK_MS}ms AND time < {acted}ms "
+         f"WHERE action = 'supervise' AND time >= {since}ms AND time < {acted}ms "
          f'AND drill = {flag} GROUP BY "warning_id", "kind"')
     for tags, cols, rows in reader.query(q):
         wid = tags.get("warning_id", "")

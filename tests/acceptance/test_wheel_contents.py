@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ["rules/default.yaml", "rules/vehicles.yaml", "alerting/alerting.yaml",
         "catalog/demo.yaml", "kafka/pom.xml", "kafka/log4j.properties",
         *(f"scenarios/{p.name}" for p in sorted((ROOT / "deploy/scenarios").glob("*.yaml"))),
+        "scenarios/workflow/drill.yaml",  # the combined drill's deadlines (seconds)
         *(f"grafana/dashboards/{p.name}"
           for p in sorted((ROOT / "deploy/grafana/dashboards").glob("*.json")))]
 

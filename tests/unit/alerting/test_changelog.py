@@ -89,3 +89,29 @@ def test_an_ack_taken_on_another_instance_reaches_the_owner_and_stops_the_chain(
     assert box.sent == [] and owner.alerts[w.warning_id].acked_by == "值班员"
     owner.release({w.warning_id})
     assert owner.alerts == {} and owner.pending == {}
+
+
+def test_verify_close_and_supervise_taken_on_another_instance_are_read_by_the_owner() -> None:
+    """Every action the API takes (核查, 销号, 督办 by hand too, not only 签收 and 处置) goes
+    through the changelog to the owner; before, the owner set them aside as unreadable."""
+    from hazardwatch.alerting.workflow.case import Supervision
+
+    log = Log()
+    other = ChangelogStore(log, "t", 4)
+    wid = warning(1).warning_id
+    other.partition_of[wid] = 3
+    sup = Supervision(f"{wid}:督办1", wid, "city", "region:150104", "region:150100", T0,
+                      T0 + MIN, by_hand=True, opened_by="市值班员")
+    sent = [Action(wid, "ack", "王磊", T0), Action(wid, "verify", "王磊", T0 + 1, verdict="real",
+                                                   note="现场核查"),
+            Action(wid, "resolve", "王磊", T0 + 2, "原因", "措施"),
+            Action(wid, "close", "赵刚", T0 + 3), Action(wid, "supervise", "市值班员", T0 + 4,
+                                                         supervision=sup)]
+    for act in sent:
+        other.put_action(act)
+    owner = ChangelogStore(Log(), "t", 4)
+    got = [r.action for r in log.replay(owner)]
+    assert got == sent and owner.set_aside() == [] and owner.actions[wid] == sent
+    other.drop_alert(wid)
+    assert {k.decode().split(":")[0] for _, k, v in log.records[-6:] if v is None} == {
+        "alert", "ack", "verify", "resolve", "close", "supervise"}

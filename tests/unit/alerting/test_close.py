@@ -94,3 +94,30 @@ def test_supervision_by_hand_through_the_api_is_answered_by_the_handling(api: An
     assert s.answered_at is not None and s.answer == "探头进水;更换探头"
     r = boss.post(f"{url}/supervise", json={"admin": "province"}, timeout=5)
     assert (r.status_code, r.json()["error"]) == (409, "该预警已处置,无需督办")
+
+
+def test_a_warning_that_clears_between_its_ack_and_its_handling_is_still_handled_and_closed(
+        api: Any) -> None:
+    """签收 and 核查, then the warning clears before the 处置 (as in a fast drill, or a short
+    excursion): the service keeps it for its 处置 and 销号 instead of forgetting it (before,
+    a cleared warning without a 处置 was dropped and the 处置 got 404)."""
+    svc, base = api
+    now = int(time.time() * 1000)
+    w = warning(3, started=now, ts=now)
+    feed(svc, w, now)
+    url = f"{base}/api/warnings/{w.warning_id}"
+    duty, boss = (login(base, n, PW) for n in ("值班员甲", "指挥长乙"))
+    assert duty.post(f"{url}/ack", json={}, timeout=5).status_code == 200
+    assert duty.post(f"{url}/verify", json={"verdict": "real", "note": "现场确认"},
+                     timeout=5).status_code == 200
+    feed(svc, warning(3, "cleared", started=now, ts=now + 1000), int(time.time() * 1000))
+    for t in (now + 2000, now + 60_000):  # steps before and after any notice could be due
+        svc.step(t)
+    assert w.warning_id in svc.alerts
+    assert duty.post(f"{url}/resolve", json={"cause": "短时波动", "action": "复核后恢复"},
+                     timeout=5).status_code == 200
+    r = duty.post(f"{url}/close", json={}, timeout=5)
+    assert r.status_code == 403  # a 值班员 may not 销号
+    assert boss.post(f"{url}/close", json={}, timeout=5).status_code == 200
+    svc.step(now + 120_000)
+    assert w.warning_id not in svc.alerts  # closed: now forgotten

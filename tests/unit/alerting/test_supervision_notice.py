@@ -122,3 +122,43 @@ def test_supervision_texts_wait_for_the_robot_budget_and_the_persons_rate(
         m.delivery_id for _, m, _, _ in svc2.outbox}
     svc2.step(T0 + 5 * MIN + 10_000)  # refilled (30 a minute by default)
     assert not svc2.outbox
+
+
+def test_a_supervision_reaches_a_signed_webhook_over_real_http() -> None:
+    """A 督办's delivery id has Chinese (`W…:督办1|…`): the X-HW-Delivery header is sent
+    percent-encoded (headers are Latin-1; before, sending failed with UnicodeEncodeError), the
+    body keeps the id as it is and the signature checks."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import unquote
+
+    from hazardwatch.alerting.channels.base import Message
+    from hazardwatch.alerting.channels.webhook import send_webhook, signature
+
+    got: list[tuple[str, dict[str, str], bool]] = []
+
+    class Desk(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            ok = self.headers["X-HW-Signature"] == "sha256=" + signature(
+                "s3", self.headers["X-HW-Timestamp"], raw)
+            got.append((self.headers["X-HW-Delivery"], json.loads(raw), ok))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Desk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    did = "W1:督办2|drill-desk.webhook.ab"
+    try:
+        send_webhook(Channel(type="webhook", url=f"http://127.0.0.1:{server.server_port}/d",
+                             secret="s3"),
+                     Message(did, "【督办】", "【督办】市级督办", "", {"kind": "supervise"}))
+    finally:
+        server.shutdown()
+    (header, body, ok), = got
+    assert ok and unquote(header) == did and header.isascii()
+    assert body["delivery_id"] == did and body["kind"] == "supervise"
