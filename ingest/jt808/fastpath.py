@@ -26,19 +26,18 @@ from hazardwatch.ingest.jt808.location import (
 
 # alarm bits cleared by the platform's confirmation (they need an 0x8203: general path)
 CLEAR_ON_ACK = (1 << 20) | (1 << 21) | (1 << 22) | (1 << 28) | (1 << 31)
-_ATTRS = struct.Struct(">H")
-_SERIAL = struct.Struct(">H")
-_BASIC = struct.Struct(">IIIIhHH6s")
+# id, attributes, (protocol version and) phone, serial, then the 28 basic bytes of 0x0200
+_HEAD_2013 = struct.Struct(">HH6sHIIIIhHH6s")
+_HEAD_2019 = struct.Struct(">HH11sHIIIIhHH6s")
 _ALARM_ITEMS = frozenset(FAMILY_BY_ITEM)
 _U32 = struct.Struct(">I")
-ALARMS = -1.0  # _mileage's answer when the fix carries active-safety items (never a mileage)
 
 
 class FastPositions:
     """Decodes the 0x0200 frames of one authenticated terminal whose header matches the
     session's (same version, phone and protocol version), to the record's bytes."""
 
-    __slots__ = ("_flag", "_hlen", "_ident", "drill", "offset_s", "vehicle_id")
+    __slots__ = ("_flag", "_head", "_hlen", "_ident", "drill", "offset_s", "vehicle_id")
 
     def __init__(self, header: Header, vehicle_id: str, offset_s: int, drill: bool) -> None:
         self.vehicle_id = vehicle_id
@@ -47,10 +46,12 @@ class FastPositions:
         if header.version is Version.V2019:
             assert header.protocol_version is not None
             self._hlen = 17
+            self._head = _HEAD_2019
             self._flag = 0x4000
             self._ident = bytes((header.protocol_version,)) + bytes.fromhex(header.phone)
         else:
             self._hlen = 12
+            self._head = _HEAD_2013
             self._flag = 0
             self._ident = bytes.fromhex(header.phone)
 
@@ -83,14 +84,14 @@ class FastPositions:
         """(serial, event time, body, record) of a plain valid 0x0200 frame (its header and
         body: `data[:n]`, verified); None when the general path must decode it."""
         hlen = self._hlen
-        if n < hlen + BASIC or data[0] != 0x02 or data[1] != 0x00:
+        if n < hlen + BASIC:
             return None
-        (attrs,) = _ATTRS.unpack_from(data, 2)
-        if attrs & 0xFC00 != self._flag or n != hlen + (attrs & 0x3FF):
+        (mid, attrs, ident, serial, alarm, status, lat_u, lon_u, alt, speed, heading,
+         when) = self._head.unpack_from(data)
+        if mid != 0x0200 or attrs & 0xFC00 != self._flag or n != hlen + (attrs & 0x3FF):
             return None
-        if data[4:hlen - 2] != self._ident:
+        if ident != self._ident:
             return None
-        alarm, status, lat_u, lon_u, alt, speed, heading, when = _BASIC.unpack_from(data, hlen)
         if alarm & CLEAR_ON_ACK or not status & STATUS_LOCATED or heading > 359:
             return None
         ts = bcd_time_ms(when, self.offset_s)
@@ -100,29 +101,21 @@ class FastPositions:
         lon = -(lon_u / 1e6) if status & STATUS_WEST else lon_u / 1e6
         if abs(lat) > 90 or abs(lon) > 180:
             return None
-        mileage = _mileage(data, hlen + BASIC, n)
-        if mileage == ALARMS:
-            return None
+        mileage = None
+        pos = hlen + BASIC
+        while pos + 2 <= n:  # items: 0x01 mileage (the last well-formed one, as decode_items)
+            item, size = data[pos], data[pos + 1]
+            end = pos + 2 + size
+            if end > n:
+                break
+            if item == 0x01:
+                if size == 4:
+                    mileage = round(_U32.unpack_from(data, pos + 2)[0] * 0.1, 6)
+            elif item in _ALARM_ITEMS:  # the general path makes its video events
+                return None
+            pos = end
         record = PositionRecord(self.vehicle_id, ts, lat, lon, speed / 10, float(heading),
                                 now_ms, alt_m=float(alt), alarm_flags=alarm,
                                 status_flags=status, mileage_km=mileage, drill=self.drill)
-        (serial,) = _SERIAL.unpack_from(data, hlen - 2)
         return serial, ts, data[hlen:n], encode(record)
 
-
-def _mileage(data: bytes, pos: int, n: int) -> float | None:
-    """Item 0x01 (the last well-formed one wins, as in items.decode_items); ALARMS if an
-    active-safety item is present (the general path makes its video events)."""
-    mileage: float | None = None
-    while pos + 2 <= n:
-        item, size = data[pos], data[pos + 1]
-        end = pos + 2 + size
-        if end > n:
-            break
-        if item == 0x01:
-            if size == 4:
-                mileage = round(_U32.unpack_from(data, pos + 2)[0] * 0.1, 6)
-        elif item in _ALARM_ITEMS:
-            return ALARMS
-        pos = end
-    return mileage

@@ -231,18 +231,17 @@ def test_retransmission_memory_keeps_the_last_64_new_keys_like_an_ordered_dict()
     import random
     from collections import OrderedDict
 
-    from hazardwatch.ingest.jt808.session import RECENT, Session
+    from hazardwatch.ingest.jt808.session import RECENT, Pending, Session
 
     s = Session.__new__(Session)
     s._recent, s._ring, s._ring_at = {}, [], 0
-    ref: OrderedDict[tuple[int, int], tuple[int, object]] = OrderedDict()
+    ref: OrderedDict[tuple[int, int], int] = OrderedDict()
     rnd = random.Random(7)
     for k in range(5000):
         ident = (rnd.choice((0x0200, 0x0704)), rnd.randrange(150))
-        entry = (k, None)
-        ref[ident] = entry  # the former bookkeeping: a known key keeps its place
+        ref[ident] = k  # the former bookkeeping: a known key keeps its place
         if len(ref) > RECENT:
             ref.popitem(last=False)
-        s._remember(ident, k, None)  # type: ignore[arg-type]
-        assert s._recent == dict(ref)
+        s._remember(ident, k, Pending(s, 1, []))
+        assert {i: p.digest for i, p in s._recent.items()} == dict(ref)
     assert len(s._recent) == RECENT
