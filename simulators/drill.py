@@ -76,6 +76,7 @@ class DrillRun:
     taken: dict[tuple[str, str], int] = field(default_factory=dict)  # (wid, who) → level
     done: dict[tuple[str, str, What], int] = field(default_factory=dict)  # API calls (ms)
     stand_in_errors: list[str] = field(default_factory=list)
+    cleared_at: dict[str, int] = field(default_factory=dict)  # warning id → its clear (ms)
 
 
 def console_account(folder: Path, people: list[Participant] | None = None
@@ -389,12 +390,15 @@ class DrillRunner:
         warnings = [w for w, _ in watch.records]
         latency = _pipeline_latency(sent, watch.records)
         raised_at: dict[str, int] = {}
+        cleared_at: dict[str, int] = {}
         for w, appended in watch.records:
             if w.transition == "raised":
                 raised_at.setdefault(w.warning_id, appended)
+            elif w.transition == "cleared":
+                cleared_at.setdefault(w.warning_id, appended)
         return DrillRun(drill_id, start, warnings, evaluate(sc, start, warnings), published,
                         time.monotonic() - t_wall, signals, latency, desk.got, raised_at,
-                        dict(stand.taken), dict(stand.done), list(stand.errors))
+                        dict(stand.taken), dict(stand.done), list(stand.errors), cleared_at)
 
     def _tick(self, producer: Producer, prefix: str, sc: Scenario, now: int) -> None:
         sites = sc.fleet.sites if sc.fleet.sites is not None else list(self.catalog.sites)
@@ -410,9 +414,12 @@ class DrillRunner:
 
     def _progress(self, sc: Scenario, start: int, now: int, watch: WarningWatch,
                   reported: set[tuple[str, str]]) -> None:
+        at = {i.id: start + int(i.at_min * 60_000) for i in sc.incidents}
         for o in evaluate(sc, start, [w for w, _ in watch.records]).outcomes:
-            if o.detected and (o.incident, o.rule) not in reported:
-                reported.add((o.incident, o.rule))
+            due = now >= at[o.incident] + o.within_s * 1000  # its time to reach the level is up
+            if o.detected and (o.ok or due) and (o.incident, o.rule) not in reported:
+                reported.add((o.incident, o.rule))  # (a warning raised lower and upgraded in
+                # time is shown once it reached the expected level)
                 self.say(f"  [{(now - start) / 60000:5.0f} min] {'✓' if o.ok else '✗'} "
                          f"{o.title}: {o.rule} level {o.level} (expected "
                          f"{o.expected_level}), detected after {o.latency_s:.0f} s")

@@ -91,3 +91,28 @@ def test_rule_names(rule: str, name: str) -> None:
 def test_subject_names() -> None:
     assert subject_zh("vehicle:hz-0003", CAT) == CAT.vehicles["hz-0003"].plate
     assert subject_zh("sensor:tf-hohhot-01/T101-GAS1", CAT).endswith("测点T101-GAS1")
+
+
+def test_a_warning_cleared_within_the_grouping_wait_is_not_reported_as_a_routing_fault() -> None:
+    """Not told because it cleared within the 30 s grouping wait (the drill's clock runs
+    ~100× the wall clock): said so, not "核查通知路由"; a 一级 (sent at once) or one that
+    stayed longer and was not told still is a routing fault."""
+    from hazardwatch.contracts.warnings import WarningRecord
+    from hazardwatch.simulators.evaluate import Evaluation, Outcome
+    from hazardwatch.simulators.report import problems
+
+    def rec(wid: str, level: int) -> WarningRecord:
+        return WarningRecord(wid, "raised", 0, level, "x", "r", "threshold", "s", None, None,
+                             None, None, None, None, 0, "m")
+
+    def outcome(wid: str, level: int) -> Outcome:
+        return Outcome(wid, f"事件{wid}", "r", "s", level, 60, True, level, 1.0, wid, "m")
+
+    t0 = 1_795_400_000_000
+    run = DrillRun("d", t0, [rec("A", 2), rec("B", 1), rec("C", 3)],
+                   Evaluation([outcome("A", 2), outcome("B", 1), outcome("C", 3)]), 0, 1.0,
+                   raised_at={"A": t0, "B": t0, "C": t0},
+                   cleared_at={"A": t0 + 29_000, "B": t0 + 2_000, "C": t0 + 31_000})
+    got = problems(run, {}, [])
+    assert got[0].startswith("事件A:预警在通知分组等待(30 秒)内已解除")
+    assert got[1:3] == [f"事件{x}:预警未送达导调台,核查通知路由" for x in "BC"]
