@@ -156,7 +156,7 @@ _TRANSITION = {"raised": "发布", "escalated": "升级", "downgraded": "降级"
 
 def shift_link(start: int) -> str:
     """File stem of the shift report of the drill period (`hazardwatch report shift --drill`)."""
-    from hazardwatch.commands.report import shift_name
+    from hazardwatch.reports.shift import shift_name
 
     return shift_name(start, "all", True)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.kpis.influxread import InfluxReader
 from hazardwatch.kpis.periods import parse_time
+from hazardwatch.reports.shift import shift_name
 from hazardwatch.stack.settings import StackSettings, default_catalog
 
 
@@ -48,11 +49,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"交接班报告: {stem.with_suffix('.html')} {stem.with_suffix('.pdf')} "
           f"(预警 {len(report.warnings)},未闭环 {len(report.still_open)})")
     return 0
-
-
-def shift_name(start: int, scope: str, drill: bool) -> str:
-    """File stem of a shift report (the drill report links to it by this name)."""
-    from hazardwatch.reports.shift import local
-
-    when = local(start).replace(" ", "T").replace(":", "")[:15]
-    return f"shift-{'drill-' if drill else ''}{scope.replace(':', '-')}-{when}"

@@ -72,3 +72,9 @@ def local(ts: int | None, with_date: bool = True) -> str:
         return ""
     return datetime.fromtimestamp(ts / 1000, BEIJING).strftime(
         "%Y-%m-%d %H:%M:%S" if with_date else "%H:%M")
+
+
+def shift_name(start: int, scope: str, drill: bool) -> str:
+    """File stem of a shift report (the drill report links to it by this name)."""
+    when = local(start).replace(" ", "T").replace(":", "")[:15]
+    return f"shift-{'drill-' if drill else ''}{scope.replace(':', '-')}-{when}"
