@@ -74,6 +74,7 @@ class AccountLog(AccountStore):
         self._tp = TopicPartition(topic, 0, OFFSET_BEGINNING)
         self.consumer.assign([self._tp])
         self._stop = threading.Event()
+        self.polls = 0  # the follower's polls so far (catch_up)
         self._read_to(self._end(time.monotonic() + timeout_s), time.monotonic() + timeout_s)
         self._thread: threading.Thread | None = None
         if follow:
@@ -116,6 +117,16 @@ class AccountLog(AccountStore):
             for m in self.consumer.consume(100, timeout=0.2):
                 if m.error() is None:
                     self._take(m)
+            self.polls += 1
+
+    def catch_up(self, timeout_s: float = 2.0) -> None:
+        """Wait (at most `timeout_s`) until the follower has polled twice more: a record written
+        before this call (acknowledged by Kafka) is then read."""
+        if self._thread is None:
+            return
+        want, deadline = self.polls + 2, time.monotonic() + timeout_s
+        while self.polls < want and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def accounts(self) -> dict[str, Account]:
         """Every account as read so far (with this process's own writes)."""

@@ -61,6 +61,10 @@ class AccountStore(ABC):
         """Release what the store holds (nothing for a file)."""
         return None
 
+    def catch_up(self) -> None:
+        """Read what the store holds now (a file is read on every call: nothing to do)."""
+        return None
+
     def add(self, name: str, role: Role, scope: Scope, password: str, now: int) -> Account:
         """Create or replace an account (the password is only kept hashed)."""
         if not name.strip():
@@ -104,6 +108,9 @@ class AccountStore(ABC):
     def check(self, name: str, password: str) -> Account | None:
         """The account when the password is right (and the account enabled), else None."""
         acc = self.accounts().get(name)
+        if acc is None:  # perhaps added a moment ago through another instance or the CLI
+            self.catch_up()
+            acc = self.accounts().get(name)
         try:
             _hasher.verify(acc.pw_hash if acc else _DUMMY, password)
         except (VerificationError, InvalidHashError):

@@ -74,3 +74,26 @@ def test_import_copies_only_the_names_the_store_lacks(tmp_path: Path) -> None:
     assert new.check("甲", PW) is not None  # the hash came along as it was
     kept = new.accounts()["乙"]
     assert kept.role == Role.READONLY and kept.disabled  # the store's own row wins
+
+
+class _Lagging(UserFile):
+    """A store whose follower has not yet read an account another instance just wrote."""
+
+    def __init__(self, path: Path, late: UserFile) -> None:
+        super().__init__(path)
+        self.late, self.caught_up = late, 0
+
+    def accounts(self) -> dict[str, Account]:
+        return self.late.accounts() if self.caught_up else super().accounts()
+
+    def catch_up(self) -> None:
+        self.caught_up += 1
+
+
+def test_a_login_of_an_unknown_name_first_catches_up_with_the_store(tmp_path: Path) -> None:
+    elsewhere = UserFile(tmp_path / "elsewhere.json")
+    elsewhere.add("新值班员", Role.DUTY, Scope(regions=("150104",)), PW, 0)
+    store = _Lagging(tmp_path / "here.json", elsewhere)
+    acc = store.check("新值班员", PW)
+    assert acc is not None and acc.name == "新值班员" and store.caught_up == 1
+    assert store.check("新值班员", "wrong-password-1") is None and store.caught_up == 1
