@@ -53,7 +53,8 @@ from hazardwatch.streams.rules.config import RulesConfig
 from hazardwatch.streams.vehicles.config import VehicleRules
 from hazardwatch.streams.worker.core import TICK_TOPIC, Tick, encode_tick
 
-GROUP_WINDOW_MS = 32_000  # the drill routes' grouping wait (30 s) and a margin
+GROUP_WAIT_S = 30  # the drill routes' grouping wait (deploy/alerting/alerting.yaml)
+GROUP_WINDOW_MS = (GROUP_WAIT_S + 2) * 1000  # and a margin
 INPUTS = (KafkaTopic.TELEMETRY, KafkaTopic.POSITIONS, KafkaTopic.VIDEO_EVENTS,
           KafkaTopic.DEVICE_STATUS, KafkaTopic.REJECTED)
 Say = Callable[[str], None]

@@ -68,13 +68,17 @@ class Score:
         return all(s.on_time for s in self.steps)
 
 
+def delays(p: Participant) -> dict[What, float]:
+    """The steps a participant is scripted to take, in order: seconds after the push."""
+    after: dict[What, float | None] = {"ack": p.ack_after_s, "verify": p.verify_after_s,
+                                       "resolve": p.handle_after_s, "close": p.close_after_s}
+    return {w: d for w in STEPS if (d := after[w]) is not None}
+
+
 def duties(p: Participant) -> tuple[What, ...]:
     """The steps a participant answers for: those with a scripted delay; someone scripted
     for nothing is still expected to 签收 and 处置 (and is scored as missing both)."""
-    delays = {"ack": p.ack_after_s, "verify": p.verify_after_s, "resolve": p.handle_after_s,
-              "close": p.close_after_s}
-    mine = tuple(w for w in STEPS if delays[w] is not None)
-    return mine or ("ack", "resolve")
+    return tuple(delays(p)) or ("ack", "resolve")
 
 
 def takers(people: list[Participant], rule: str) -> list[Participant]:
@@ -87,12 +91,8 @@ def schedule(people: list[Participant], warning_id: str, rule: str, notified_at:
     """The scripted actions a notification of a warning causes."""
     out = []
     for p in takers(people, rule):
-        steps: tuple[tuple[What, float | None], ...] = (
-            ("ack", p.ack_after_s), ("verify", p.verify_after_s),
-            ("resolve", p.handle_after_s), ("close", p.close_after_s))
-        for what, after in steps:
-            if after is not None:
-                out.append(Act(notified_at + int(after * 1000), p.name, what, warning_id))
+        for what, after in delays(p).items():
+            out.append(Act(notified_at + int(after * 1000), p.name, what, warning_id))
     return sorted(out, key=lambda a: a.at)
 
 

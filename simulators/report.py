@@ -15,9 +15,15 @@ from hazardwatch.alerting.workflow.chain import ADMIN_ZH
 from hazardwatch.alerting.workflow.config import WorkflowConfig, load_workflow
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import LEVEL_NAMES_ZH
-from hazardwatch.simulators.drill import DrillRun
+from hazardwatch.simulators.drill import GROUP_WAIT_S, DrillRun
 from hazardwatch.simulators.names import rule_zh, subject_zh
-from hazardwatch.simulators.participants import STEPS, WHAT_ZH, Score, assessment_zh, score
+from hazardwatch.simulators.participants import (
+    WHAT_ZH,
+    Score,
+    assessment_zh,
+    delays,
+    score,
+)
 from hazardwatch.simulators.player import incident_end_min
 from hazardwatch.simulators.scenario import Participant, Scenario, subject_of
 from hazardwatch.streams.rules.config import RulesConfig
@@ -197,10 +203,8 @@ def problems(run: DrillRun, n_lat: dict[str, float], scores: list[Score] | None 
 
 def _person_zh(p: Participant) -> str:
     """A participant: role, account, what they do and when (wall seconds after the push)."""
-    delays = {"ack": p.ack_after_s, "verify": p.verify_after_s, "resolve": p.handle_after_s,
-              "close": p.close_after_s}
-    did = [f"{WHAT_ZH[w]}(推送后 {delays[w]:g} 秒{'起,预警解除后' if w == 'close' else ''})"
-           for w in STEPS if delays[w] is not None]
+    did = [f"{WHAT_ZH[w]}(推送后 {after:g} 秒{'起,预警解除后' if w == 'close' else ''})"
+           for w, after in delays(p).items()]
     which = "全部预警" if p.rules is None else "、".join(rule_zh(r) for r in p.rules)
     return (f"- {p.name}({p.role},值班台账户角色 {p.access}):经真实接口"
             + ("、".join(did) if did else "不签收、不处置(不作为)") + f";负责:{which}")
@@ -251,16 +255,12 @@ def _subject(subject: str, catalog: Catalog) -> str:
     return subject_zh(subject, catalog)
 
 
-GROUP_WAIT_S = 30  # the drill routes' grouping wait (deploy/alerting/alerting.yaml)
-
-
 def _cleared_unsent(run: DrillRun, wid: str | None) -> bool:
     """A warning below 一级 (一级 goes at once) cleared within the grouping wait of its push:
     it is not told on its own."""
     raised, cleared = run.raised_at.get(wid or ""), run.cleared_at.get(wid or "")
-    first = next((w for w in run.warnings if w.warning_id == wid), None)
-    return (raised is not None and cleared is not None and first is not None
-            and min(w.level for w in run.warnings if w.warning_id == wid) > 1
+    levels = [w.level for w in run.warnings if w.warning_id == wid]
+    return (raised is not None and cleared is not None and bool(levels) and min(levels) > 1
             and cleared - raised < GROUP_WAIT_S * 1000)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
 from functools import partial
@@ -44,7 +43,7 @@ class KafkaSink:
         self._confirmed: deque[Done] = deque()
         self._batches: dict[str, list[dict[str, Any]]] = {}  # this turn's records by topic
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop = threading.Event()
+        self._stopped = False
         self._timer: asyncio.TimerHandle | None = None
         self._busy = False  # polling every POLL_BUSY_S (records await confirmation)
 
@@ -56,7 +55,7 @@ class KafkaSink:
     def _tick(self) -> None:
         """In the loop: serve the delivery reports, run their confirmations, come back soon
         while records await confirmation."""
-        if self._stop.is_set():
+        if self._stopped:
             return
         self.producer.poll(0)  # runs the delivery callbacks: they only append
         if self._confirmed:
@@ -155,6 +154,6 @@ class KafkaSink:
     def close(self, timeout_s: float = 15.0) -> int:
         """Stop polling in the loop and flush; the number of records not confirmed."""
         self.flush_batches()
-        self._stop.set()
+        self._stopped = True
         left: int = self.producer.flush(timeout_s)
         return left

@@ -145,20 +145,12 @@ class Session:
             self.gw.counters.acked += 1
 
     def reply_position(self, their: int) -> None:
-        """0x8001 OK to a fast-path 0x0200 (the authenticated header's reply head); `_reply`
-        written out for the one case that runs per position."""
+        """0x8001 OK to a fast-path 0x0200 (the authenticated header's reply head)."""
         head = self._fast_for
         if head != self._reply_for:
             assert head is not None and self._fast_header is not None
             self._reply_head_for(head, self._fast_header)
-        self.serial = serial = (self.serial + 1) & 0xFFFF
-        v = serial ^ their ^ 0x0200
-        check = self._reply_xor ^ (v >> 8) ^ (v & 0xFF)
-        payload = self._reply_head + _REPLY.pack(serial, their, 0x0200, 0, check)
-        if not self._out:
-            self.gw.flush_soon(self)
-        self._out.append(b"\x7e" + escape(payload) + b"\x7e")
-        self.gw.counters.acked += 1
+        self._reply(their, 0x0200, enc.Result.OK)
 
     # -- input ------------------------------------------------------------------------------
 
