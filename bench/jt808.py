@@ -6,9 +6,11 @@ One `hazardwatch jt808` process on the local stack's Kafka (its own topic prefix
 2. Throughput: `--senders` of them send 0x0200 frames with up to `--window` unacknowledged
    each; positions/s counts 0x8001 acks (each sent only after Kafka confirmed the record);
    ack latency is from writing a frame to reading its ack.
-3. Ceiling: the same connections and frames against a bare asyncio reader that answers each
-   frame at once with an 0x8001 (no parsing, no Kafka): `ratio_to_ceiling` = gateway
-   positions/s ÷ its acks/s; and one that only splits frames (`ratio_to_split_only`).
+3. Ceiling: the same connections and frames against a bare asyncio reader (standard event
+   loop) that answers each frame at once with an 0x8001 (no parsing, no Kafka):
+   `ratio_to_ceiling` = gateway positions/s ÷ its acks/s; the same reader on uvloop, the
+   gateway's own loop (`ratio_to_uvloop_echo`); and one that only splits frames
+   (`ratio_to_split_only`). The gateway runs on uvloop unless `--event-loop asyncio`.
 Each phase also reports CPU µs per message of the server, the load generator and (gateway
 phase) the Kafka broker, and the cores the rest of the machine used meanwhile (`*_others_cores`:
 other sessions on a shared machine), so a ratio can be read against what competed with it.
@@ -78,7 +80,11 @@ async def main():
     print("ready", flush=True)
     await stop.wait()
     print(count[0], flush=True)
-asyncio.run(main())
+if sys.argv[3] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
 """
 
 def rss_kb(pids: list[int]) -> int:
@@ -303,11 +309,14 @@ def gateway_figures(port: int, pids: list[int], n_hold: int, n_send: int, procs:
 
 
 def bare_figures(env: dict[str, str], n_send: int, procs: int, window: int,
-                 duration: float, echo: bool, processes: int = 1) -> dict[str, float]:
+                 duration: float, echo: bool, processes: int = 1, loop: str = "asyncio"
+                 ) -> dict[str, float]:
     """The same generator against `processes` bare asyncio readers sharing a port that only
-    split frames (and, with `echo`, answer each with an 0x8001 at once)."""
+    split frames (and, with `echo`, answer each with an 0x8001 at once), on the standard
+    event loop or uvloop."""
     port = free_port()
-    bares = [subprocess.Popen([sys.executable, "-c", BARE, str(port), "echo" if echo else "-"],
+    bares = [subprocess.Popen([sys.executable, "-c", BARE, str(port), "echo" if echo else "-",
+                               loop],
                               env=env, stdout=subprocess.PIPE, text=True)
              for _ in range(processes)]
     for bare in bares:
@@ -337,6 +346,8 @@ def main() -> None:
     ap.add_argument("--skip-ceiling", action="store_true",
                     help="gateway figures only (for alternating before/after runs)")
     ap.add_argument("--duration", type=float, default=None)
+    ap.add_argument("--event-loop", choices=("uvloop", "asyncio"), default="uvloop",
+                    help="the gateway's event loop (its --event-loop)")
     ap.add_argument("--gateway-src", default=None,
                     help="run the gateway from another checkout (PYTHONPATH), e.g. to measure "
                          "an older commit in the same run: git archive … | tar -x -C DIR")
@@ -376,7 +387,8 @@ def main() -> None:
                 [sys.executable, "-m", "hazardwatch", "jt808", "--port", str(port),
                  "--catalog", str(cat), "--topic-prefix", prefix, "--heartbeat", "600",
                  "--auth-timeout", "600", "--log-interval", "5",
-                 "--client-id", f"hw-jt808-bench-{k + 1}", *extra],
+                 "--client-id", f"hw-jt808-bench-{k + 1}", "--event-loop", a.event_loop,
+                 *extra],
                 env=gw_env, stdout=log, stderr=subprocess.STDOUT,
                 # `python -m` puts the working directory first on sys.path: run the other
                 # checkout from its own directory, or this checkout's code would be measured
@@ -397,11 +409,14 @@ def main() -> None:
             for gw, _ in gws:
                 gw.wait(60)
     if a.skip_ceiling:
-        echo = raw = {"per_s": 0, "ack_ms_p50": -1.0, "cpu_us_each": -1.0,
+        echo = raw = echo_uv = {"per_s": 0, "ack_ms_p50": -1.0, "cpu_us_each": -1.0,
                       "generator_cpu_us_each": -1.0, "others_cores": -1.0,
                       "machine_busy_cores": -1.0}
     else:
         echo = bare_figures(env, n_send, a.procs, a.window, duration, True, a.processes)
+        # the same echo on uvloop: what the gateway's own loop gives a reader that does nothing
+        echo_uv = bare_figures(env, n_send, a.procs, a.window, duration / 2, True,
+                               a.processes, "uvloop")
         raw = bare_figures(env, n_send, a.procs, a.window, duration / 2, False, a.processes)
     per_terminal = (figs["rss_held_kb"] - figs["rss_base_kb"]) / n_hold
     out = {"bench": "jt808", **machine(), "load_average_1m": os.getloadavg()[0],
@@ -416,6 +431,10 @@ def main() -> None:
            "echo_run_machine_busy_cores": echo["machine_busy_cores"],
            "ratio_to_ceiling": (round(figs["positions_per_s"] / echo["per_s"], 3)
                                 if echo["per_s"] else None),
+           "gateway_event_loop": a.event_loop,
+           "echo_uvloop_acks_per_s": echo_uv["per_s"],
+           "ratio_to_uvloop_echo": (round(figs["positions_per_s"] / echo_uv["per_s"], 3)
+                                    if echo_uv["per_s"] else None),
            "ceiling_frames_per_s": raw["per_s"], "bare_cpu_us_per_frame": raw["cpu_us_each"],
            "ratio_to_split_only": (round(figs["positions_per_s"] / raw["per_s"], 3)
                                    if raw["per_s"] else None)}

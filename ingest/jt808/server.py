@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from hazardwatch.contracts.records import MediaRecord, StatusRecord, encode
 from hazardwatch.contracts.topics import KafkaTopic
@@ -258,7 +259,7 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Accepted: a session, unless the process holds too many connections."""
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         gw = self.gw
         peer = str(transport.get_extra_info("peername"))
         if len(gw.open) >= gw.cfg.max_connections:
