@@ -85,8 +85,7 @@ def record(a: Alert, p: Planned, now: int) -> None:
 
 
 def finished(a: Alert) -> bool:
-    """Nothing more will ever be due: cleared and the resolved notice is out (or not needed),
-    and a warning someone took up (签收, 核查 or 处置) is closed (销号): until then it waits for
-    its 处置 and 销号 (a warning that clears between its 签收 and its 处置 is still handled)."""
-    taken = a.acked_at is not None or a.verified_at is not None or a.handled_at is not None
-    return not a.active and (a.done or not a.told) and (not taken or a.closed_at is not None)
+    """Nothing more will ever be due: cleared, the resolved notice is out (or not needed) and
+    the warning is closed (销号). Until then it keeps its workflow deadlines, also when it
+    cleared by itself before anyone took it up (its 签收 or 处置 still gets a 督办 when late)."""
+    return not a.active and (a.done or not a.told) and a.closed_at is not None

@@ -143,6 +143,9 @@ def apply_action(alert: Alert, act: Action) -> bool:
         if alert.closed_at is not None or alert.handled_at is None or alert.cleared_at is None:
             return False
         alert.closed_at, alert.closed_by = act.at, act.who
+        for s in alert.supervisions:  # a 督办 for a late 销号 is answered by it
+            if s.pending:
+                s.answered_at, s.answer = act.at, "已销号"
         return True
     if act.at < alert.level_at:
         return False

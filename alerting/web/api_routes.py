@@ -65,6 +65,8 @@ class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
 def _in_state(a: Alert, state: str) -> bool:
     if state == "closing":
         return not a.active and a.handled_at is not None and a.closed_at is None
+    if state == "unhandled":
+        return not a.active and a.handled_at is None and a.closed_at is None
     return a.active
 
 
@@ -74,13 +76,14 @@ def routes(web: Web) -> list[Route]:
 
     async def warnings(request: Request) -> Response:
         """Active warnings inside the caller's scope, most severe first (state=closing: the
-        handled and cleared ones that wait for their 销号).
+        handled and cleared ones that wait for their 销号; state=unhandled: the cleared ones
+        nobody handled yet, which keep their deadlines).
         ---
         parameters:
           - {name: drill, in: query, schema: {enum: [include, exclude, only]},
              description: "drill warnings: include (default), exclude or only"}
-          - {name: state, in: query, schema: {enum: [active, closing]},
-             description: "active (default) or closing (处置 done, cleared, not yet 销号)"}
+          - {name: state, in: query, schema: {enum: [active, closing, unhandled]},
+             description: "active (default), closing (处置, cleared, no 销号), unhandled"}
         responses: {200: {description: list of alerts}, 401: {description: not logged in}}
         """
         p = web.require(request)
@@ -88,8 +91,8 @@ def routes(web: Web) -> list[Route]:
         if drill not in ("include", "exclude", "only"):
             raise ApiError(400, "drill 只能是 include、exclude 或 only")
         state = request.query_params.get("state", "active")
-        if state not in ("active", "closing"):
-            raise ApiError(400, "state 只能是 active 或 closing")
+        if state not in ("active", "closing", "unhandled"):
+            raise ApiError(400, "state 只能是 active、closing 或 unhandled")
         rows = [row(a, svc.catalog) for a in web.alerts()
                 if _in_state(a, state) and web.visible(p, a) and _drill_ok(a, drill)]
         rows.sort(key=lambda r: (r["level"], -r["opened_at"]))

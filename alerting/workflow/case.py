@@ -69,7 +69,7 @@ class Case:
     closed: tuple[str, int] | None = None
     notified: set[str] = field(default_factory=set)
     supervisions: list[Supervision] = field(default_factory=list)
-    missed: set[Step] = field(default_factory=set)
+    missed: set[Step | Literal["close"]] = field(default_factory=set)
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -111,6 +111,9 @@ class Case:
         if self.cleared_at is None or self.cleared_at > now:
             raise WorkflowError("预警尚未解除,不能销号")
         self.closed = (who, now)
+        for s in self.supervisions:  # a 督办 for a late 销号 is answered by it
+            if s.pending:
+                s.answered_at, s.answer = now, "已销号"
 
     def _open(self) -> None:
         if self.closed is not None:
@@ -129,18 +132,31 @@ class Case:
         return {"ack": self.acked, "verify": self.verified, "handle": self.handled}[step] \
             is not None
 
+    def close_deadline(self, cfg: WorkflowConfig) -> int | None:
+        """UTC ms by which the 销号 is due: `close_after_s` after it became possible (the
+        later of the clear and the 处置); None while it is not possible yet."""
+        if self.cleared_at is None or self.handled is None:
+            return None
+        return max(self.cleared_at, self.handled[1]) + 1000 * cfg.steps[self.level].close_after_s
+
     def tick(self, now: int, cfg: WorkflowConfig) -> list[Notice]:
-        """Deadlines passed at `now`: a missed step opens a 督办 from the county; an
-        unanswered 督办 past its deadline is pushed to the next level (city, province)."""
-        if self.closed is not None or self.handled is not None:
+        """Deadlines passed at `now` (whether the warning is still raised or cleared): a missed
+        step opens a 督办 from the county (a missed 销号 too, after the 处置 answered the
+        earlier ones); an unanswered 督办 past its deadline is pushed to the next level."""
+        if self.closed is not None:
             return []
         out: list[Notice] = []
         for step in ("ack", "verify", "handle"):
-            if step not in self.missed and not self.done(step) and \
+            if self.handled is None and step not in self.missed and not self.done(step) and \
                     now >= self.deadline(step, cfg):
                 self.missed.add(step)
                 if not self.supervisions:
                     out.append(self._supervise("county", now, cfg, f"超时未{STEP_ZH[step]}"))
+        due = self.close_deadline(cfg)
+        if due is not None and "close" not in self.missed and now >= due:
+            self.missed.add("close")
+            if not any(s.pending for s in self.supervisions):
+                out.append(self._supervise("county", now, cfg, "超时未销号"))
         last = self.supervisions[-1] if self.supervisions else None
         if last is not None and last.pending and now >= last.deadline:
             up = next_admin(last.admin)

@@ -1,9 +1,10 @@
 """Workflow deadlines as validated configuration; every default is the project's own.
 
 No official time limit was retrievable (docs/kpis.md): 签收/核查/处置 deadlines per warning
-level, the 督办 deadline per administrative level that receives it, and the roles that may
-销号 are configuration. Defaults below are ours, chosen from the recalled ladder (about
-30 min → county, 1 h → city, 2 h → province).
+level, the 销号 deadline (from the moment it became possible), the 督办 deadline per
+administrative level that receives it, and the roles that may 销号 are configuration.
+Defaults below are ours, chosen from the recalled ladder (about 30 min → county, 1 h → city,
+2 h → province).
 """
 
 from __future__ import annotations
@@ -20,22 +21,24 @@ Seconds = Annotated[int, msgspec.Meta(gt=0, le=7 * 86400)]
 
 
 class StepDeadlines(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Seconds from the push of a warning to each step (each ≥ the one before)."""
+    """Seconds from the push of a warning to each step (each ≥ the one before), and to the
+    销号 from the moment it became possible (the later of the clear and the 处置)."""
 
     ack_s: Seconds
     verify_s: Seconds
     handle_s: Seconds
-    close_s: Seconds | None = None  # 销号: scored in drill reports only (no 督办 for it)
+    close_s: Seconds | None = None  # 销号 from the push: scored in drill reports only
+    close_after_s: Seconds = 24 * 3600  # 销号 after the clear and the 处置: else a 督办
 
 
 class WorkflowConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Deadlines per warning level (1..4), 督办 deadlines per administrative level, 销号 roles."""
 
     steps: dict[int, StepDeadlines] = msgspec.field(default_factory=lambda: {
-        1: StepDeadlines(5 * 60, 15 * 60, 30 * 60),
-        2: StepDeadlines(10 * 60, 30 * 60, 60 * 60),
-        3: StepDeadlines(30 * 60, 60 * 60, 4 * 3600),
-        4: StepDeadlines(60 * 60, 4 * 3600, 24 * 3600)})
+        1: StepDeadlines(5 * 60, 15 * 60, 30 * 60, close_after_s=3600),
+        2: StepDeadlines(10 * 60, 30 * 60, 60 * 60, close_after_s=2 * 3600),
+        3: StepDeadlines(30 * 60, 60 * 60, 4 * 3600, close_after_s=8 * 3600),
+        4: StepDeadlines(60 * 60, 4 * 3600, 24 * 3600, close_after_s=24 * 3600)})
     supervision_s: dict[str, Seconds] = msgspec.field(default_factory=lambda: {
         "county": 30 * 60, "city": 60 * 60, "province": 120 * 60})
     close_roles: list[Role] = msgspec.field(

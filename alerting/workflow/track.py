@@ -49,8 +49,9 @@ def _verdict(v: str | None) -> Verdict:
 
 
 def track(a: Alert, catalog: Catalog, cfg: WorkflowConfig, now: int) -> list[Notice]:
-    """Run the deadlines of one alert at `now`; the 督办 opened are kept on the alert."""
-    if a.handled_at is not None or not region_of(a, catalog):
+    """Run the deadlines of one alert at `now`, raised or cleared, until its 销号; the 督办
+    opened are kept on the alert."""
+    if a.closed_at is not None or not region_of(a, catalog):
         return []
     c = case_of(a, catalog)
     notices = c.tick(now, cfg)

@@ -59,6 +59,8 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
             continue
         for r in rows:
             v = dict(zip(cols, r, strict=True))
+            if reader.only is not None and v["warning_id"] not in reader.only:
+                continue  # not this drill run's
             e = eps.setdefault(str(v["warning_id"]), {"where": site or vehicle,
                                                       "raised": int(v["started_at"])})
             e["level"], e["message"] = int(v["level_value"]), str(v["message"])
@@ -67,14 +69,15 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
     acts: dict[tuple[str, str], int] = {}
     verdicts: dict[str, str] = {}  # the 处置's verdict over the 核查's
     q = (f'SELECT "drill", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE (action = \'ack\' '
-         f"OR action = 'verify' OR action = 'resolve') AND time >= {since}ms "
+         f"OR action = 'verify' OR action = 'resolve' OR action = 'close') AND time >= {since}ms "
          f'AND time < {acted}ms GROUP BY "warning_id", "action"')
     for tags, _, rows in reader.query(q):
         wid = tags.get("warning_id", "")
         if wid in eps:
             first = min(rows, key=lambda r: int(r[0]))
             acts[(wid, tags["action"])] = int(first[0])
-            if first[2] and (tags["action"] == "resolve" or wid not in verdicts):
+            if first[2] and tags["action"] != "close" and (
+                    tags["action"] == "resolve" or wid not in verdicts):
                 verdicts[wid] = str(first[2])
     report = ShiftReport(scope_zh(scope), start, end, drill=reader.drill)
     for wid, e in sorted(eps.items(), key=lambda kv: int(str(kv[1]["raised"]))):
@@ -93,10 +96,12 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
     for tags, cols, rows in reader.query(q):
         wid = tags.get("warning_id", "")
         handled = acts.get((wid, "resolve"))
-        if wid not in eps or handled is not None:
-            continue  # out of scope, or answered by the 处置
+        if wid not in eps or (wid, "close") in acts:
+            continue  # out of scope, or closed (销号 answers a 督办 for a late 销号)
         for r in rows:
             v = dict(zip(cols, r, strict=True))
+            if handled is not None and int(v["time"]) <= handled:
+                continue  # answered by the 处置
             report.supervision.append(
                 f"{v['delivery_id']}:{ADMIN_ZH.get(tags.get('kind', ''), '')}督办,"
                 f"{v['who']} → {v['receiver']},期限 {local(int(v['deadline'] or 0))},"

@@ -113,10 +113,11 @@ def test_acknowledgement_stops_escalation_and_a_reminder_follows_if_not_handled(
     assert svc.stats()["handle.level1"]["mean_s"] == 32 * 60.0
 
 
-def test_resolved_notice_goes_to_everyone_notified_and_the_alert_is_archived(
+def test_resolved_notice_goes_to_everyone_notified_and_the_alert_archived_once_closed(
         tmp_path: Path) -> None:
     svc, box = service(tmp_path)
-    feed(svc, warning(1), T0)
+    w = warning(1)
+    feed(svc, w, T0)
     svc.step(T0)
     n = len(box.sent)
     box.sent.clear()
@@ -124,7 +125,11 @@ def test_resolved_notice_goes_to_everyone_notified_and_the_alert_is_archived(
     svc.step(T0 + 2 * MIN)
     assert {k for _, k in box.kinds()} == {"resolved"} and len(box.sent) == n
     assert "预警解除" in box.sent[0][2].title
-    svc.step(T0 + 3 * MIN)
+    svc.step(T0 + 3 * MIN)  # nobody handled it: kept for its deadlines until its 销号
+    assert set(svc.alerts) == set(svc.store.alerts()) == {w.warning_id}
+    svc.act("resolve", w.warning_id, "张三", T0 + 4 * MIN, "短时波动", "复核")
+    svc.act("close", w.warning_id, "李四", T0 + 5 * MIN)
+    svc.step(T0 + 6 * MIN)
     assert svc.alerts == {} and svc.store.alerts() == {}
 
 
