@@ -43,7 +43,7 @@ from hazardwatch.ingest.session import retire_session
 from hazardwatch.simulators.drill_terminals import DrillTerminals
 from hazardwatch.simulators.evaluate import Evaluation, evaluate
 from hazardwatch.simulators.participants import What
-from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, start_ms
+from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, run_start
 from hazardwatch.simulators.scenario import Participant, Scenario, jt808_vehicles
 from hazardwatch.simulators.stand_ins import StandIns
 from hazardwatch.stack.logins import mqtt_login
@@ -310,7 +310,7 @@ class DrillRunner:
         progress = WorkerProgress(s.kafka_bootstrap, drill_id,
                                   [prefix + t for t in INPUTS if t != KafkaTopic.REJECTED])
         t_wall = time.monotonic()
-        start = start_ms(sc, int(time.time() * 1000))
+        start = run_start(sc, int(time.time() * 1000))  # ids differ from earlier runs'
         player = ScenarioPlayer(sc, self.catalog, self.rules, self.vrules, start)
         published, signals = 0, _signal_keys(sc)
         sent: list[tuple[int, float]] = []  # (scenario time covered, wall ms) of steps, ticks

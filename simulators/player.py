@@ -49,6 +49,13 @@ def start_ms(scenario: Scenario, now_ms: int) -> int:
     return int(start.timestamp() * 1000)
 
 
+def run_start(scenario: Scenario, now_ms: int) -> int:
+    """A drill run's scenario start: `start_ms` plus the wall clock's second of the minute, so
+    that two runs of a scenario on the same day do not share event times, hence warning ids
+    (`warning_id` hashes the episode's start); the whole drill still lies before now."""
+    return start_ms(scenario, now_ms - 60_000) + now_ms // 1000 % 60 * 1000
+
+
 def incident_end_min(i: Incident) -> float:
     """When an incident's injection stops (minutes since the drill started)."""
     if i.kind == "ramp":

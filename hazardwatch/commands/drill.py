@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                        alerting_cfg).run(sc, out)
     md = write_report(run_, sc, catalog, rules, vrules, out)
     _shift_report(settings, catalog, run_.start, run_.start + int(sc.duration_min * 60_000), out,
-                  began)
+                  began, frozenset(w.warning_id for w in run_.warnings))
     ev = run_.evaluation
     print(f"drill {'PASSED' if ev.ok else 'FAILED'}: "
           f"{sum(o.ok for o in ev.outcomes)}/{len(ev.outcomes)} expected warnings at the "
@@ -67,11 +67,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _shift_report(settings: StackSettings, catalog: Catalog, start: int, end: int,
-                  out: Path, began: int) -> None:
+                  out: Path, began: int, warnings: frozenset[str]) -> None:
     """The figures of the drill period into InfluxDB (`kpi`, drill=true: every day and shift
     it overlaps) and the shift report of the period next to the drill report (which links to
-    it; people's actions from the drill's wall start `began` on); a failure is reported and
-    the drill's verdict stands."""
+    it), both of this run only: its own warnings and people's actions from its wall start
+    `began` on (not an earlier run's, nor another drill's of the same period); a failure is
+    reported and the drill's verdict stands."""
     from hazardwatch.commands.kpis import compute_range
     from hazardwatch.kpis.influxread import InfluxReader
     from hazardwatch.kpis.rows import line
@@ -82,7 +83,8 @@ def _shift_report(settings: StackSettings, catalog: Catalog, start: int, end: in
     from hazardwatch.streams.sinks.line_protocol import RP_EVENTS
 
     try:
-        reader = InfluxReader(settings.influx_url, settings.influx_db, catalog, drill=True)
+        reader = InfluxReader(settings.influx_url, settings.influx_db, catalog, drill=True,
+                              only=warnings, acted_from=began)
         rows = compute_range(reader, start, end, ["day", "shift"])
         sink = InfluxSink(InfluxTarget(url=settings.influx_url, db=settings.influx_db), catalog)
         sink.add_lines(RP_EVENTS, [line(r, True) for r in rows])

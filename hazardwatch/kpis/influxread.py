@@ -28,16 +28,21 @@ class InfluxReader:
     source: where points and devices come from: "tallies" (the worker's hourly records,
     seen_hourly: a few rows per point), "readings" (every value), "auto" (the tallies for a
     period of whole hours that has any, else the readings).
+    only: the warnings to count (a drill run passes its own, so that earlier runs and other
+    drills of the same period do not mix in); acted_from: people's actions from then on (a
+    drill passes its wall start; default: the period's start).
     """
 
     def __init__(self, url: str, db: str, catalog: Catalog, drill: bool = False,
                  session: requests.Session | None = None, timeout_s: float = 120.0,
-                 source: str = "auto") -> None:
+                 source: str = "auto", only: frozenset[str] | None = None,
+                 acted_from: int | None = None) -> None:
         if source not in SOURCES:
             raise ValueError(f"source {source!r}: one of {', '.join(SOURCES)}")
         self.url, self.db, self.catalog, self.drill = url, db, catalog, drill
         self.session = session or requests.Session()
         self.timeout_s, self.source = timeout_s, source
+        self.only, self.acted_from = only, acted_from
         self.used: set[str] = set()  # the sources the periods were read from
 
     def query(self, q: str) -> Iterator[tuple[dict[str, str], list[str], list[list[Any]]]]:
@@ -122,8 +127,10 @@ class InfluxReader:
         for tags, cols, rows in self.query(q):
             scopes = self._scopes(tags.get("site") or "", tags.get("vehicle") or "")
             for r in rows:
-                raised[r[cols.index("warning_id")]] = (int(r[cols.index("level_value")]),
-                                                       int(r[cols.index("started_at")]), scopes)
+                wid = r[cols.index("warning_id")]
+                if self.only is None or wid in self.only:
+                    raised[wid] = (int(r[cols.index("level_value")]),
+                                   int(r[cols.index("started_at")]), scopes)
         if not raised:
             return
         acts: dict[str, dict[str, tuple[int, str, str]]] = {}
@@ -131,7 +138,7 @@ class InfluxReader:
         # all empty is not returned (an ack has no cause or verdict)
         q = (f'SELECT "drill", "cause", "verdict" FROM "{RP_EVENTS}"."alert_action" WHERE '
              f"(action = 'ack' OR action = 'verify' OR action = 'resolve') AND "
-             f"{self._when(p.start, until)} "
+             f"{self._when(p.start if self.acted_from is None else self.acted_from, until)} "
              'GROUP BY "warning_id", "action"')
         for tags, _, rows in self.query(q):
             if tags.get("warning_id") in raised:
