@@ -40,11 +40,12 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import WarningRecord, decode_warning
 from hazardwatch.ingest.metrics_probe import scrape, wait_subscribed
 from hazardwatch.ingest.session import retire_session
+from hazardwatch.simulators.drill_accounts import console_account
 from hazardwatch.simulators.drill_terminals import DrillTerminals
 from hazardwatch.simulators.evaluate import Evaluation, evaluate
 from hazardwatch.simulators.participants import What
 from hazardwatch.simulators.player import Outgoing, ScenarioPlayer, run_start
-from hazardwatch.simulators.scenario import Participant, Scenario, jt808_vehicles
+from hazardwatch.simulators.scenario import Scenario, jt808_vehicles
 from hazardwatch.simulators.stand_ins import StandIns
 from hazardwatch.stack.logins import mqtt_login
 from hazardwatch.stack.process import free_port, spawn_command, wait_for_log
@@ -78,24 +79,6 @@ class DrillRun:
     done: dict[tuple[str, str, What], int] = field(default_factory=dict)  # API calls (ms)
     stand_in_errors: list[str] = field(default_factory=list)
     cleared_at: dict[str, int] = field(default_factory=dict)  # warning id → its clear (ms)
-
-
-def console_account(folder: Path, people: list[Participant] | None = None
-                    ) -> tuple[Path, str, str, dict[str, str]]:
-    """Drill-only console accounts with random passwords: one 值班员 for a person at the
-    console and one per participant with their role (`access`); (accounts file, name,
-    password, participant → password)."""
-    from hazardwatch.alerting.accounts import Role, Scope
-    from hazardwatch.alerting.users import UserFile
-
-    password = secrets.token_urlsafe(12)
-    path = folder / "console-users.json"
-    users, now = UserFile(path), int(time.time() * 1000)
-    users.add("演练值班员", Role.DUTY, Scope(), password, now)
-    theirs = {p.name: secrets.token_urlsafe(12) for p in people or []}
-    for p in people or []:
-        users.add(p.name, p.access, Scope(), theirs[p.name], now)
-    return path, "演练值班员", password, theirs
 
 
 class DrillDesk:
@@ -270,7 +253,7 @@ class DrillRunner:
         env = {**os.environ, **s.to_env(), "HW_CATALOG": str(self.catalog_path)}
         common = ["--topic-prefix", prefix]
         console_port, console = free_port(), console_account(s.run_dir / "drills" / drill_id,
-                                                         sc.participants)
+                                                         sc, self.catalog)
         procs = [
             spawn_command(["bridge", "--client-id", client_id, "--group", drill_id, *common,
                     "--metrics-port", str(metrics_port), "--log-interval", "10"],
