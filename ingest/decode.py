@@ -20,6 +20,7 @@ from hazardwatch.contracts.payloads import (
     RawTelemetryPayload,
     StatusPayload,
     TelemetryPayload,
+    Tyre,
     VideoEventPayload,
 )
 from hazardwatch.contracts.reasons import Reason, RejectedInput
@@ -30,6 +31,7 @@ from hazardwatch.contracts.records import (
     PositionRecord,
     StatusRecord,
     TelemetryRecord,
+    TyreRecord,
     VideoEventRecord,
     encode,
 )
@@ -344,8 +346,15 @@ class MessageDecoder:
             type=p.type, received_at=received_at, site_id=s.site_id, device_id=s.device_id,
             vehicle_id=s.vehicle_id, terminal_level=p.terminal_level, speed_kmh=p.speed_kmh,
             lat=p.lat, lon=p.lon, media=[MediaRecord(m.kind, m.uri) for m in p.media],
-            drill=p.drill,
+            drill=p.drill, tyre=_tyre(p.tyre) if p.family == "tpms" else None,
         )
+
+
+def _tyre(t: Tyre | None) -> TyreRecord | None:
+    """A TPMS event's tyre as the record holds it."""
+    if t is None:
+        return None
+    return TyreRecord(t.position, t.alarm_bits, t.pressure_kpa, t.temperature_c, t.battery_pct)
 
 
 class ClockFast(Exception):

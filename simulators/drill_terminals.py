@@ -1,6 +1,7 @@
 """A drill's vehicles as JT/T 808 terminals: the scenario's vehicle messages go over TCP to the
-drill's own gateway (register, authenticate, 0x0200 positions, 苏标 ADAS / DSM / BSD alarms with
-their attachments, heartbeats), each awaited until its 0x8001 (sent once Kafka has the records)."""
+drill's own gateway (register, authenticate, 0x0200 positions, 苏标 ADAS / DSM / BSD / TPMS alarms
+with their attachments, heartbeats), each awaited until its 0x8001 (sent once Kafka has the
+records)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from typing import Any, TypeVar
 
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import MQTT_ROOT
-from hazardwatch.ingest.jt808.active_safety import EVENT_TYPES, TYPES
-from hazardwatch.simulators.jt808.messages import SimFix, adas_item, bsd_item, dsm_item
+from hazardwatch.ingest.jt808.active_safety import EVENT_TYPES, TPMS_BITS, TYPES
+from hazardwatch.simulators.jt808.messages import (
+    SimFix,
+    adas_item,
+    bsd_item,
+    dsm_item,
+    tpms_item,
+)
 from hazardwatch.simulators.jt808.terminal import Terminal
 from hazardwatch.simulators.player import Outgoing
 
@@ -25,12 +32,13 @@ VEHICLES = f"{MQTT_ROOT}/vehicles/"
 CODES = {family: {name: code for code, name in types.items()
                   if (family, code) not in EVENT_TYPES}
          for family, types in TYPES.items()}
+CODES["tpms"] = {name: bit for bit, name in TPMS_BITS.items()}  # a tyre alarm's bit
 
 
 def representable(family: str, type_name: str) -> str | None:
     """Why a vehicle video event cannot be sent as a 苏标 alarm (None: it can)."""
     if family not in CODES:
-        return (f"JT/T 808 drill terminals send 苏标 ADAS / DSM / BSD alarms, not "
+        return (f"JT/T 808 drill terminals send 苏标 ADAS / DSM / BSD / TPMS alarms, not "
                 f"{family!r}")
     if type_name not in CODES[family]:
         return f"no 苏标 {family.upper()} type code for {type_name!r}"
@@ -38,13 +46,19 @@ def representable(family: str, type_name: str) -> str | None:
 
 
 def alarm_item(n: int, family: str, type_name: str, level: int, at: SimFix,
-               terminal_id: str) -> bytes:
-    """The 苏标 item of a drill's video event (alarm number `n`, one attachment)."""
+               terminal_id: str, tyre: dict[str, Any] | None = None) -> bytes:
+    """The 苏标 item of a drill's video event (alarm number `n`, one attachment; TPMS: the
+    event's tyre, its alarm bit set with the timed-report bit)."""
     code = CODES[family][type_name]
     if family == "adas":
         return adas_item(n, code, level, at, terminal_id, serial=n & 0xFF, attachments=1)
     if family == "bsd":
         return bsd_item(n, code, at, terminal_id, serial=n & 0xFF, attachments=1)
+    if family == "tpms":
+        t = tyre or {}
+        reading = (int(t.get("position") or 0), 1 << code | 1, int(t.get("pressure_kpa") or 0),
+                   int(t.get("temperature_c") or 0), int(t.get("battery_pct") or 0))
+        return tpms_item(n, [reading], at, terminal_id, serial=n & 0xFF, attachments=1)
     return dsm_item(n, code, level, at, terminal_id, serial=n & 0xFF, attachments=1)
 
 
@@ -132,7 +146,8 @@ class DrillTerminals:
                     float(body.get("speed_kmh") or 0))
         family = str(body["family"])
         item = alarm_item(self.alarms, family, str(body["type"]),
-                          int(body.get("terminal_level") or 0), at, t.terminal_id)
+                          int(body.get("terminal_level") or 0), at, t.terminal_id,
+                          body.get("tyre"))
         asked = t.received.count(0x9208)
         fix = SimFix(at.ts, at.lat, at.lon, at.speed_kmh, items=[item])
         await self._ok(t.location(fix), f"{vid} 苏标 {family.upper()} {body['type']}")

@@ -18,6 +18,7 @@ from hazardwatch.clock import LocalClock, in_window, minutes
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.topics import MQTT_ROOT
 from hazardwatch.ingest.acl import device_username, vehicle_username
+from hazardwatch.ingest.jt808.active_safety import TPMS_BITS
 from hazardwatch.simulators.motion import ROADS, Route, VehicleMotion
 from hazardwatch.simulators.scenario import Incident, Scenario
 from hazardwatch.simulators.signals import SensorSignal, Signal, normal_band
@@ -69,6 +70,11 @@ def _active(i: Incident, t_min: float) -> bool:
     return i.at_min <= t_min < incident_end_min(i)
 
 
+# a drill's TPMS incident: its tyre's readings by alarm type (kPa, °C, battery %)
+TPMS_READINGS = {"pressure_high": (1050, 45, 80), "pressure_low": (420, 38, 80),
+                 "temperature_high": (900, 95, 80), "slow_leak": (610, 40, 80),
+                 "pressure_unbalanced": (700, 40, 80), "sensor_fault": (0, 0, 80),
+                 "battery_low": (850, 40, 5)}
 CAMERA_HEARTBEAT_S = 60  # a camera without detections says it is online (its offline timer)
 
 
@@ -234,6 +240,12 @@ class ScenarioPlayer:
                         "lon": round(lon, 6), "media": media, "drill": True}
                 if i.terminal_level is not None:
                     body["terminal_level"] = i.terminal_level
+                if i.family == "tpms":  # the left front tyre, its readings fitting the alarm
+                    kpa, temp, batt = TPMS_READINGS.get(str(i.type), (800, 40, 80))
+                    bit = {n: b for b, n in TPMS_BITS.items()}.get(str(i.type))
+                    body["tyre"] = {"position": 0, "alarm_bits": 1 | (1 << bit if bit else 0),
+                                    "pressure_kpa": kpa, "temperature_c": temp,
+                                    "battery_pct": batt}
                 out.append(Outgoing(vehicle_username(str(i.vehicle)),
                                     f"{MQTT_ROOT}/vehicles/{i.vehicle}/video-event",
                                     _body(body), ts))

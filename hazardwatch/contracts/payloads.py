@@ -8,7 +8,7 @@ import msgspec
 
 Timestamp = int | str  # epoch milliseconds or RFC 3339 with an offset
 Quality = Literal["good", "uncertain", "bad"]
-VehicleFamily = Literal["adas", "dsm", "bsd"]
+VehicleFamily = Literal["adas", "dsm", "bsd", "tpms"]
 CameraFamily = Literal["fire", "smoke", "intrusion", "leak", "ppe"]
 SensorId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 MAX_POINTS = 1000
@@ -68,8 +68,19 @@ class Media(msgspec.Struct, frozen=True):
     uri: Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 
 
+class Tyre(msgspec.Struct, frozen=True):
+    """The tyre of a TPMS event (苏标 0x66 table 22): position, alarm bits, readings."""
+
+    position: Annotated[int, msgspec.Meta(ge=0, le=255)]
+    alarm_bits: Annotated[int, msgspec.Meta(ge=0, le=0xFFFF)] = 0
+    pressure_kpa: Annotated[float, msgspec.Meta(ge=0, le=10000)] | None = None
+    temperature_c: Annotated[float, msgspec.Meta(ge=-100, le=500)] | None = None
+    battery_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
+
+
 class VideoEventPayload(msgspec.Struct, frozen=True):
-    """A video-AI event: active safety in vehicles or a fixed camera's detection."""
+    """A video-AI event: active safety in vehicles (TPMS tyre alarms too) or a fixed camera's
+    detection."""
 
     ts: Timestamp
     event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
@@ -81,6 +92,7 @@ class VideoEventPayload(msgspec.Struct, frozen=True):
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
     media: list[Media] = msgspec.field(default_factory=list)
     drill: bool = False
+    tyre: Tyre | None = None  # family "tpms"
 
 
 class StatusPayload(msgspec.Struct, frozen=True):

@@ -10,6 +10,9 @@ SCHEMA_VERSION = 1
 # telemetry records are version 2 (issue 21): a point's value may be null (q "bad", no
 # reading) and a record may carry clock_fast_ms; a v1 reader that assumed a number would break
 TELEMETRY_VERSION = 2
+# video-event records are version 2 (issue 15): family "tpms" (苏标 0x66 tyre alarms) with its
+# `tyre`; a v1 reader that took every vehicle family for a video-AI one would misfile it
+VIDEO_EVENT_VERSION = 2
 
 
 class PointRecord(msgspec.Struct, frozen=True, omit_defaults=False):
@@ -66,8 +69,20 @@ class MediaRecord(msgspec.Struct, frozen=True):
     uri: str
 
 
+class TyreRecord(msgspec.Struct, frozen=True):
+    """The tyre of a TPMS event (苏标 0x66): its position number (Z order from the left front,
+    from 0), the alarm bits as sent, pressure kPa, temperature °C, sensor battery %."""
+
+    position: int
+    alarm_bits: int
+    pressure_kpa: float | None = None
+    temperature_c: float | None = None
+    battery_pct: float | None = None
+
+
 class VideoEventRecord(msgspec.Struct, frozen=True, tag="video-event", tag_field="kind"):
-    """A video-AI event of a vehicle or of a fixed camera (key: vehicle_id or site_id)."""
+    """An active-safety event of a vehicle (ADAS / DSM / BSD video AI, TPMS tyre alarms) or a
+    fixed camera's video-AI event (key: vehicle_id or site_id)."""
 
     ts: int
     event_id: str
@@ -83,8 +98,9 @@ class VideoEventRecord(msgspec.Struct, frozen=True, tag="video-event", tag_field
     lon: float | None = None
     media: list[MediaRecord] = msgspec.field(default_factory=list)
     drill: bool = False
-    v: int = SCHEMA_VERSION
+    v: int = VIDEO_EVENT_VERSION
     clock_fast_ms: int | None = None  # as TelemetryRecord.clock_fast_ms
+    tyre: TyreRecord | None = None  # family "tpms" only
 
 
 class StatusRecord(msgspec.Struct, frozen=True, tag="status", tag_field="kind"):

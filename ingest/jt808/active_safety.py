@@ -9,6 +9,7 @@ from typing import Any
 from hazardwatch.ingest.jt808.bcdtime import GMT8_S, bcd_time_ms
 from hazardwatch.ingest.jt808.variants import LAYOUTS, ActiveSafety, Layout
 
+Tyre = dict[str, int]  # one 0x66 tyre: position, type_bits, pressure_kpa, temperature_c, …
 FAMILY_BY_ITEM = {0x64: "adas", 0x65: "dsm", 0x66: "tpms", 0x67: "bsd"}
 
 # type codes → the rule pack's type names (deploy/rules/vehicles.yaml `video.types`)
@@ -21,6 +22,11 @@ TYPES: dict[str, dict[int, str]] = {
     "bsd": {0x01: "rear", 0x02: "left_rear", 0x03: "right_rear"},
 }
 EVENT_TYPES = {("adas", 0x10), ("adas", 0x11), ("dsm", 0x10), ("dsm", 0x11)}  # not alarms
+# 0x66 tyre alarm bits (T/JSATL 12-2017 table 22, as go-jt808 `protocol/model/
+# t_0x0200_addition_extensions.go` T0x0200ExtensionTable22 lists them) → the rule pack's type
+# names; bit 0 is the timed pressure report (not an alarm), bits 8–15 are vendor-defined
+TPMS_BITS = {1: "pressure_high", 2: "pressure_low", 3: "temperature_high", 4: "sensor_fault",
+             5: "pressure_unbalanced", 6: "slow_leak", 7: "battery_low"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,11 @@ class SafetyAlarm:
     def is_event(self) -> bool:
         """A snapshot or driver-change event rather than an alarm."""
         return (self.family, self.type_code) in EVENT_TYPES
+
+    def tyre_alarms(self) -> list[tuple[Tyre, int, str]]:
+        """TPMS: (tyre, bit, type name) for each alarm bit set on each tyre, in item order."""
+        return [(t, bit, name) for t in self.extra.get("tyres", ())
+                for bit, name in TPMS_BITS.items() if t["type_bits"] >> bit & 1]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""

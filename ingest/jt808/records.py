@@ -1,4 +1,5 @@
-"""Fixes and 苏标 alarms as the pipeline's contract records (the same as MQTT vehicles send)."""
+"""Fixes and 苏标 alarms (ADAS, DSM, BSD, TPMS) as the pipeline's contract records (as MQTT
+vehicles send them)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from hazardwatch.contracts.records import (
     MediaRecord,
     PositionRecord,
     RejectedRecord,
+    TyreRecord,
     VideoEventRecord,
 )
 from hazardwatch.ingest.jt808.active_safety import SafetyAlarm
 from hazardwatch.ingest.jt808.location import Fix
 
-VIDEO_FAMILIES = frozenset({"adas", "dsm", "bsd"})  # contracts.payloads.VehicleFamily
+VIDEO_FAMILIES = frozenset({"adas", "dsm", "bsd", "tpms"})  # contracts.payloads.VehicleFamily
 
 
 class Origin(msgspec.Struct, frozen=True, gc=False):
@@ -58,16 +60,17 @@ def event_id(o: Origin, alarm: SafetyAlarm) -> str:
     return f"jt808-{o.phone}-{alarm.tag.raw.hex()}-{alarm.item:02x}"
 
 
-def video_event(alarm: SafetyAlarm, fix: Fix, o: Origin,
-                media: list[MediaRecord] | None = None) -> VideoEventRecord | None:
-    """A 苏标 alarm start as a video event; None for ends, snapshots and TPMS (not video)."""
+def video_events(alarm: SafetyAlarm, fix: Fix, o: Origin,
+                 media: list[MediaRecord] | None = None) -> list[VideoEventRecord]:
+    """A 苏标 alarm start as video events: one for ADAS / DSM / BSD, one per tyre and alarm bit
+    for TPMS (none for ends, snapshots, and tyres that only report their pressure)."""
     if alarm.family not in VIDEO_FAMILIES or alarm.is_event or alarm.flag == 2:
-        return None
+        return []
     ts = alarm.ts if alarm.ts is not None else fix.ts
     if ts is None:
-        return None
+        return []
     located = 0 < abs(alarm.lat) <= 90 and 0 < abs(alarm.lon) <= 180
-    return VideoEventRecord(
+    base = VideoEventRecord(
         ts=ts, event_id=event_id(o, alarm), family=alarm.family, type=alarm.type_name,
         received_at=o.received_at, vehicle_id=o.vehicle_id,
         terminal_level=alarm.level if alarm.level in (1, 2) else None,
@@ -75,3 +78,10 @@ def video_event(alarm: SafetyAlarm, fix: Fix, o: Origin,
         lat=alarm.lat if located else (fix.lat if fix.invalid is None else None),
         lon=alarm.lon if located else (fix.lon if fix.invalid is None else None),
         media=media or [], drill=o.drill)
+    if alarm.family != "tpms":
+        return [base]
+    return [msgspec.structs.replace(
+        base, event_id=f"{base.event_id}-{t['position']:02x}-{bit}", type=name,
+        tyre=TyreRecord(t["position"], t["type_bits"], float(t["pressure_kpa"]),
+                        float(t["temperature_c"]), float(t["battery_pct"])))
+        for t, bit, name in alarm.tyre_alarms()]

@@ -393,15 +393,17 @@ class Session:
         self._ring_at = (at + 1) % RECENT
 
     def _alarms(self, fix: Fix, origin: rec.Origin, out: list[tuple[str, bytes, bytes]]) -> None:
-        """苏标 alarm starts of a fix as video events (their attachments asked for)."""
+        """苏标 alarm starts of a fix as video events (their attachments asked for, once per
+        alarm: a TPMS item's tyre events share its tag)."""
         for alarm in fix.items.alarms:
-            event = rec.video_event(alarm, fix, origin)
-            if event is not None:
+            events = rec.video_events(alarm, fix, origin)
+            if events:
                 media = self.gw.attachment_media(self, alarm)
-                if media:
-                    event = msgspec.structs.replace(event, media=media)
-                self.gw.counters.video_events += 1
-                out.append((KafkaTopic.VIDEO_EVENTS, self.vehicle_key, encode(event)))
+                for event in events:
+                    if media:
+                        event = msgspec.structs.replace(event, media=media)
+                    self.gw.counters.video_events += 1
+                    out.append((KafkaTopic.VIDEO_EVENTS, self.vehicle_key, encode(event)))
 
     def _after(self, out: list[tuple[str, bytes, bytes]], acks: list[Header]) -> Pending:
         """Produce the records; acknowledge the messages once Kafka has all of them."""

@@ -114,3 +114,14 @@ def bsd_item(alarm_id: int, type_code: int, f: SimFix, terminal_id: str, serial:
     tag = alarm_tag(terminal_id, f, serial, attachments, offset_s)
     body = struct.pack(">IBB", alarm_id, 1, type_code) + _alarm_tail(f, tag, offset_s)
     return b"\x67" + bytes((len(body),)) + body
+
+
+def tpms_item(alarm_id: int, tyres: list[tuple[int, int, int, int, int]], f: SimFix,
+              terminal_id: str, serial: int = 0, attachments: int = 0,
+              offset_s: int = GMT8_S) -> bytes:
+    """A 苏标 0x66 TPMS alarm item (41 + 9n bytes; no type or level byte): the common tail and
+    tag, then per tyre (position, alarm bits, pressure kPa, temperature °C, battery %)."""
+    tag = alarm_tag(terminal_id, f, serial, attachments, offset_s)
+    body = struct.pack(">IB", alarm_id, 1) + _alarm_tail(f, tag, offset_s)
+    body += bytes((len(tyres),)) + b"".join(struct.pack(">BHHHH", *t) for t in tyres)
+    return b"\x66" + bytes((len(body),)) + body

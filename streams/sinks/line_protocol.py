@@ -80,9 +80,17 @@ def video_event(e: VideoEventRecord) -> str:
     who = f"vehicle={tag(e.vehicle_id)}" if e.vehicle_id else \
         f"site={tag(str(e.site_id))},device={tag(str(e.device_id))}"
     media = " ".join(m.uri for m in e.media)
+    extra = ""
+    if e.tyre is not None:  # TPMS: the tyre and its readings
+        t = e.tyre
+        extra = f",tyre_position={t.position}i,tyre_alarm_bits={t.alarm_bits}i" + "".join(
+            f",{name}={_num(v)}" for name, v in (("pressure_kpa", t.pressure_kpa),
+                                                 ("temperature_c", t.temperature_c),
+                                                 ("battery_pct", t.battery_pct))
+            if v is not None)
     return (f"video_event,{who},family={tag(e.family)},type={tag(e.type)} "
             f"event_id={text(e.event_id)},media={text(media)},"
-            f"drill={'true' if e.drill else 'false'} {e.ts}")
+            f"drill={'true' if e.drill else 'false'}{extra} {e.ts}")
 
 
 def position(p: PositionRecord) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from confluent_kafka import Message
 
 from hazardwatch import kafka_tail
-from hazardwatch.simulators.jt808.messages import SimFix, dsm_item
+from hazardwatch.simulators.jt808.messages import SimFix, dsm_item, tpms_item
 from hazardwatch.simulators.jt808.terminal import Terminal
 from hazardwatch.stack.manager import Stack
 from tests.helpers import free_port
@@ -61,6 +61,9 @@ def test_terminals_register_authenticate_and_report_into_kafka(
         f = SimFix(now, 40.81, 111.61, 66.0)
         got["dsm"] = await truck.location(SimFix(
             f.ts, f.lat, f.lon, f.speed_kmh, items=[dsm_item(1, 0x01, 2, f, "T0002")]))
+        g = SimFix(now + 1000, 40.81, 111.61, 64.0)  # 苏标 0x66: tyre 03's pressure is low
+        got["tpms"] = await truck.location(SimFix(g.ts, g.lat, g.lon, g.speed_kmh, items=[
+            tpms_item(2, [(0, 0x01, 820, 35, 90), (3, 0x05, 410, 36, 85)], g, "T0002")]))
         coach = Terminal("013900000011", "T0011", "蒙A·K1001")
         await coach.connect("127.0.0.1", port)
         got["coach"] = [await coach.register(), await coach.authenticate(),
@@ -76,25 +79,29 @@ def test_terminals_register_authenticate_and_report_into_kafka(
 
     asyncio.run(asyncio.wait_for(drive(), 60))
     assert got["register"] == 0 and got["auth"] == 0
-    assert got["pos"] == [0] * 4 and got["batch"] == 0 and got["dsm"] == 0
+    assert got["pos"] == [0] * 4 and got["batch"] == 0 and got["dsm"] == 0 and got["tpms"] == 0
     assert got["coach"] == [0, 0, 0]
     assert got["stranger"] == 4  # 数据库中无该终端
-    assert got["received"] == {"0x8100": 1, "0x8001": 7}
+    assert got["received"] == {"0x8100": 1, "0x8001": 8}
 
     def complete(msgs: list[Message]) -> bool:
         t = by_topic(msgs, prefix)
-        return (len(t["hw.vehicle.positions"]) >= 15 and len(t["hw.video-events"]) >= 1
+        return (len(t["hw.vehicle.positions"]) >= 16 and len(t["hw.video-events"]) >= 2
                 and len(t["hw.device-status"]) >= 4)
 
     recs = by_topic(kafka_tail.read_since(boot, offsets, done=complete, timeout=30), prefix)
     pos = [p for p in recs["hw.vehicle.positions"] if p["vehicle_id"] == "hz-0002"]
-    assert len(pos) == 15
+    assert len(pos) == 16
     assert sorted(p["ts"] for p in pos)[:10] == [now - now % 1000 - 3_600_000 + i * 60_000
                                                  for i in range(10)]
-    assert {p["speed_kmh"] for p in pos} == {55.0, 40.0, 66.0}
-    (video,) = recs["hw.video-events"]
+    assert {p["speed_kmh"] for p in pos} == {55.0, 40.0, 66.0, 64.0}
+    video, tyre = recs["hw.video-events"]
     assert (video["vehicle_id"], video["family"], video["type"], video["terminal_level"]) == \
         ("hz-0002", "dsm", "fatigue", 2)
+    assert (tyre["vehicle_id"], tyre["family"], tyre["type"], tyre["terminal_level"],
+            tyre["speed_kmh"], tyre["v"]) == ("hz-0002", "tpms", "pressure_low", None, 64.0, 2)
+    assert tyre["tyre"] == {"position": 3, "alarm_bits": 5, "pressure_kpa": 410.0,
+                            "temperature_c": 36.0, "battery_pct": 85.0}
     statuses = [(s["vehicle_id"], s["status"]) for s in recs["hw.device-status"]]
     assert statuses.count(("hz-0002", "online")) == 1
     assert ("hz-0002", "offline") in statuses and ("co-0001", "online") in statuses
@@ -130,6 +137,9 @@ def test_dsm_alarm_warning_carries_the_attachment_and_the_driver_is_reminded(
         assert await t.location(SimFix(now - 5000, 40.9, 111.69, 75.0, 90)) == 0
         assert await t.location(SimFix(now, f.lat, f.lon, f.speed_kmh, 90, items=[
             dsm_item(3, 0x01, 2, f, "T0003", attachments=1)])) == 0
+        g = SimFix(now + 1000, f.lat, f.lon, f.speed_kmh, 90)  # tyre 02 runs hot (no files)
+        assert await t.location(SimFix(g.ts, g.lat, g.lon, g.speed_kmh, 90, items=[
+            tpms_item(4, [(2, 0x09, 900, 96, 70)], g, "T0003")])) == 0
         for _ in range(100):
             if t.received.count(0x9208):
                 break
@@ -153,8 +163,16 @@ def test_dsm_alarm_warning_carries_the_attachment_and_the_driver_is_reminded(
         return [w for w in (json.loads(m.value() or b"") for m in msgs)
                 if w["rule"] == "vehicle.video.dsm.fatigue" and w["vehicle_id"] == "hz-0003"]
 
-    (w,) = fatigue(kafka_tail.read_since(boot, offsets, done=lambda m: bool(fatigue(m)),
-                                         timeout=30))
+    def tpms(msgs: list[Message]) -> list[dict[str, Any]]:
+        return [w for w in (json.loads(m.value() or b"") for m in msgs)
+                if w["rule"] == "vehicle.video.tpms.temperature_high"]
+
+    msgs = kafka_tail.read_since(boot, offsets, done=lambda m: bool(fatigue(m) and tpms(m)),
+                                 timeout=30)
+    (w,) = fatigue(msgs)
+    (hot,) = tpms(msgs)
+    assert (hot["transition"], hot["level"], hot["vehicle_id"]) == ("raised", 2, "hz-0003")
+    assert "胎温过高，02号轮胎（左前轮为00），胎压900kPa，胎温96℃，车速75km/h" in hot["message"]
     assert w["transition"] == "raised"
     (evidence,) = w["evidence"]
     assert evidence["uri"].startswith(f"http://127.0.0.1:{files_port}/jt808/attachments/")

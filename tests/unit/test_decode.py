@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.contracts.reasons import Reason
-from hazardwatch.contracts.records import decode_input
+from hazardwatch.contracts.records import TyreRecord, VideoEventRecord, decode_input
 from hazardwatch.ingest.decode import Accepted, MessageDecoder, Rejected
 from tests.fixtures.bad_inputs import bad_inputs, whole_message
 
@@ -62,6 +62,23 @@ def test_telemetry_is_normalised_with_point_times() -> None:
         (NOW + 500, "good"), (NOW - 23, "uncertain")]
 
 
+def test_a_vehicle_tpms_event_keeps_its_tyre_and_a_camera_may_not_send_one() -> None:
+    payload = {"ts": NOW, "event_id": "T-1", "family": "tpms", "type": "pressure_low",
+               "speed_kmh": 62, "tyre": {"position": 3, "alarm_bits": 5, "pressure_kpa": 420,
+                                         "temperature_c": 38, "battery_pct": 80}}
+    out = DECODER.decode("hw/v1/vehicles/hz-0001/video-event", json.dumps(payload).encode(), NOW)
+    assert isinstance(out, Accepted) and out.topic == "hw.video-events"
+    rec = decode_input(out.value)
+    assert isinstance(rec, VideoEventRecord) and rec == out.record and rec.v == 2
+    assert rec.tyre == TyreRecord(3, 5, 420.0, 38.0, 80.0)
+    out = DECODER.decode("hw/v1/sites/tf-hohhot-01/devices/cam-01/video-event",
+                         json.dumps(payload).encode(), NOW)
+    assert isinstance(out, Rejected) and out.reason is Reason.FAMILY_MISMATCH
+    payload["tyre"] = {"position": 300}
+    out = DECODER.decode("hw/v1/vehicles/hz-0001/video-event", json.dumps(payload).encode(), NOW)
+    assert isinstance(out, Rejected) and out.reason is Reason.OUT_OF_RANGE
+
+
 @pytest.mark.parametrize("payload", [b"offline", b'"online"', b'{"status": "online", "ts": 1}'])
 def test_status_accepts_bare_string_quoted_string_and_object(payload: bytes) -> None:
     out = DECODER.decode("hw/v1/vehicles/hz-0001/status", payload, NOW, retained=True)
@@ -99,7 +116,8 @@ def test_decoder_never_raises(topic: str, payload: bytes) -> None:
     out = DECODER.decode(topic, payload, NOW)
     assert isinstance(out, Accepted | Rejected)
     if isinstance(out, Accepted):
-        assert msgspec.json.decode(out.value)["v"] == 1
+        record = msgspec.json.decode(out.value)
+        assert record["v"] == {"telemetry": 2, "video-event": 2}.get(record["kind"], 1)
 
 
 @settings(max_examples=200, deadline=None)

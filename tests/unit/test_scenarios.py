@@ -115,13 +115,16 @@ incidents:
   - {id: b, kind: video, title: y, at_min: 6, vehicle: hz-0001, family: dsm, type: fatigue}
   - {id: c, kind: video, title: z, at_min: 7, vehicle: hz-0001, family: adas, type: fcw}
   - {id: d, kind: video, title: w, at_min: 8, vehicle: hz-0001, family: bsd, type: left_rear}
+  - {id: e, kind: video, title: v, at_min: 9, vehicle: hz-0001, family: tpms, type: slow_leak}
+  - {id: f, kind: video, title: u, at_min: 9, vehicle: hz-0001, family: tpms, type: flat}
 """, encoding="utf-8")
     with pytest.raises(ValueError) as err:
         load_scenario(p, load_catalog(cat))
     text = str(err.value)
     assert "vehicle 'hz-0002' has no terminal" in text
     assert "incident a: transport jt808: no 苏标 DSM type code for 'snapshot'" in text
-    assert "incident b" not in text and "incident c" not in text and "incident d" not in text
+    assert "incident f: transport jt808: no 苏标 TPMS type code for 'flat'" in text
+    assert all(f"incident {i}" not in text for i in "bcde")
     with pytest.raises(ValueError) as err:  # with every terminal, only the snapshot remains
         load_scenario(p, CAT)
     assert "incident a" in str(err.value) and "no terminal" not in str(err.value)

@@ -1,4 +1,5 @@
-"""Video AI (ADAS, DSM, BSD events of JT/T 1078 terminals): one episode per alarm type."""
+"""Active safety (ADAS, DSM, BSD video AI and TPMS tyre alarms of 苏标 terminals): one episode
+per alarm type."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from hazardwatch.contracts.rules import Level
 from hazardwatch.streams.rules.episode import Policy, next_due, step
 from hazardwatch.streams.vehicles.classes import CompiledVehicle
 from hazardwatch.streams.vehicles.kinds.base import Out, Setup, VehicleRule, Wake, timers, warn
-from hazardwatch.streams.vehicles.messages import FAMILY_ZH
+from hazardwatch.streams.vehicles.messages import FAMILY_ZH, tyre
 from hazardwatch.streams.vehicles.state import VehicleState, VideoState
 
 
@@ -48,7 +49,7 @@ class VideoAI(VehicleRule):
             times = (f"，{vc.repeat_window_s / 60:.0f}分钟内第{len(vs.recent)}次"
                      if len(vs.recent) > 1 else "")
             warn(change, e.ts, rule_ids.vehicle_video(key), "video", c,
-                 f"{c.who} {self._name(key)}{speed}{times}", st.drill, out,
+                 f"{c.who} {self._name(key)}{tyre(e.tyre)}{speed}{times}", st.drill, out,
                  e.speed_kmh, None, "km/h", tuple(vs.evidence))
 
     def _name(self, key: str) -> str:

@@ -365,7 +365,7 @@ async def test_sub_packages_are_reassembled_acked_together_or_asked_again_with_0
 
 
 @with_gateway
-async def test_drill_terminals_send_adas_and_bsd_alarms_for_their_vehicles_only(
+async def test_drill_terminals_send_adas_bsd_and_tpms_alarms_for_their_vehicles_only(
         gw: Gateway, sink: FakeSink) -> None:
     from hazardwatch.simulators.drill_terminals import DrillTerminals
     from hazardwatch.simulators.player import Outgoing
@@ -384,6 +384,12 @@ async def test_drill_terminals_send_adas_and_bsd_alarms_for_their_vehicles_only(
                 out("hz-0001", "video-event", {"ts": NOW + 2000, "event_id": "e2",
                                                 "family": "bsd", "type": "left_rear",
                                                 "lat": 40.1, "lon": 111.1, "speed_kmh": 30.0}),
+                out("hz-0001", "video-event", {"ts": NOW + 3000, "event_id": "e3",
+                                                "family": "tpms", "type": "slow_leak",
+                                                "lat": 40.1, "lon": 111.1, "speed_kmh": 58.0,
+                                                "tyre": {"position": 0, "pressure_kpa": 610,
+                                                         "temperature_c": 40,
+                                                         "battery_pct": 80}}),
                 out("hz-0002", "position", {"ts": NOW, "lat": 40.2, "lon": 111.2,
                                              "speed_kmh": 50.0})]
         blind = [{"ts": NOW - 3_600_000 + k * 30_000, "lat": 40.0 + k / 1000, "lon": 111.0,
@@ -391,15 +397,18 @@ async def test_drill_terminals_send_adas_and_bsd_alarms_for_their_vehicles_only(
         msgs.append(Outgoing("hz-0001", "hw/v1/vehicles/hz-0001/blind-area",
                              json.dumps(blind).encode(), NOW))
         mine = [m for m in msgs if terminals.handles(m)]
-        assert [m.topic.split("/")[3] for m in mine] == ["hz-0001"] * 4  # hz-0002 stays MQTT
+        assert [m.topic.split("/")[3] for m in mine] == ["hz-0001"] * 5  # hz-0002 stays MQTT
         await asyncio.to_thread(terminals.send, mine)
     finally:
         await asyncio.to_thread(terminals.close)
     videos = sink.on("hw.video-events")
     assert [(v["family"], v["type"], v["terminal_level"], v["speed_kmh"]) for v in videos] == [
-        ("adas", "fcw", 2, 61.0), ("bsd", "left_rear", None, 30.0)]
+        ("adas", "fcw", 2, 61.0), ("bsd", "left_rear", None, 30.0),
+        ("tpms", "slow_leak", None, 58.0)]
+    assert videos[2]["tyre"] == {"position": 0, "alarm_bits": 1 | 1 << 6, "pressure_kpa": 610.0,
+                                 "temperature_c": 40.0, "battery_pct": 80.0}
     assert {v["vehicle_id"] for v in videos} == {"hz-0001"}
     positions = sink.on("hw.vehicle.positions")
-    assert [p["vehicle_id"] for p in positions] == ["hz-0001"] * (3 + 25)
-    assert [p["ts"] for p in positions[3:]] == [b["ts"] // 1000 * 1000 for b in blind]  # 2 × 0x0704
+    assert [p["vehicle_id"] for p in positions] == ["hz-0001"] * (4 + 25)
+    assert [p["ts"] for p in positions[4:]] == [b["ts"] // 1000 * 1000 for b in blind]  # 2 × 0x0704
     assert terminals.backfilled == 25

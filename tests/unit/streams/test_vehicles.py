@@ -15,6 +15,7 @@ from hazardwatch.contracts.records import (
     MediaRecord,
     PositionRecord,
     StatusRecord,
+    TyreRecord,
     VideoEventRecord,
 )
 from hazardwatch.contracts.warnings import WarningRecord
@@ -311,6 +312,21 @@ def test_video_alarm_level_follows_the_terminal_level_and_speed() -> None:
     assert e.on_record(VehicleState(), _video(COACH, t0, "phone", 2))[0].level == 2
     assert e.on_record(VehicleState(), _video(COACH, t0, "phone", None, 60))[0].level == 2
     assert e.on_record(VehicleState(), _video(COACH, t0, "phone", 1, 60))[0].level == 3
+
+
+def test_a_tpms_tyre_alarm_is_graded_by_speed_and_names_the_tyre() -> None:
+    e, t0 = VehicleEngine(CAT, RULES), at("10:00")
+
+    def tpms(typ: str, speed: float) -> VideoEventRecord:
+        return VideoEventRecord(ts=t0, event_id=f"T-{typ}", family="tpms", type=typ,
+                                received_at=t0, vehicle_id=TRUCK, speed_kmh=speed,
+                                tyre=TyreRecord(3, 1 | 4, 420.0, 38.0, 80.0))
+
+    (w,) = e.on_record(VehicleState(), tpms("pressure_low", 40))
+    assert (w.rule, w.level) == ("vehicle.video.tpms.pressure_low", 3)
+    assert "TPMS胎压监测报警：胎压过低，03号轮胎（左前轮为00），胎压420kPa，胎温38℃" in w.message
+    assert e.on_record(VehicleState(), tpms("pressure_low", 60))[0].level == 2  # fast: one up
+    assert e.on_record(VehicleState(), tpms("battery_low", 40))[0].level == 4
 
 
 def test_offline_then_reappearing_far_away_raises_offline_displacement() -> None:
