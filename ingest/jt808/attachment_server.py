@@ -1,5 +1,6 @@
-"""The 苏标 attachment server: its own TCP port, frames and "01cd" file streams on one
-connection; files go to the FileStore, the terminal is told what to send again (0x9212)."""
+"""The 苏标 attachment server (and its provincial variants): its own TCP port, frames and "01cd"
+file streams on one connection; files go to the FileStore, the terminal is told what to send
+again (0x9212)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hazardwatch.ingest.jt808.attachments import (
     decode_1210,
     decode_file_info,
     decode_stream_head,
+    stream_head_len,
 )
 from hazardwatch.ingest.jt808.counters import GatewayCounters
 from hazardwatch.ingest.jt808.framing import FrameError, verify
@@ -36,13 +38,14 @@ class _Conn:
         self.serial = 0
         self.alarm: AlarmFiles | None = None
         self.uploads: dict[str, Upload] = {}
+        self.variant = ActiveSafety.JSATL  # the terminal's, from the catalog at its 0x1210
 
     def reply(self, h: Header, result: enc.Result = enc.Result.OK) -> None:
         self.serial = (self.serial + 1) & 0xFFFF
         self.writer.write(enc.general_reply(h, self.serial, result))
 
     def on_stream(self, head: bytes, data: bytes) -> None:
-        name, offset, length = decode_stream_head(head)
+        name, offset, length = decode_stream_head(head, self.variant)
         up = self.uploads.get(name)
         if up is None or offset + length > up.size:
             self.srv.counters.event("attachment_stream_refused",
@@ -60,7 +63,8 @@ class _Conn:
         try:
             if h.msg_id == 0x1210:
                 known = self.srv.registry.find(h.phone)
-                files = decode_1210(body, known.active_safety if known else ActiveSafety.JSATL)
+                self.variant = known.active_safety if known else ActiveSafety.JSATL
+                files = decode_1210(body, self.variant)
                 want = self.srv.registry.alarm_number(h.phone, files.tag)
                 if files.alarm_no != want:
                     self.srv.counters.event("attachment_unknown_alarm",
@@ -153,17 +157,18 @@ class AttachmentServer:
     def _consume(self, c: _Conn, buf: bytearray) -> None:
         while buf:
             if buf[:4] == STREAM_MAGIC:
-                if len(buf) < STREAM_HEAD:
+                head = stream_head_len(buf, c.variant)
+                if head is None:
                     return
-                (length,) = struct.unpack_from(">I", buf, 58)
+                (length,) = struct.unpack_from(">I", buf, head - 4)
                 if length > MAX_CHUNK:
                     self.counters.event("attachment_chunk_too_large", f"{c.peer}: {length}")
                     del buf[:4]
                     continue
-                if len(buf) < STREAM_HEAD + length:
+                if len(buf) < head + length:
                     return
-                c.on_stream(bytes(buf[:STREAM_HEAD]), bytes(buf[STREAM_HEAD:STREAM_HEAD + length]))
-                del buf[:STREAM_HEAD + length]
+                c.on_stream(bytes(buf[:head]), bytes(buf[head:head + length]))
+                del buf[:head + length]
             elif buf[0] == 0x7E:
                 if buf[1:5] == STREAM_MAGIC:  # the closing flag of the last frame
                     del buf[:1]
@@ -179,9 +184,12 @@ class AttachmentServer:
                 if raw:
                     c.on_frame(raw)
             else:
+                if len(buf) < 4 and STREAM_MAGIC.startswith(buf):
+                    return  # a read ended inside the magic: wait for the rest
                 nxt = [i for i in (buf.find(b"\x7e"), buf.find(STREAM_MAGIC)) if i > 0]
                 self.counters.event("attachment_garbage", c.peer)
-                if not nxt:
-                    buf.clear()
+                if not nxt:  # keep a tail that may be the start of the next magic
+                    keep = next((k for k in (3, 2, 1) if buf.endswith(STREAM_MAGIC[:k])), 0)
+                    del buf[:len(buf) - keep]
                     return
                 del buf[:min(nxt)]

@@ -1,5 +1,6 @@
 """苏标 alarm attachments: the terminal's upload session (0x1210, 0x1211, the "01cd" stream,
-0x1212 → 0x9212) and the file store (content hash, size limit, an index per alarm)."""
+0x1212 → 0x9212; provincial layouts in variants.py) and the file store (content hash, size
+limit, an index per alarm)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from hazardwatch.ingest.jt808.variants import LAYOUTS, ActiveSafety
 
 STREAM_MAGIC = b"01cd"  # 0x30316364
-STREAM_HEAD = 4 + 50 + 4 + 4
+STREAM_HEAD = 4 + 50 + 4 + 4  # 苏标 and most provinces: a 50-byte name; 黑标: stream_head_len
 FILE_TYPES = {0: "image", 1: "audio", 2: "video", 3: "text", 4: "other"}
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 
@@ -70,10 +71,30 @@ def decode_file_info(body: bytes) -> tuple[str, int, int]:
     return name, ftype, size
 
 
-def decode_stream_head(head: bytes) -> tuple[str, int, int]:
-    """The 62-byte head of a stream packet: (name, offset, length)."""
-    name = head[4:54].rstrip(b"\0").decode("gbk", "replace")
-    offset, length = struct.unpack_from(">II", head, 54)
+def stream_head_len(buf: bytes | bytearray,
+                    variant: ActiveSafety = ActiveSafety.JSATL) -> int | None:
+    """How long the head of the stream packet at the start of `buf` is (magic, name, offset,
+    length): 62 bytes, or 4 + 1 + n + 8 in 黑标 (name length byte n); None until enough bytes
+    are in to tell."""
+    if not LAYOUTS[variant].stream_name_len_byte:
+        return STREAM_HEAD if len(buf) >= STREAM_HEAD else None
+    if len(buf) < 5:
+        return None
+    head = 4 + 1 + buf[4] + 8
+    return head if len(buf) >= head else None
+
+
+def decode_stream_head(head: bytes,
+                       variant: ActiveSafety = ActiveSafety.JSATL) -> tuple[str, int, int]:
+    """The head of a stream packet: (name, offset, length); 苏标 a 50-byte NUL-padded name,
+    黑标 a length-prefixed one (go-jt808 `attachment/stream_data_handle.go`)."""
+    if LAYOUTS[variant].stream_name_len_byte:
+        n = head[4]
+        raw, at = head[5:5 + n], 5 + n
+    else:
+        raw, at = head[4:54], 54
+    name = raw.strip(b"\0").decode("gbk", "replace")
+    offset, length = struct.unpack_from(">II", head, at)
     return name, offset, length
 
 

@@ -3,7 +3,10 @@
 
 The layouts are go-jt808's (cuteLittleDevil/go-jt808 `protocol/model/p_0x9208.go`,
 `protocol/model/t_0x1210.go` and `TestP9208AlarmSign` in `protocol/model/parse_test.go`): the
-tag is terminal id + BCD time (6) + serial (1) + attachment count (1) + reserved bytes.
+tag is terminal id + BCD time (6) + serial (1) + attachment count (1) + reserved bytes. The file
+stream packet's name is 50 bytes, NUL-padded, except in 黑标, where a length byte precedes it
+(go-jt808 `attachment/stream_data_handle.go`: `baseStreamDataHandle`, `heiBiaoStreamDataHandle`;
+`attachment/jt808_data_handle.go` `CreateStreamDataHandler` picks the latter for 黑标 only).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Layout:
     terminal_id: int  # the terminal id inside the alarm tag (and in front of it in 0x1210)
     tag: int  # the whole alarm tag
     id_before_tag: bool  # 0x1210 starts with the terminal id (黑标: no, the tag holds it)
+    stream_name_len_byte: bool = False  # "01cd" packet: name = BYTE n + n bytes (黑标), else 50
 
     @property
     def reserved(self) -> int:
@@ -38,7 +42,7 @@ class Layout:
 
 LAYOUTS: dict[ActiveSafety, Layout] = {
     ActiveSafety.JSATL: Layout(7, 16, True),
-    ActiveSafety.HEILONGJIANG: Layout(30, 38, False),
+    ActiveSafety.HEILONGJIANG: Layout(30, 38, False, stream_name_len_byte=True),
     ActiveSafety.GUANGDONG: Layout(30, 40, True),
     ActiveSafety.HUNAN: Layout(7, 32, True),
     ActiveSafety.SICHUAN: Layout(30, 39, True),

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from hazardwatch.ingest.jt808.header import Version
+from hazardwatch.ingest.jt808.variants import LAYOUTS, ActiveSafety
 
 GMT8_S = 8 * 3600
 
@@ -125,3 +126,16 @@ def tpms_item(alarm_id: int, tyres: list[tuple[int, int, int, int, int]], f: Sim
     body = struct.pack(">IB", alarm_id, 1) + _alarm_tail(f, tag, offset_s)
     body += bytes((len(tyres),)) + b"".join(struct.pack(">BHHHH", *t) for t in tyres)
     return b"\x66" + bytes((len(body),)) + body
+
+
+def stream_head(name: str, offset: int, length: int,
+                variant: ActiveSafety = ActiveSafety.JSATL) -> bytes:
+    """The head of an attachment "01cd" stream packet as go-jt808's terminal writes it
+    (`example/attachment/local/main.go` `sendStreamData`): the magic, the file name — 黑标 a
+    length byte and the name, the others 50 bytes NUL-padded — then offset and length."""
+    raw = name.encode()
+    if LAYOUTS[variant].stream_name_len_byte:
+        named = bytes((len(raw),)) + raw
+    else:
+        named = raw[:50].ljust(50, b"\0")
+    return b"01cd" + named + struct.pack(">II", offset, length)

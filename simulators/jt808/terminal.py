@@ -197,8 +197,7 @@ class Terminal:
                         if skip is not None and skip == (i, off):
                             skip = None
                             continue
-                        head = (b"01cd" + name.encode()[:50].ljust(50, b"\0")
-                                + struct.pack(">II", off, ln))
+                        head = m.stream_head(name, off, ln, self.active_safety)
                         up.send_raw(head + data[off:off + ln])
                     reply = await up.request(0x1212, info, reply_id=0x9212)
                     p = 1 + reply.body[0]
