@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaError
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from hazardwatch.connection_log import ConnectionLog
 from hazardwatch.contracts.topics import KafkaTopic
@@ -32,7 +33,7 @@ def reminder(w: WarningRecord) -> str | None:
 
 
 class WarningFeed:
-    """Reads hw.warnings (every gateway process reads all of them, from the end) and hands
+    """Reads hw.warnings (every gateway process reads all of them, from its start) and hands
     the reminders to `deliver(vehicle_id, text, warning_id)`; a process without the vehicle's
     session ignores it, so a reminder reaches the terminal wherever it is connected."""
 
@@ -42,11 +43,27 @@ class WarningFeed:
             "bootstrap.servers": bootstrap, "group.id": f"{client_id}-downlink-{uuid.uuid4()}",
             "auto.offset.reset": "latest", "enable.auto.commit": False,
         })
-        self.consumer.subscribe([topic_prefix + KafkaTopic.WARNINGS])
+        # read from the moment this process started, not from whenever the group assignment
+        # arrives (seconds later): a warning raised meanwhile would be missed ("latest")
+        self.since_ms = int(time.time() * 1000)
+        self.consumer.subscribe([topic_prefix + KafkaTopic.WARNINGS], on_assign=self._assigned)
         self.deliver = deliver
         self.kafka_state = ConnectionLog("Kafka (downlink)", log, 10)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jt808-downlink", daemon=True)
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Start each partition at the first warning written since the process started (the
+        end when there is none)."""
+        wanted = [TopicPartition(p.topic, p.partition, self.since_ms) for p in partitions]
+        try:
+            found = consumer.offsets_for_times(wanted, timeout=10)
+        except KafkaException as exc:  # the partitions keep "latest"
+            log.warning("downlink: no start offsets by time (%s); reading from the end", exc)
+            return
+        consumer.assign(found)
+        log.info("downlink: %d partitions of %s assigned %d ms after start", len(found),
+                 found[0].topic if found else "-", int(time.time() * 1000) - self.since_ms)
 
     def start(self) -> None:
         """Start reading."""
