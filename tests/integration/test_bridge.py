@@ -60,8 +60,9 @@ def test_round_trip_of_every_topic_kind(stack: Stack, bridge: BridgeProcess,
         "hw.video-events": len(cat.vehicles) + cameras,
     })
     recs = [msgspec.json.decode(m.value()) for m in got]
-    assert all(r["v"] == (2 if r["kind"] == "telemetry" else 1) and r["drill"] is True
-               for r in recs)  # telemetry v2: null values of q "bad" (issue 21)
+    # telemetry v2: null values of q "bad" (issue 21); video events v2: the TPMS tyre (issue 15)
+    assert all(r["v"] == (2 if r["kind"] in ("telemetry", "video-event") else 1)
+               and r["drill"] is True for r in recs)
     tele = [r for r in recs if r["kind"] == "telemetry"]
     keys = {m.key() for m in got if m.topic().endswith("hw.telemetry")}
     assert keys == {b"tf-hohhot-01", b"cm-ordos-01", b"td-baotou-01"}
