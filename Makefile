@@ -14,9 +14,9 @@ demo: setup
 
 # setup fetches the other Kafka release's jars too (in the background) for tests/other_kafka.sh
 test test-other-kafka: export HW_SETUP_OTHER_KAFKA := 1
-# lint (ruff, mypy; the complexity check is a unit test), the unit tests, then the rest of the
-# suite on the default stack; tests/other_kafka.sh runs on its own stack alongside lint and the
-# unit tests (see tests/make_test.sh)
+# lint (ruff, mypy; the complexity check is a unit test) and the unit tests while
+# tests/other_kafka.sh runs on its own stack; then the integration and acceptance tests on the
+# default stack while the fault tests run on stacks of their own (see tests/make_test.sh)
 test: setup
 	bash tests/make_test.sh
 
@@ -28,7 +28,7 @@ unit: setup
 	$(BIN)/pytest -m unit tests
 
 # fault injection (Kafka, Mosquitto, InfluxDB, workers, alerting) on stacks of its own;
-# `make test` runs it too, one test after the other. Here two lanes run at once, each with one
+# `make test` runs it too, one test after the other, alongside the integration tests. Here two lanes run at once, each with one
 # fault stack shared by its tests (tests/faults/conftest.py); the worker freeze has its own.
 FAULT_LANE = tests/faults/test_worker_freeze.py tests/faults/test_broker.py
 faults: setup
