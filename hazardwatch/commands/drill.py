@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
                        alerting_cfg).run(sc, out)
     md = write_report(run_, sc, catalog, rules, vrules, out)
     _shift_report(settings, catalog, run_.start, run_.start + int(sc.duration_min * 60_000), out,
-                  began, frozenset(w.warning_id for w in run_.warnings))
+                  began, frozenset(w.warning_id for w in run_.warnings),
+                  _handle_deadlines(sc.workflow))
     ev = run_.evaluation
     print(f"drill {'PASSED' if ev.ok else 'FAILED'}: "
           f"{sum(o.ok for o in ev.outcomes)}/{len(ev.outcomes)} expected warnings at the "
@@ -66,13 +67,24 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ev.ok else 1
 
 
+def _handle_deadlines(workflow: str | None) -> dict[int, int]:
+    """The 处置 deadline per level the drill report scores against (the scenario's workflow
+    file, else the defaults): the drill figures' 及时处置率 uses the same."""
+    from hazardwatch.alerting.workflow.config import WorkflowConfig, load_workflow
+
+    cfg = load_workflow(Path(workflow)) if workflow else WorkflowConfig()
+    return {level: d.handle_s for level, d in cfg.steps.items()}
+
+
 def _shift_report(settings: StackSettings, catalog: Catalog, start: int, end: int,
-                  out: Path, began: int, warnings: frozenset[str]) -> None:
+                  out: Path, began: int, warnings: frozenset[str],
+                  deadline_s: dict[int, int]) -> None:
     """The figures of the drill period into InfluxDB (`kpi`, drill=true: every day and shift
     it overlaps) and the shift report of the period next to the drill report (which links to
     it), both of this run only: its own warnings and people's actions from its wall start
-    `began` on (not an earlier run's, nor another drill's of the same period); a failure is
-    reported and the drill's verdict stands."""
+    `began` on (not an earlier run's, nor another drill's of the same period), times from
+    each warning's push and 及时 by the drill's own deadlines (as the drill report); a
+    failure is reported and the drill's verdict stands."""
     from hazardwatch.commands.kpis import compute_range
     from hazardwatch.kpis.influxread import InfluxReader
     from hazardwatch.kpis.rows import line
@@ -85,14 +97,14 @@ def _shift_report(settings: StackSettings, catalog: Catalog, start: int, end: in
     try:
         reader = InfluxReader(settings.influx_url, settings.influx_db, catalog, drill=True,
                               only=warnings, acted_from=began)
-        rows = compute_range(reader, start, end, ["day", "shift"])
+        rows = compute_range(reader, start, end, ["day", "shift"], deadline_s=deadline_s)
         sink = InfluxSink(InfluxTarget(url=settings.influx_url, db=settings.influx_db), catalog)
         sink.add_lines(RP_EVENTS, [line(r, True) for r in rows])
         sink.flush()
         print(f"figures of the drill period: {len(rows)} rows in InfluxDB (kpi, drill=true; "
               f"points from {', '.join(sorted(reader.used))})")
         report = shift_report(reader, start, end, acted_until=int(time.time() * 1000),
-                              acted_from=began)
+                              acted_from=began, deadline_s=deadline_s)
         stem = out / shift_link(start)
         stem.with_suffix(".html").write_text(to_html(report), encoding="utf-8")
         to_pdf(report, stem.with_suffix(".pdf"))

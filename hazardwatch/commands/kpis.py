@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.kpis.compute import compute
 from hazardwatch.kpis.figures import FIGURES
+from hazardwatch.kpis.handling import DEFAULT_HANDLE_DEADLINE_S
 from hazardwatch.kpis.influxread import SOURCES, InfluxReader
 from hazardwatch.kpis.periods import Period, parse_time, periods
 from hazardwatch.kpis.rows import KpiRow, line
@@ -38,13 +40,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def compute_range(reader: InfluxReader, start: int, end: int, kinds: list[str],
-                  points: bool = True) -> list[KpiRow]:
-    """Rows of every whole day or shift overlapping [start, end)."""
+                  points: bool = True,
+                  deadline_s: Mapping[int, int] = DEFAULT_HANDLE_DEADLINE_S) -> list[KpiRow]:
+    """Rows of every whole day or shift overlapping [start, end); deadline_s: the 处置
+    deadline per level of 及时处置率 (a drill passes its workflow's)."""
     rows: list[KpiRow] = []
     now = int(time.time() * 1000)
     for kind in kinds:
         for p in periods(start, end, kind):
-            rows += compute(reader.catalog, reader.observed(p, now), p, points)
+            rows += compute(reader.catalog, reader.observed(p, now), p, points, deadline_s)
     return rows
 
 

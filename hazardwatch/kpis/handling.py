@@ -15,9 +15,17 @@ Verdict = Literal["real", "false_alarm", "sensor_fault"]
 DEFAULT_HANDLE_DEADLINE_S: dict[int, int] = {1: 30 * 60, 2: 60 * 60, 3: 4 * 3600, 4: 24 * 3600}
 
 
+def handling_start(started_at: int, pushed_at: int | None) -> int:
+    """Where the times to 签收/处置 of a warning start: the wall time its `raised` record was
+    appended to hw.warnings (it reached the alerting service and the people), kept by the
+    sink as `pushed_at`; the episode's start for a row written before the sink kept it."""
+    return pushed_at if pushed_at is not None and pushed_at > 0 else started_at
+
+
 @dataclass(frozen=True)
 class Handling:
-    """One warning raised in the period and what people did with it (times in UTC ms)."""
+    """One warning raised in the period and what people did with it (times in UTC ms;
+    raised_at: when it reached the platform, `handling_start`)."""
 
     warning_id: str
     level: int

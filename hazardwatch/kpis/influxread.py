@@ -13,7 +13,7 @@ from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.catalog.model import Site
 from hazardwatch.contracts.daily import VehicleDayRecord
 from hazardwatch.kpis.compute import Observed
-from hazardwatch.kpis.handling import Handling, verdict_of
+from hazardwatch.kpis.handling import Handling, handling_start, verdict_of
 from hazardwatch.kpis.online import Seen
 from hazardwatch.kpis.periods import Period
 from hazardwatch.kpis.seenread import any_tallies, read_seen, whole_hours
@@ -121,16 +121,19 @@ class InfluxReader:
 
     def _handling(self, obs: Observed, p: Period, until: int) -> None:
         raised: dict[str, tuple[int, int, tuple[tuple[str, str], ...]]] = {}
-        q = (f'SELECT "warning_id", "level_value", "started_at" FROM "{RP_EVENTS}"."warning" '
-             f"WHERE transition = 'raised' AND {self._when(p.start, p.end)} "
-             'GROUP BY "site", "vehicle"')
+        q = (f'SELECT "warning_id", "level_value", "started_at", "pushed_at" FROM '
+             f'"{RP_EVENTS}"."warning" WHERE transition = \'raised\' AND '
+             f'{self._when(p.start, p.end)} GROUP BY "site", "vehicle"')
         for tags, cols, rows in self.query(q):
             scopes = self._scopes(tags.get("site") or "", tags.get("vehicle") or "")
+            pushed = cols.index("pushed_at") if "pushed_at" in cols else None
             for r in rows:
                 wid = r[cols.index("warning_id")]
                 if self.only is None or wid in self.only:
-                    raised[wid] = (int(r[cols.index("level_value")]),
-                                   int(r[cols.index("started_at")]), scopes)
+                    at = r[pushed] if pushed is not None else None
+                    raised[wid] = (int(r[cols.index("level_value")]), handling_start(
+                        int(r[cols.index("started_at")]), None if at is None else int(at)),
+                        scopes)
         if not raised:
             return
         acts: dict[str, dict[str, tuple[int, str, str]]] = {}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hazardwatch.alerting.workflow.chain import ADMIN_ZH
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.kpis.compute import compute
+from hazardwatch.kpis.handling import DEFAULT_HANDLE_DEADLINE_S
 from hazardwatch.kpis.influxread import InfluxReader
 from hazardwatch.kpis.periods import DAY_MS, Period
 from hazardwatch.reports.shift import ShiftReport, WarningLine, local
@@ -39,12 +42,14 @@ def scope_zh(scope: str) -> str:
 
 
 def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
-                 acted_until: int | None = None, acted_from: int | None = None) -> ShiftReport:
+                 acted_until: int | None = None, acted_from: int | None = None,
+                 deadline_s: Mapping[int, int] = DEFAULT_HANDLE_DEADLINE_S) -> ShiftReport:
     """The report of [start, end) for a scope, with what people did (签收, 核查, 处置, 督办) up
     to acted_until (default: the end; a drill played on a past scenario clock passes the wall
     clock, since its participants act in wall time) and from acted_from (default: a lookback
     before the start; a drill passes its wall start, so that an earlier run of the same
-    scenario, whose warnings have the same ids, does not count)."""
+    scenario, whose warnings have the same ids, does not count); deadline_s: the 处置
+    deadline per level of 及时处置率 (a drill passes its workflow's)."""
     cat = reader.catalog
     acted = end if acted_until is None else max(end, acted_until)
     since = start - LOOKBACK_MS if acted_from is None else acted_from
@@ -109,6 +114,6 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
     p = Period("shift", start, end)
     kind, _, ident = scope.partition(":")
     want = ("all", "all") if kind == "all" else (kind, ident)
-    report.figures = [r for r in compute(cat, reader.observed(p, acted), p, points=False)
+    report.figures = [r for r in compute(cat, reader.observed(p, acted), p, False, deadline_s)
                       if (r.scope, r.id) == want]
     return report

@@ -79,13 +79,14 @@ class InfluxSink:
         self.batches: dict[str, list[str]] = defaultdict(list)
         self.points = 0
 
-    def add(self, topic: str, value: bytes) -> None:
-        """Add one Kafka record (by topic suffix); unknown topics are ignored."""
+    def add(self, topic: str, value: bytes, appended_at: int | None = None) -> None:
+        """Add one Kafka record (by topic suffix); unknown topics are ignored; appended_at:
+        the record's Kafka timestamp (wall ms), kept on warnings as `pushed_at`."""
         if topic.endswith("hw.warnings"):
             w = decode_warning(value)
             site = self.catalog.sites.get(w.site_id or "")
             where = (site.location.lat, site.location.lon) if site else None
-            self._put(lp.RP_EVENTS, [lp.warning(w, where)])
+            self._put(lp.RP_EVENTS, [lp.warning(w, where, appended_at)])
             return
         if topic.endswith(KafkaTopic.REJECTED):
             self._put(lp.RP_EVENTS, [lp.rejected(_rejected.decode(value))])

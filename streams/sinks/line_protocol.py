@@ -52,8 +52,11 @@ def readings(rec: TelemetryRecord, catalog: Catalog) -> tuple[str, list[str]]:
     return RP_BY_SITE_KIND.get(site.kind, "chem_30d"), lines
 
 
-def warning(w: WarningRecord, where: tuple[float, float] | None = None) -> str:
-    """One point per warning transition, tagged for dashboards; a site's location for maps."""
+def warning(w: WarningRecord, where: tuple[float, float] | None = None,
+            pushed_at: int | None = None) -> str:
+    """One point per warning transition, tagged for dashboards; a site's location for maps;
+    pushed_at: the wall time (ms) the record was appended to hw.warnings (its Kafka
+    timestamp), where the handling figures' clock starts (docs/kpis.md)."""
     tags = [f"level={w.level}", f"colour={w.colour}", f"transition={w.transition}",
             f"rule={tag(w.rule)}", f"kind={tag(w.kind)}", f"subject={tag(w.subject)}"]
     for name, value in (("site", w.site_id), ("device", w.device_id), ("sensor", w.sensor),
@@ -72,6 +75,8 @@ def warning(w: WarningRecord, where: tuple[float, float] | None = None) -> str:
         fields += [f"lat={_num(where[0])}", f"lon={_num(where[1])}"]
     if w.evidence:
         fields.append(f"evidence={text(' '.join(e.uri for e in w.evidence))}")
+    if pushed_at is not None and pushed_at > 0:
+        fields.append(f"pushed_at={pushed_at}i")
     return f"warning,{','.join(tags)} {','.join(fields)} {w.ts}"
 
 

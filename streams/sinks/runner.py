@@ -15,7 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from hazardwatch.connection_log import Throttle
 from hazardwatch.kafka_errors import Outcome, classify
@@ -125,7 +132,8 @@ class SinkRunner:
                 self._on_error(err)
             return
         topic, part, offset = msg.topic() or "", msg.partition(), msg.offset()
-        self._add(topic, msg.value() or b"")
+        kind, at = msg.timestamp()
+        self._add(topic, msg.value() or b"", at if kind != TIMESTAMP_NOT_AVAILABLE else None)
         if part is not None and offset is not None:
             self.read[(topic, part)] = offset + 1
         self._kafka_back()
@@ -154,10 +162,10 @@ class SinkRunner:
             self.kafka_down_since = None
             log.info("Kafka reachable again")
 
-    def _add(self, topic: str, value: bytes) -> None:
+    def _add(self, topic: str, value: bytes, appended_at: int | None = None) -> None:
         self.counters.records += 1
         try:
-            self.sink.add(topic, value)
+            self.sink.add(topic, value, appended_at)
         except Exception as exc:
             if not decode_error(exc):
                 raise

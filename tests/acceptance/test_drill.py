@@ -132,6 +132,23 @@ def test_combined_drill_goes_through_the_loop_and_one_warning_is_pushed_to_the_c
                          "drill = 'true' AND figure = 'handled_rate' AND scope = 'all' AND "
                          f"period = 'shift' AND time = {shift_start}ms")  # 20:00: its shift
     assert [(num, den) for *_, num, den in kpi] == [(14, 15)], kpi  # of this run only
+    # times from each warning's push (its wall append to hw.warnings), as the drill report's:
+    # not from the scenario clock, which lies hours in the past; 及时 by the drill's deadlines
+    timely = _influx(stack, 'SELECT "num", "den" FROM "events_1096d"."kpi" WHERE drill = '
+                            "'true' AND figure = 'handled_in_time_rate' AND scope = 'all' AND "
+                            f"period = 'shift' AND time = {shift_start}ms")
+    assert [(num, den) for *_, num, den in timely] == [(14, 15)], timely
+    times = _influx(stack, 'SELECT "value" FROM "events_1096d"."kpi" WHERE drill = \'true\' '
+                           "AND scope = 'all' AND period = 'shift' AND figure =~ /_p[59]0_s$/ "
+                           f'AND time = {shift_start}ms GROUP BY "figure", "level"')
+    got = {(t["figure"], int(t["level"])): v for t, _, v in times}
+    levels = {lvl for _, lvl in got}
+    assert levels and all(("handle_p90_s", lvl) in got for lvl in levels), got
+    acks = [p["ack_s"] for p in duty]  # the drill report's own times agree (±1 s)
+    for lvl in levels:
+        assert 0 < got[("ack_p50_s", lvl)] <= got[("ack_p90_s", lvl)] <= 10, got  # 签收 10 s
+        assert got[("handle_p50_s", lvl)] <= got[("handle_p90_s", lvl)] <= 20, got  # 处置 20 s
+        assert min(acks) - 1 <= got[("ack_p50_s", lvl)] <= max(acks) + 1, (got, acks)
 
 
 def test_a_drill_whose_expectation_is_wrong_fails_with_exit_1(

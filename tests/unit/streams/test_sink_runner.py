@@ -16,7 +16,7 @@ class FakeSink:
     def __init__(self) -> None:
         self.points, self.flushed = 0, 0
 
-    def add(self, topic: str, value: bytes) -> None:
+    def add(self, topic: str, value: bytes, appended_at: int | None = None) -> None:
         self.points += 1
 
     def add_lines(self, rp: str, lines: list[str]) -> None:
