@@ -4,7 +4,9 @@ acknowledging on the page stops the repeats, 处置 needs cause and action, anot
 neither see nor act (page or crafted request), wrong password / expired session / missing
 CSRF are refused; the same flow on a 390×844 phone, where the 指挥长 also opens a 督办 by hand
 (listed) and closes (销号) the warning, refused before its clearance and accepted after (a
-值班员 has neither button and the API refuses both); screenshots to docs/console/."""
+值班员 has neither button and the API refuses both); a warning that cleared by itself before
+anyone handled it waits in the 已解除待处置 tab (counted on the tab, its 督办 shown) where the
+值班员 acknowledges and handles it; screenshots to docs/console/."""
 
 from __future__ import annotations
 
@@ -51,7 +53,8 @@ def _w(site: str, sensor: str, level: int, now: int, value: float = 52.0,
 class Console:
     """The alerting process with console accounts, on its own topics and port."""
 
-    def __init__(self, stack: Stack, services: Any, tmp: Path, unique: str, r: Receivers):
+    def __init__(self, stack: Stack, services: Any, tmp: Path, unique: str, r: Receivers,
+                 extra: tuple[str, ...] = ()):
         self.prefix, self.api = f"co-{unique}.", free_port()
         self.base = f"http://127.0.0.1:{self.api}"
         users = UserFile(tmp / "users.json")
@@ -68,7 +71,7 @@ class Console:
         ensure_database(self.influx, self.db)
         self.proc = services(["alerting", "--config", str(cfg), "--topic-prefix", self.prefix,
                               "--api-port", str(self.api), "--users", str(tmp / "users.json"),
-                              "--influx-db", self.db],
+                              "--influx-db", self.db, *extra],
                              "alerting: ready", f"console-{unique}")
         self.proc.start()
         self.producer = Producer({"bootstrap.servers": self.bootstrap})
@@ -80,6 +83,12 @@ class Console:
 
     def alert(self, wid: str) -> dict[str, Any]:
         rows = requests.get(f"{self.base}/api/warnings", timeout=5,
+                            headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        return next((r for r in rows if r["warning"]["warning_id"] == wid), {})
+
+    def alert_any(self, wid: str, state: str) -> dict[str, Any]:
+        """The warning among those of a state (active, closing, unhandled), through the API."""
+        rows = requests.get(f"{self.base}/api/warnings", params={"state": state}, timeout=5,
                             headers={"Authorization": f"Bearer {TOKEN}"}).json()
         return next((r for r in rows if r["warning"]["warning_id"] == wid), {})
 
@@ -113,6 +122,24 @@ def _text(d: WebDriver, element_id: str) -> str:
 def _row(d: WebDriver, wid: str) -> Any:
     found = d.find_elements(By.CSS_SELECTOR, f'tr[data-wid="{wid}"]')
     return found[0] if found else None
+
+
+def _row_text(d: WebDriver, wid: str) -> str:
+    """A row's text, re-read when the page re-rendered it meanwhile ("" when absent)."""
+    try:
+        row = _row(d, wid)
+        return str(row.text) if row is not None else ""
+    except StaleElementReferenceException:
+        return ""
+
+
+def _click_row(d: WebDriver, wid: str) -> bool:
+    """Click a row; False when it was re-rendered under the click (try again)."""
+    try:
+        _row(d, wid).click()
+        return True
+    except (StaleElementReferenceException, AttributeError):
+        return False
 
 
 def _influx_detail(d: WebDriver, wid: str) -> bool:
@@ -329,6 +356,76 @@ def test_commander_flow_on_a_390x844_phone(stack: Stack, services: Any, tmp_path
         d.save_screenshot(str(SHOTS / "phone-map.png"))
         assert d.execute_script(
             "return document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        d.quit()
+        influxql(c.influx, f'DROP DATABASE "{c.db}"')
+
+
+FAST = """steps:
+  1: {ack_s: 2, verify_s: 3, handle_s: 4, close_after_s: 600}
+  2: {ack_s: 2, verify_s: 3, handle_s: 4, close_after_s: 600}
+  3: {ack_s: 2, verify_s: 3, handle_s: 4, close_after_s: 600}
+  4: {ack_s: 2, verify_s: 3, handle_s: 4, close_after_s: 600}
+supervision_s: {county: 600, city: 600, province: 600}
+"""
+
+
+def test_a_cleared_unhandled_warning_waits_in_its_tab_and_is_handled_there(
+        stack: Stack, services: Any, tmp_path: Path, unique: str, receivers: Receivers) -> None:
+    """Warnings that cleared by themselves before anyone's 签收 (the county's, another
+    county's, a drill's): the county officer's tab 已解除待处置 counts and lists only the
+    county's real one, with its 督办 once the 签收 deadline (2 s here) passed; 确认 and 处置
+    from its detail take it out of the tab (then it waits for its 销号)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "workflow.yaml").write_text(FAST, encoding="utf-8")
+    c = Console(stack, services, tmp_path, unique, receivers,
+                ("--workflow", str(tmp_path / "workflow.yaml")))
+    now = int(time.time() * 1000)
+    mine = _w("tf-hohhot-01", "GAS-GONE", 2, now, 51.0)
+    other = _w("cm-ordos-01", "CH4-GONE", 2, now, 1.2)
+    drill = _w("tf-hohhot-01", "DRILL-GONE", 2, now, drill=True)
+    d = chromium(1280, 860)
+    try:
+        _login(d, c.base, "玉泉区值班员")
+        wait_for(lambda: "on" in d.find_element(By.ID, "live").get_attribute("class"), 10)
+        assert _text(d, "unhandled-count") == ""
+        for w in (mine, other, drill):
+            c.send(w)
+        wait_for(lambda: _row(d, mine.warning_id), 10)
+        for w in (mine, other, drill):  # cleared by themselves, nobody took them up
+            c.send(msgspec.structs.replace(w, transition="cleared", ts=w.ts + 1000))
+        wait_for(lambda: _row(d, mine.warning_id) is None, 10)  # off the active list
+        wait_for(lambda: _text(d, "unhandled-count") == "（1）", 10)  # on the tab, counted
+        d.find_element(By.CSS_SELECTOR, "nav button[data-tab=unhandled]").click()
+        wait_for(lambda: "未确认" in _row_text(d, mine.warning_id), 5)
+        assert "GAS-GONE" in _row_text(d, mine.warning_id)
+        assert _row(d, other.warning_id) is None and _row(d, drill.warning_id) is None
+        wait_for(lambda: "督办" in _row_text(d, mine.warning_id), 15)
+        (sup,) = c.alert_any(mine.warning_id, "unhandled")["supervisions"]
+        assert (sup["admin"], sup["by_hand"]) == ("county", False)
+        time.sleep(0.3)
+        d.save_screenshot(str(SHOTS / "desktop-unhandled.png"))
+        wait_for(lambda: _click_row(d, mine.warning_id), 5)
+        wait_for(lambda: "未确认" in _text(d, "detail-state"), 5)
+        assert "督办" in _text(d, "detail-supervisions")
+        d.find_element(By.ID, "btn-ack").click()
+        wait_for(lambda: "已确认" in _text(d, "detail-state"), 5)
+        wait_for(lambda: "已确认" in _row_text(d, mine.warning_id), 5)
+        d.find_element(By.ID, "resolve-cause").send_keys("探头附近短时泄放,已自行消散")
+        d.find_element(By.ID, "resolve-action").send_keys("现场检查阀门并复测")
+        d.find_element(By.CSS_SELECTOR, "#resolve-form button").click()
+        wait_for(lambda: "已处置" in _text(d, "detail-state"), 5)
+        d.find_element(By.ID, "detail-close").click()
+        wait_for(lambda: _row(d, mine.warning_id) is None, 5)  # out of the tab
+        assert _text(d, "unhandled-count") == ""
+        assert d.find_element(By.ID, "no-unhandled").is_displayed()
+        a = c.alert_any(mine.warning_id, "closing")  # now waits for its 销号
+        assert (a["acked_by"], a["handled_by"], a["cause"]) == (
+            "玉泉区值班员", "玉泉区值班员", "探头附近短时泄放,已自行消散")
+        assert c.alert_any(other.warning_id, "unhandled")  # the other county's: still due
+        d.find_element(By.CSS_SELECTOR, "#drill option[value=only]").click()
+        wait_for(lambda: _text(d, "unhandled-count") == "（1）", 5)  # the drill's, when asked
+        wait_for(lambda: _row(d, drill.warning_id), 5)
     finally:
         d.quit()
         influxql(c.influx, f'DROP DATABASE "{c.db}"')

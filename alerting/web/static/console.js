@@ -54,7 +54,7 @@
   async function reload() {
     const rows = await api("GET", `/api/warnings?drill=${st.drill}`);
     st.alerts = new Map(rows.map((r) => [r.warning.warning_id, r]));
-    fillFilters(); render();
+    fillFilters(); render(); loadUnhandled();
     if (window.hwListShown == null) window.hwListShown = performance.now();  // bench/console.py
   }
 
@@ -75,6 +75,7 @@
         if (r.acked_at != null) st.alarm.delete(wid);
       }
       for (const wid of d.gone) { st.alerts.delete(wid); st.alarm.delete(wid); }
+      if (d.gone.length || d.changed.some((r) => !r.active)) soon(loadUnhandled);  // cleared, 督办 …
       fillFilters(); render();
       if (st.open && st.alerts.has(st.open)) openDetail(st.open, true);
     });
@@ -154,7 +155,7 @@
       return `<tr data-wid="${wid}" data-level="${r.level}" class="lvrow${flash}">` +
         `<td><span class="badge lv${r.level}">${LEVEL[r.level]}</span>` +
         `${w.drill ? '<span class="drill-tag">演练</span>' : ""}` +
-        `${(r.supervisions || []).some((x) => x.answered_at == null) ? '<span class="drill-tag sup-tag">督办</span>' : ""}</td>` +
+        `${supTag(r)}</td>` +
         `<td data-since="${r.opened_at}">${age(r.opened_at)}</td>` +
         `<td>${subject(r)}<br><small>${esc(KIND[(r.where || {}).kind] || "")}</small></td>` +
         `<td>${esc(valueText(w))}</td><td>${stateText(r)}</td><td>${esc(w.message)}</td></tr>`;
@@ -257,6 +258,7 @@
       if (cur) st.alerts.set(a.warning.warning_id, { ...cur, ...a });
       if (a.acked_at != null) st.alarm.delete(a.warning.warning_id);
       render(); await openDetail(a.warning.warning_id, true);
+      if (a.cleared_at != null) { loadUnhandled(); if (!$("#tab-closing").hidden) loadClosing(); }
       return a;
     } catch (e) { $("#detail-error").textContent = e.message; return null; }
   }
@@ -297,6 +299,27 @@
       `<td><span class="badge lv${r.level}">${LEVEL[r.level]}</span>${r.warning.drill ? '<span class="drill-tag">演练</span>' : ""}</td>` +
       `<td>${subject(r)}</td><td>${esc(r.handled_by)}：${esc(r.cause)}；${esc(r.action)}</td>` +
       `<td>${fmtTime(r.cleared_at)}</td><td>${esc(r.warning.message)}</td></tr>`).join("");
+  }
+
+  const supTag = (r) => (r.supervisions || []).some((x) => x.answered_at == null)
+    ? '<span class="drill-tag sup-tag">督办</span>' : "";
+
+  async function loadUnhandled() {  // cleared by themselves before anyone's 处置: still due
+    let rows;
+    try { rows = await api("GET", `/api/warnings?state=unhandled&drill=${st.drill}`); }
+    catch (e) { return; }
+    rows.sort((a, b) => a.level - b.level || (b.cleared_at || 0) - (a.cleared_at || 0));
+    $("#unhandled-count").textContent = rows.length ? `（${rows.length}）` : "";
+    $("#no-unhandled").hidden = rows.length > 0;
+    $("#unhandled tbody").innerHTML = rows.map((r) => `<tr data-wid="${esc(r.warning.warning_id)}">` +
+      `<td><span class="badge lv${r.level}">${LEVEL[r.level]}</span>${r.warning.drill ? '<span class="drill-tag">演练</span>' : ""}${supTag(r)}</td>` +
+      `<td>${subject(r)}</td><td>${stateText(r)}</td>` +
+      `<td>${fmtTime(r.cleared_at)}</td><td>${esc(r.warning.message)}</td></tr>`).join("");
+  }
+
+  const timers = new Map();
+  function soon(fn) {  // at most one reload per half second for a burst of changes
+    if (!timers.has(fn)) timers.set(fn, setTimeout(() => { timers.delete(fn); fn(); }, 500));
   }
 
   async function loadSilences() {
@@ -349,6 +372,7 @@
     }
   });
   $("#closing tbody").addEventListener("click", (e) => { const tr = e.target.closest("tr"); if (tr) openDetail(tr.dataset.wid); });
+  $("#unhandled tbody").addEventListener("click", (e) => { const tr = e.target.closest("tr"); if (tr) openDetail(tr.dataset.wid); });
   $("#silence-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const [k, v] = $("#silence-scope").value.split(/:(.*)/s);
@@ -365,9 +389,10 @@
   for (const b of document.querySelectorAll("nav button")) {
     b.addEventListener("click", () => {
       for (const x of document.querySelectorAll("nav button")) x.classList.toggle("on", x === b);
-      for (const t of ["list", "map", "silences", "closing"]) $(`#tab-${t}`).hidden = t !== b.dataset.tab;
+      for (const t of ["list", "map", "silences", "closing", "unhandled"]) $(`#tab-${t}`).hidden = t !== b.dataset.tab;
       if (b.dataset.tab === "map") loadMap();
       if (b.dataset.tab === "closing") loadClosing();
+      if (b.dataset.tab === "unhandled") loadUnhandled();
       if (b.dataset.tab === "silences") loadSilences();
     });
   }
