@@ -44,7 +44,7 @@ from hazardwatch.alerting.texts import body, title
 from hazardwatch.alerting.workflow.case import Supervision, supervision_text
 from hazardwatch.alerting.workflow.config import WorkflowConfig
 from hazardwatch.alerting.workflow.notify import duty_facts, target
-from hazardwatch.alerting.workflow.track import event, track
+from hazardwatch.alerting.workflow.track import event, track_due
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import WarningRecord
 
@@ -96,6 +96,7 @@ class AlertingService:
         self.robots: dict[str, RobotUse] = {}  # budget use per chat robot (by URL)
         self.held_notes: set[str] = set()  # 督办 texts whose hold was logged
         self.wake: dict[str, int] = {}  # alert → nothing due before (skipped by _plan)
+        self.due: dict[str, int] = {}  # alert → no workflow deadline before (_supervise)
         self._routes: dict[tuple[int, str | None, str | None, bool], RouteSettings] = {}
         self.outbox: list[tuple[Channel, Message, int, int]] = []  # 督办 texts: next try, tries
 
@@ -106,7 +107,7 @@ class AlertingService:
         prior = self.alerts.get(w.warning_id)
         a = apply_warning(prior, w, self.settings_for(w).name, now)
         self.alerts[w.warning_id] = a
-        self.wake.pop(w.warning_id, None)
+        self._changed(w.warning_id)
         self.store.put_alert(a)
 
     def settings_for(self, w: WarningRecord) -> RouteSettings:
@@ -143,11 +144,21 @@ class AlertingService:
                 sent += self._flush(key, p, now, view)
         return sent
 
+    def _changed(self, wid: str) -> None:
+        """The alert changed (or left): plan and run its deadlines again at the next step."""
+        self.wake.pop(wid, None)
+        self.due.pop(wid, None)
+
     def _supervise(self, now: int) -> None:
         """督办 for owned alerts past a workflow deadline, pushed up the chain when unanswered
-        (alerting/workflow); each one an event on hw.alert-actions and logged in Chinese."""
-        for a in self.alerts.values():
-            for n in track(a, self.catalog, self.workflow, now):
+        (alerting/workflow); each one an event on hw.alert-actions and logged in Chinese. An
+        alert is looked at only when its next deadline is due or it changed (`due`)."""
+        due = self.due
+        for wid, a in self.alerts.items():
+            if due.get(wid, 0) > now:
+                continue
+            notices, due[wid] = track_due(a, self.catalog, self.workflow, now)
+            for n in notices:
                 self.store.put_alert(a)
                 self.emit(event(a, n, now))
                 log.warning("%s: %s", a.warning.warning_id, n.text)
@@ -281,6 +292,7 @@ class AlertingService:
             if finished(a) and not any(o[0] == wid for o in self.open.values()):
                 del self.alerts[wid]
                 self.store.drop_alert(wid)
+                self._changed(wid)
                 continue
             r = self.settings_for(a.warning)
             self._queue_fallback(wid, a, now)
@@ -347,7 +359,7 @@ class AlertingService:
         if phone is None or fk in a.fallback:
             return
         a.fallback[fk] = Fallback(p.recipient.receiver, p.recipient.person, phone, at)
-        self.wake.pop(a.warning.warning_id, None)
+        self._changed(a.warning.warning_id)
         self.store.put_alert(a)
 
     def _flush(self, key: tuple[str, str, str], p: Pending, now: int, view: View) -> int:
@@ -479,7 +491,7 @@ class AlertingService:
         left.discard(did)
         if not left:
             del self.open[nid]
-            self.wake.pop(wid, None)
+            self._changed(wid)
             a = self.alerts.get(wid)
             if a is not None:
                 record(a, p, now)
@@ -511,7 +523,7 @@ class AlertingService:
             if owned:
                 self.store.put_alert(a)
                 self._respond(a, rec)
-                self.wake.pop(warning_id, None)
+                self._changed(warning_id)
             self.store.put_action(rec)
             if supervision is not None:
                 self.emit({"action": "supervise", "warning_id": warning_id, "level": a.level,
@@ -534,7 +546,7 @@ class AlertingService:
             if a is not None and apply_action(a, rec):
                 self.store.put_alert(a)
                 self._respond(a, rec)
-                self.wake.pop(rec.warning_id, None)
+                self._changed(rec.warning_id)
 
     def _respond(self, a: Alert, rec: Action) -> None:
         if rec.what == "supervise" and rec.supervision is not None:  # by hand: told once, here
@@ -558,13 +570,13 @@ class AlertingService:
         for wid, a in alerts.items():
             self.others.pop(wid, None)
             self.alerts[wid] = a
-            self.wake.pop(wid, None)
+            self._changed(wid)
 
     def release(self, wids: set[str]) -> None:
         """Hand these alerts over: forget their pending work (the new owner plans it again)."""
         for wid in wids & set(self.alerts):
             self.others[wid] = self.alerts.pop(wid)
-            self.wake.pop(wid, None)
+            self._changed(wid)
         for key, p in list(self.pending.items()):
             p.items = [x for x in p.items if x[1] not in wids]
             if not p.items:

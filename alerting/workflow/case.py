@@ -139,6 +139,23 @@ class Case:
             return None
         return max(self.cleared_at, self.handled[1]) + 1000 * cfg.steps[self.level].close_after_s
 
+    def next_deadline(self, cfg: WorkflowConfig) -> int | None:
+        """The earliest time `tick` can find something due (None: never): before it, tick
+        does nothing unless the case changes (an action, a level, the clear)."""
+        if self.closed is not None:
+            return None
+        times: list[int] = []
+        if self.handled is None:
+            times += [self.deadline(step, cfg) for step in ("ack", "verify", "handle")
+                      if step not in self.missed and not self.done(step)]
+        due = self.close_deadline(cfg)
+        if due is not None and "close" not in self.missed:
+            times.append(due)
+        last = self.supervisions[-1] if self.supervisions else None
+        if last is not None and last.pending and next_admin(last.admin) is not None:
+            times.append(last.deadline)
+        return min(times) if times else None
+
     def tick(self, now: int, cfg: WorkflowConfig) -> list[Notice]:
         """Deadlines passed at `now` (whether the warning is still raised or cleared): a missed
         step opens a 督办 from the county (a missed 销号 too, after the 处置 answered the

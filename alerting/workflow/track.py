@@ -51,13 +51,25 @@ def _verdict(v: str | None) -> Verdict:
 def track(a: Alert, catalog: Catalog, cfg: WorkflowConfig, now: int) -> list[Notice]:
     """Run the deadlines of one alert at `now`, raised or cleared, until its 销号; the 督办
     opened are kept on the alert."""
+    return track_due(a, catalog, cfg, now)[0]
+
+
+NEVER = 2**62
+
+
+def track_due(a: Alert, catalog: Catalog, cfg: WorkflowConfig, now: int
+              ) -> tuple[list[Notice], int]:
+    """`track`, and when the alert's next deadline falls (NEVER: none unless it changes): the
+    service looks at the alert again only then, so thousands of kept alerts cost a dict
+    look-up each per step instead of a `Case` each."""
     if a.closed_at is not None or not region_of(a, catalog):
-        return []
+        return [], NEVER
     c = case_of(a, catalog)
     notices = c.tick(now, cfg)
-    if notices:
+    if notices:  # a step missed without a notice (a 督办 already open) is found again
         a.supervisions, a.missed = c.supervisions, sorted(c.missed)
-    return notices
+    due = c.next_deadline(cfg)
+    return notices, NEVER if due is None else due
 
 
 def event(a: Alert, n: Notice, now: int) -> dict[str, Any]:
