@@ -8,7 +8,10 @@ warning sent in the fail-over phase waited for its notification (the dead instan
 partitions wait for the session timeout, 6 s, and the restore); `notifications_lost`,
 warnings never notified; `notifications_duplicated`, extra deliveries of a warning (each must
 carry the delivery id of the first: `duplicates_with_other_id` counts the ones that do not).
-The last line printed is JSON. Usage: python bench/alerting.py [--quick]
+With --kept N, N warnings are first raised, notified, cleared and their resolved notices sent
+with nobody acting (cleared but unhandled: kept until their 销号), so the paced and burst
+figures are measured with them held; `rss_mb` is each instance's resident set after the burst.
+The last line printed is JSON. Usage: python bench/alerting.py [--quick] [--kept 5000]
 """
 
 from __future__ import annotations
@@ -81,13 +84,14 @@ route: {{name: root, escalation: [{{after_s: 0, receivers: [r]}}], repeat_s: 360
 """, encoding="utf-8")
 
 
-def _warning(i: int, now: int) -> WarningRecord:
-    site = SITES[i % 3]
+def _warning(i: int, now: int, transition: str = "raised", started: int | None = None
+             ) -> WarningRecord:
+    site, now0 = SITES[i % 3], now if started is None else started
     return WarningRecord(
-        warning_id=warning_id("bench", f"sensor:{site}/S{i}", now), transition="raised",
+        warning_id=warning_id("bench", f"sensor:{site}/S{i}", now0), transition=transition,  # type: ignore[arg-type]
         ts=now, level=2, colour="orange", rule="bench", kind="threshold", site_id=site,
         device_id="d", sensor=f"S{i}", vehicle_id=None, value=1.0, threshold=1.0, unit="%",
-        started_at=now, message=f"基准测试预警 {i}")
+        started_at=now0, message=f"基准测试预警 {i}")
 
 
 def _pct(v: list[float], q: float) -> float:
@@ -133,10 +137,42 @@ def _wait_all(hook: Hook, ids: Any, timeout: float) -> None:
         time.sleep(0.02)
 
 
+def _keep(producer: Producer, topic: str, hook: Hook, n: int) -> float:
+    """n warnings raised, notified, then cleared and their resolved notices out: held by the
+    service until their 销号 (nobody acts); returns the seconds it took."""
+    t0, now = time.monotonic(), int(time.time() * 1000)
+    ws = [_warning(500_000 + i, now) for i in range(n)]
+    for w in ws:
+        producer.produce(topic, key=w.subject.encode(), value=encode_warning(w))
+        producer.poll(0)
+    producer.flush(30)
+    _wait_all(hook, [w.warning_id for w in ws], 300)
+    before = hook.messages
+    for i in range(n):
+        c = _warning(500_000 + i, now + 1000, "cleared", now)
+        producer.produce(topic, key=c.subject.encode(), value=encode_warning(c))
+        producer.poll(0)
+    producer.flush(30)
+    deadline = time.monotonic() + 300
+    while hook.messages - before < n and time.monotonic() < deadline:  # resolved notices
+        time.sleep(0.1)
+    time.sleep(2)
+    return round(time.monotonic() - t0, 1)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def main() -> None:
     """Start two instances, send paced, burst and fail-over warnings, print figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10 s at 100/s, a 1,000 burst")
+    parser.add_argument("--kept", type=int, default=0,
+                        help="cleared-but-unhandled warnings held during the measurement")
     args = parser.parse_args()
     stack = running_stack()
     seconds, burst = (10, 1000) if args.quick else (30, 3000)
@@ -156,6 +192,7 @@ def main() -> None:
             time.sleep(3)  # the second instance's rebalance settles
             producer = Producer({"bootstrap.servers": stack.settings.kafka_bootstrap,
                                  "linger.ms": 1})
+            kept_s = _keep(producer, topic, hook, args.kept) if args.kept else None
             sent: dict[str, float] = {}
             _paced(producer, topic, 0, 100 * seconds, sent)
             _wait_all(hook, sent, 30)
@@ -170,6 +207,7 @@ def main() -> None:
             producer.flush(10)
             _wait_all(hook, burst_ids, 120)
             took = time.monotonic() - start
+            rss = {n: _rss_mb(p.pid) for n, p in procs.items()}  # before the fail-over
             fail: dict[str, float] = {}
             _paced(producer, topic, 200_000, 1000, fail, (200, procs["a"].kill))
             _wait_all(hook, fail, 60)
@@ -184,6 +222,7 @@ def main() -> None:
     dups = sum(len(hook.copies.get(k, [])) - 1 for k in every if k in hook.copies)
     other_id = sum(1 for k in every if len(set(hook.copies.get(k, []))) > 1)
     print(json.dumps({"bench": "alerting", **machine(), "instances": 2,
+                      "kept": args.kept, "kept_setup_s": kept_s, "rss_mb": rss,
                       "warnings_paced": len(sent), "rate_per_s": 100, "delivered": len(lat),
                       "latency_ms_p50": _pct(lat, 0.5), "latency_ms_p99": _pct(lat, 0.99),
                       "burst_warnings": burst,

@@ -29,12 +29,14 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
     Figure("handled_rate", "报警处置率",
            "warnings raised in the period with a 处置 (resolve) ÷ warnings raised in the period"),
     Figure("handled_in_time_rate", "及时处置率",
-           "warnings whose 处置 came within the level's deadline ÷ warnings raised"),
+           "warnings whose 处置 came within the level's deadline (处置 time − push time ≤ "
+           "deadline) ÷ warnings raised"),
     Figure("ack_p50_s", "签收时长P50",
-           "median of (签收 time − raised time) over acknowledged warnings"),
+           "median of (签收 time − push time) over acknowledged warnings; push time: see "
+           "*Where the clock starts*"),
     Figure("ack_p90_s", "签收时长P90", "90th percentile (nearest rank) of the same"),
     Figure("handle_p50_s", "处置时长P50",
-           "median of (处置 time − raised time) over handled warnings"),
+           "median of (处置 time − push time) over handled warnings"),
     Figure("handle_p90_s", "处置时长P90", "90th percentile (nearest rank) of the same"),
     Figure("false_alarm_share", "误报占比",
            "handled warnings verified as false alarm or sensor fault ÷ handled warnings"),
