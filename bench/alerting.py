@@ -47,6 +47,7 @@ class Hook:
         self.arrived: dict[str, float] = {}
         self.copies: dict[str, list[str]] = {}  # warning id → delivery ids received
         self.messages = 0
+        self.resolved: set[str] = set()  # warnings whose resolved notice arrived
         hook = self
 
         class H(BaseHTTPRequestHandler):
@@ -58,6 +59,9 @@ class Hook:
                 now = time.time() * 1000
                 hook.messages += 1
                 for w, did in zip(body["warnings"], body["delivery_ids"], strict=True):
+                    if body.get("kind") == "resolved":
+                        hook.resolved.add(w["warning_id"])
+                        continue
                     hook.arrived.setdefault(w["warning_id"], now)
                     hook.copies.setdefault(w["warning_id"], []).append(did)
                 self.send_response(200)
@@ -147,15 +151,16 @@ def _keep(producer: Producer, topic: str, hook: Hook, n: int) -> float:
         producer.poll(0)
     producer.flush(30)
     _wait_all(hook, [w.warning_id for w in ws], 300)
-    before = hook.messages
     for i in range(n):
         c = _warning(500_000 + i, now + 1000, "cleared", now)
         producer.produce(topic, key=c.subject.encode(), value=encode_warning(c))
         producer.poll(0)
     producer.flush(30)
     deadline = time.monotonic() + 300
-    while hook.messages - before < n and time.monotonic() < deadline:  # resolved notices
+    while len(hook.resolved) < n and time.monotonic() < deadline:  # resolved notices
         time.sleep(0.1)
+    if len(hook.resolved) < n:
+        raise SystemExit(f"only {len(hook.resolved)} of {n} resolved notices arrived")
     time.sleep(2)
     return round(time.monotonic() - t0, 1)
 
