@@ -58,17 +58,20 @@ def rates(report: ShiftReport) -> Figure:
 
 
 def response(report: ShiftReport) -> Figure:
-    """Bars of the time to 签收 and to 处置 (p50, p90) per level, in minutes."""
+    """Bars of the time to 签收 and to 处置 (p50, p90) per level, in minutes (in seconds when
+    every one is under two minutes, as in a drill)."""
     fig, ax = plt.subplots(figsize=(8, 3.2))
+    times = [r.value for r in report.figures if r.figure.endswith("_s")]
+    unit, per = ("秒", 1) if times and max(times) < 120 else ("分钟", 60)
     series = [("ack_p50_s", "签收P50"), ("ack_p90_s", "签收P90"), ("handle_p50_s", "处置P50"),
               ("handle_p90_s", "处置P90")]
     width = 0.2
     for j, (figure, label) in enumerate(series):
-        got = {r.level: r.value / 60 for r in report.figures if r.figure == figure}
+        got = {r.level: r.value / per for r in report.figures if r.figure == figure}
         ax.bar([lvl - 1 + (j - 1.5) * width for lvl in LEVEL_ZH],
                [got.get(lvl, 0) for lvl in LEVEL_ZH], width, label=label)
     ax.set_xticks(range(4), list(LEVEL_ZH.values()))
-    ax.set_ylabel("分钟")
+    ax.set_ylabel(unit)
     ax.set_title("签收与处置时长(按级别)")
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -20,7 +20,10 @@ _CSS = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',san
 
 
 def _value(figure: str, value: float) -> str:
-    return f"{value / 60:.1f} 分钟" if figure.endswith("_s") else f"{value * 100:.2f}%"
+    """A rate in %, a time in minutes (under a minute in seconds: a drill's are seconds)."""
+    if not figure.endswith("_s"):
+        return f"{value * 100:.2f}%"
+    return f"{value:.1f} 秒" if value < 60 else f"{value / 60:.1f} 分钟"
 
 
 def _rows(items: list[WarningLine]) -> list[list[str]]:

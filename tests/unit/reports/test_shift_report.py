@@ -11,6 +11,7 @@ import pytest
 from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.kpis.periods import parse_time
 from hazardwatch.kpis.rows import KpiRow
+from hazardwatch.reports.plots import response, svg
 from hazardwatch.reports.read import in_scope
 from hazardwatch.reports.render import to_html, to_pdf
 from hazardwatch.reports.shift import ShiftReport, WarningLine
@@ -58,6 +59,19 @@ def test_html_has_years_states_plots_and_a_cjk_font() -> None:
     assert "交接班报告:全部,2026-11-30 08:00:00 至 2026-11-30 20:00:00" in page
     assert page.count("<svg") == 3 and "Noto Sans CJK SC" in page
     assert "一级(红色)" in page and "未签收" in page and "97.50%" in page and "2.0 分钟" in page
+
+
+def test_a_drills_seconds_are_shown_as_seconds() -> None:
+    """A drill's stand-ins take seconds: "0.4 秒", not "0.0 分钟"; the plot in seconds too."""
+    r = report()
+    r.figures = [KpiRow("ack_p50_s", "all", "all", "shift", T0, 0.44, level=1),
+                 KpiRow("handle_p90_s", "all", "all", "shift", T0, 61.0, level=2)]
+    page = to_html(r)
+    assert "0.4 秒" in page and "1.0 分钟" in page and "0.0 分钟" not in page
+    drawn = svg(response(r))
+    assert "秒" in drawn and "分钟" not in drawn  # under two minutes: the axis in seconds
+    r.figures.append(KpiRow("handle_p90_s", "all", "all", "shift", T0, 600.0, level=3))
+    assert "分钟" in svg(response(r))
 
 
 def test_pdf_embeds_the_chinese_it_shows(tmp_path: Path) -> None:
