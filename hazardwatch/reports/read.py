@@ -55,7 +55,8 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
     since = start - LOOKBACK_MS if acted_from is None else acted_from
     flag = "true" if reader.drill else "false"
     eps: dict[str, dict[str, object]] = {}
-    q = (f'SELECT "warning_id", "level_value", "transition", "message", "started_at" FROM '
+    q = (f'SELECT "warning_id", "level_value", "transition", "message", "started_at", '
+         f'"pushed_at" FROM '
          f'"{RP_EVENTS}"."warning" WHERE time >= {start - LOOKBACK_MS}ms AND time < {end}ms '
          f'AND drill = {flag} GROUP BY "site", "vehicle"')
     for tags, cols, rows in reader.query(q):
@@ -69,6 +70,8 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
             e = eps.setdefault(str(v["warning_id"]), {"where": site or vehicle,
                                                       "raised": int(v["started_at"])})
             e["level"], e["message"] = int(v["level_value"]), str(v["message"])
+            if v["transition"] == "raised" and v.get("pushed_at") is not None:
+                e["pushed"] = int(v["pushed_at"])  # rows written before it have none
             if v["transition"] == "cleared":
                 e["cleared"] = int(v["time"])
     acts: dict[tuple[str, str], int] = {}
@@ -90,7 +93,8 @@ def shift_report(reader: InfluxReader, start: int, end: int, scope: str = "all",
                         int(str(e["raised"])),
                         int(str(e["cleared"])) if "cleared" in e else None,
                         acts.get((wid, "ack")), acts.get((wid, "resolve")),
-                        acts.get((wid, "verify")), verdicts.get(wid))
+                        acts.get((wid, "verify")), verdicts.get(wid),
+                        int(str(e["pushed"])) if "pushed" in e else None)
         if start <= w.raised_at < end:
             report.warnings.append(w)
         if w.raised_at < end and (w.cleared_at is None or w.handled_at is None):

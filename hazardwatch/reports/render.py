@@ -23,12 +23,21 @@ def _value(figure: str, value: float) -> str:
     """A rate in %, a time in minutes (under a minute in seconds: a drill's are seconds)."""
     if not figure.endswith("_s"):
         return f"{value * 100:.2f}%"
-    return f"{value:.1f} 秒" if value < 60 else f"{value / 60:.1f} 分钟"
+    return _duration(value)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} 秒" if seconds < 60 else f"{seconds / 60:.1f} 分钟"
+
+
+def _step(w: WarningLine, t: int | None) -> str:
+    """A step's time and how long after the push it came (one clock, also in a drill)."""
+    return "" if t is None else f"{local(t)}(用时 {_duration(w.since_push_s(t))})"
 
 
 def _rows(items: list[WarningLine]) -> list[list[str]]:
     return [[local(w.raised_at), LEVEL_ZH.get(w.level, str(w.level)), w.where, w.message,
-             w.state, local(w.acked_at), local(w.handled_at)] for w in items]
+             w.state, _step(w, w.acked_at), _step(w, w.handled_at)] for w in items]
 
 
 _HEAD = ["发生时间", "级别", "场所/车辆", "预警内容", "状态", "签收时间", "处置时间"]

@@ -27,6 +27,12 @@ class WarningLine:
     handled_at: int | None = None
     verified_at: int | None = None  # the 核查 step
     verdict: str | None = None  # real, false_alarm, sensor_fault (核查 or 处置)
+    pushed_at: int | None = None  # wall time it reached hw.warnings (a drill's raised_at is
+    # on its scenario clock, its people's steps on the wall clock)
+
+    def since_push_s(self, t: int) -> float:
+        """Seconds from the push (else the raise) to a step at `t` (the figures' rule)."""
+        return (t - (self.raised_at if self.pushed_at is None else self.pushed_at)) / 1000
 
     @property
     def state(self) -> str:

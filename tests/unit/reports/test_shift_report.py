@@ -67,11 +67,26 @@ def test_a_drills_seconds_are_shown_as_seconds() -> None:
     r.figures = [KpiRow("ack_p50_s", "all", "all", "shift", T0, 0.44, level=1),
                  KpiRow("handle_p90_s", "all", "all", "shift", T0, 61.0, level=2)]
     page = to_html(r)
-    assert "0.4 秒" in page and "1.0 分钟" in page and "0.0 分钟" not in page
+    assert "<td>0.4 秒</td>" in page and "<td>1.0 分钟</td>" in page
+    assert "<td>0.0 分钟</td>" not in page
     drawn = svg(response(r))
     assert "秒" in drawn and "分钟" not in drawn  # under two minutes: the axis in seconds
     r.figures.append(KpiRow("handle_p90_s", "all", "all", "shift", T0, 600.0, level=3))
     assert "分钟" in svg(response(r))
+
+
+def test_step_times_count_from_the_push_on_one_clock() -> None:
+    """A live warning's 签收/处置 show their time since the raise; a drill's (raised on its
+    past scenario clock, acted on in wall time) since its push, not 24 h."""
+    day = 24 * 60 * MIN
+    drill = WarningLine("d1", 2, "演练:储罐液位高", "tf-hohhot-01", T0 - day, None,
+                        T0 + 400, T0 + 1_100, pushed_at=T0)
+    r = report()
+    r.warnings.append(drill)
+    page = to_html(r)
+    assert "(用时 2.0 分钟)" in page and "(用时 20.0 分钟)" in page  # w1: 7 and 25 min − 5
+    assert "(用时 0.4 秒)" in page and "(用时 1.1 秒)" in page
+    assert "1440" not in page and "用时 -" not in page
 
 
 def test_pdf_embeds_the_chinese_it_shows(tmp_path: Path) -> None:
