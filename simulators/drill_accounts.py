@@ -42,6 +42,8 @@ def console_account(folder: Path, sc: Scenario, catalog: Catalog
     one 值班员 for a person at the console and one per participant with their role
     (`access`); (accounts file, name, password, participant → password)."""
     codes = regions(sc, catalog)
+    if not codes:  # an empty scope means every region: never for a drill account
+        raise ValueError(f"演练 {sc.name} 的事件在目录中找不到行政区划,无法限定演练账号的管辖范围")
     password = secrets.token_urlsafe(12)
     path = folder / "console-users.json"
     users, now = UserFile(path), int(time.time() * 1000)

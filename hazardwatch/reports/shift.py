@@ -32,7 +32,7 @@ class WarningLine:
 
     def since_push_s(self, t: int) -> float:
         """Seconds from the push (else the raise) to a step at `t` (the figures' rule)."""
-        return (t - (self.raised_at if self.pushed_at is None else self.pushed_at)) / 1000
+        return max(0, t - (self.raised_at if self.pushed_at is None else self.pushed_at)) / 1000
 
     @property
     def state(self) -> str:

@@ -16,6 +16,7 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.contracts.warnings import WarningRecord, decode_warning
 
 log = logging.getLogger("hazardwatch.jt808.downlink")
+STALE_MS = 10 * 60_000  # a warning raised longer ago than this is not read out any more
 
 # 道路运输车辆动态监督管理办法: the platform reminds the driver to correct overspeed and fatigue
 TEXTS: dict[str, str] = {
@@ -25,11 +26,27 @@ TEXTS: dict[str, str] = {
 }
 
 
-def reminder(w: WarningRecord) -> str | None:
-    """The text to read out for a warning, or None; drill warnings never reach a terminal."""
+def reminder(w: WarningRecord, now_ms: int) -> str | None:
+    """The text to read out for a warning, or None; drill warnings never reach a terminal,
+    and a warning older than STALE_MS (read after a long outage) is not read out."""
     if w.drill or w.vehicle_id is None or w.transition not in ("raised", "upgraded"):
         return None
+    if w.ts < now_ms - STALE_MS:
+        return None
     return TEXTS.get(w.rule)
+
+
+def start_positions(partitions: list[TopicPartition], read: dict[tuple[str, int], int],
+                    since_ms: int) -> tuple[list[TopicPartition], list[TopicPartition]]:
+    """Where each assigned partition starts: after the last record read from it (a partition
+    assigned again, e.g. after the group was rejoined, is not read a second time), else at
+    the first record written since `since_ms` (a timestamp to resolve with offsets_for_times).
+    Returns (at offsets, by time)."""
+    at = [TopicPartition(p.topic, p.partition, read[(p.topic, p.partition)])
+          for p in partitions if (p.topic, p.partition) in read]
+    by_time = [TopicPartition(p.topic, p.partition, since_ms)
+               for p in partitions if (p.topic, p.partition) not in read]
+    return at, by_time
 
 
 class WarningFeed:
@@ -46,6 +63,7 @@ class WarningFeed:
         # read from the moment this process started, not from whenever the group assignment
         # arrives (seconds later): a warning raised meanwhile would be missed ("latest")
         self.since_ms = int(time.time() * 1000)
+        self.read: dict[tuple[str, int], int] = {}  # (topic, partition) → next offset to read
         self.consumer.subscribe([topic_prefix + KafkaTopic.WARNINGS], on_assign=self._assigned)
         self.deliver = deliver
         self.kafka_state = ConnectionLog("Kafka (downlink)", log, 10)
@@ -53,17 +71,18 @@ class WarningFeed:
         self._thread = threading.Thread(target=self._run, name="jt808-downlink", daemon=True)
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Start each partition at the first warning written since the process started (the
-        end when there is none)."""
-        wanted = [TopicPartition(p.topic, p.partition, self.since_ms) for p in partitions]
-        try:
-            found = consumer.offsets_for_times(wanted, timeout=10)
-        except KafkaException as exc:  # the partitions keep "latest"
-            log.warning("downlink: no start offsets by time (%s); reading from the end", exc)
-            return
-        consumer.assign(found)
-        log.info("downlink: %d partitions of %s assigned %d ms after start", len(found),
-                 found[0].topic if found else "-", int(time.time() * 1000) - self.since_ms)
+        """Start each partition after what this process already read from it, else at the
+        first warning written since the process started (the end when there is none)."""
+        at, by_time = start_positions(partitions, self.read, self.since_ms)
+        if by_time:
+            try:
+                at += consumer.offsets_for_times(by_time, timeout=10)
+            except KafkaException as exc:  # these partitions keep "latest"
+                log.warning("下行提醒:按时间查找起始位置失败(%s),这些分区从最新处读取", exc)
+                at += [TopicPartition(p.topic, p.partition) for p in by_time]
+        consumer.assign(at)
+        log.info("下行提醒:已分配 %s 的 %d 个分区(进程启动后 %d ms)",
+                 at[0].topic if at else "-", len(at), int(time.time() * 1000) - self.since_ms)
 
     def start(self) -> None:
         """Start reading."""
@@ -80,12 +99,13 @@ class WarningFeed:
                     self.kafka_state.lost(err)
                 continue
             self.kafka_state.back()
+            self.read[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
             try:
                 w = decode_warning(msg.value() or b"")
             except ValueError as exc:
-                log.warning("undecodable warning on %s: %s", msg.topic(), exc)
+                log.warning("下行提醒:%s 上的预警无法解码:%s", msg.topic(), exc)
                 continue
-            text = reminder(w)
+            text = reminder(w, int(time.time() * 1000))
             if text is not None and w.vehicle_id is not None:
                 self.deliver(w.vehicle_id, text, w.warning_id)
 

@@ -82,6 +82,12 @@ def video_events(alarm: SafetyAlarm, fix: Fix, o: Origin,
         return [base]
     return [msgspec.structs.replace(
         base, event_id=f"{base.event_id}-{t['position']:02x}-{bit}", type=name,
-        tyre=TyreRecord(t["position"], t["type_bits"], float(t["pressure_kpa"]),
-                        float(t["temperature_c"]), float(t["battery_pct"])))
+        tyre=TyreRecord(t["position"], t["type_bits"], _reading(t["pressure_kpa"], 10_000),
+                        _reading(t["temperature_c"], 500), _reading(t["battery_pct"], 100)))
         for t, bit, name in alarm.tyre_alarms()]
+
+
+def _reading(raw: int, most: int) -> float | None:
+    """A tyre reading within the MQTT contract's range (`Tyre`), else None (0xFFFF and other
+    out-of-range WORDs mean "no reading": not a 65,535 % battery)."""
+    return float(raw) if 0 <= raw <= most else None

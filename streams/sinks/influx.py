@@ -68,6 +68,9 @@ class InfluxTarget:
         return f"{self.url}/api/v3/write_lp", {"db": self.db, "precision": "millisecond"}, headers
 
 
+FIRST_PUSH_KEPT = 100_000  # warning transitions remembered for their first push time
+
+
 class InfluxSink:
     """Batches line protocol per retention policy; `flush` writes all or raises and keeps it."""
 
@@ -78,12 +81,27 @@ class InfluxSink:
         self.session = session or requests.Session()
         self.batches: dict[str, list[str]] = defaultdict(list)
         self.points = 0
+        # (warning id, transition, time) → the first append time seen: the worker's output is
+        # at least once, and a repeated record must not move `pushed_at` later
+        self.first_push: dict[tuple[str, str, int], int] = {}
+
+    def _first_push(self, wid: str, transition: str, ts: int, at: int | None) -> int | None:
+        """The first append time of this warning transition this sink saw (bounded memory;
+        a repeat after a restart of the sink may still move it)."""
+        if at is None:
+            return None
+        key = (wid, transition, ts)
+        first = self.first_push.setdefault(key, at)
+        if len(self.first_push) > FIRST_PUSH_KEPT:
+            del self.first_push[next(iter(self.first_push))]
+        return min(first, at)
 
     def add(self, topic: str, value: bytes, appended_at: int | None = None) -> None:
         """Add one Kafka record (by topic suffix); unknown topics are ignored; appended_at:
         the record's Kafka timestamp (wall ms), kept on warnings as `pushed_at`."""
         if topic.endswith("hw.warnings"):
             w = decode_warning(value)
+            appended_at = self._first_push(w.warning_id, w.transition, w.ts, appended_at)
             site = self.catalog.sites.get(w.site_id or "")
             where = (site.location.lat, site.location.lon) if site else None
             self._put(lp.RP_EVENTS, [lp.warning(w, where, appended_at)])

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from hazardwatch.alerting.accounts import Role, Scope
 from hazardwatch.alerting.api import serve
@@ -26,6 +27,16 @@ def test_scopes_of_the_scenarios() -> None:
     assert scope_for(Role.DUTY, combined) == Scope(regions=combined)
     assert scope_for(Role.COMMANDER, combined) == Scope(regions=("1501", "1502", "1506"))
     assert regions(load_scenario("tank_farm", CAT), CAT) == ("150104",)
+
+
+def test_no_region_means_no_drill_account_not_an_unrestricted_one(tmp_path: Path) -> None:
+    """An empty scope is every region: a scenario whose incidents resolve to no region gets
+    a clear error instead of all-seeing drill accounts."""
+    sc = load_scenario("tank_farm", CAT)
+    nowhere = msgspec.structs.replace(sc, incidents=[])
+    with pytest.raises(ValueError, match="行政区划"):
+        console_account(tmp_path, nowhere, CAT)
+    assert not (tmp_path / "console-users.json").exists()
 
 
 def test_the_loop_inside_the_scope_and_an_action_outside_refused(tmp_path: Path) -> None:

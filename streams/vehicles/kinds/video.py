@@ -35,7 +35,10 @@ class VideoAI(VehicleRule):
         if vs is None:
             vs = st.video[key] = VideoState()
         st.drill = e.drill
-        vs.recent = [x for x in vs.recent if e.ts - x <= vc.repeat_window_s * 1000] + [e.ts]
+        # a repeat is another moment: the tyres of one 0x66 item (one event each, one time)
+        # or a terminal's duplicate count once
+        vs.recent = [x for x in vs.recent if e.ts - x <= vc.repeat_window_s * 1000 and x != e.ts
+                     ] + [e.ts]
         level = t.level if t else vc.default_level
         fast = (e.terminal_level == 2 if e.terminal_level is not None
                 else (e.speed_kmh or 0) >= vc.fast_kmh)

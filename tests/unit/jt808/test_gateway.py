@@ -261,17 +261,35 @@ async def test_garbage_and_bad_frames_do_not_close_the_connection(
 
 def test_reminder_text_only_for_raised_overspeed_and_fatigue_never_for_drills() -> None:
     from hazardwatch.contracts.warnings import WarningRecord
-    from hazardwatch.ingest.jt808.downlink import reminder
+    from hazardwatch.ingest.jt808.downlink import STALE_MS, reminder
 
     def w(rule: str, transition: str = "raised", drill: bool = False) -> WarningRecord:
         return WarningRecord("W1", transition, NOW, 2, "orange", rule, "vehicle", None, None,  # type: ignore[arg-type]
                              None, "hz-0001", 90.0, 60.0, "km/h", NOW, "超速", drill=drill)
 
-    assert reminder(w("vehicle.overspeed")) == "平台提醒：您已超速，请按规定车速行驶"
-    assert reminder(w("vehicle.driving.continuous")) is not None
-    assert reminder(w("vehicle.overspeed", drill=True)) is None
-    assert reminder(w("vehicle.overspeed", "cleared")) is None
-    assert reminder(w("vehicle.zone.entry")) is None
+    assert reminder(w("vehicle.overspeed"), NOW) == "平台提醒：您已超速，请按规定车速行驶"
+    assert reminder(w("vehicle.driving.continuous"), NOW) is not None
+    assert reminder(w("vehicle.overspeed", drill=True), NOW) is None
+    assert reminder(w("vehicle.overspeed", "cleared"), NOW) is None
+    assert reminder(w("vehicle.zone.entry"), NOW) is None
+    # read long after it was raised (a backlog after an outage): not read out to the driver
+    assert reminder(w("vehicle.overspeed"), NOW + STALE_MS) is not None
+    assert reminder(w("vehicle.overspeed"), NOW + STALE_MS + 1) is None
+
+
+def test_a_partition_assigned_again_continues_after_what_was_read() -> None:
+    """A rejoin (e.g. after a Kafka outage) must not replay the reminders since the start:
+    a partition already read continues after its last record; a new one starts by time."""
+    from confluent_kafka import TopicPartition
+
+    from hazardwatch.ingest.jt808.downlink import start_positions
+
+    parts = [TopicPartition("hw.warnings", 0), TopicPartition("hw.warnings", 1)]
+    at, by_time = start_positions(parts, {}, 1_000)
+    assert at == [] and [(p.partition, p.offset) for p in by_time] == [(0, 1_000), (1, 1_000)]
+    at, by_time = start_positions(parts, {("hw.warnings", 1): 42}, 1_000)
+    assert [(p.partition, p.offset) for p in at] == [(1, 42)]
+    assert [(p.partition, p.offset) for p in by_time] == [(0, 1_000)]
 
 
 @with_gateway

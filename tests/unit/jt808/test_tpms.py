@@ -68,6 +68,18 @@ def test_tpms_end_flag_and_pressure_reports_give_no_event() -> None:
     assert alarm.flag == 2 and video_events(alarm, fix, ORIGIN) == []
 
 
+def test_a_missing_tyre_reading_is_none_not_65535() -> None:
+    """0xFFFF (no reading) and values outside the MQTT contract's ranges become None, so a
+    JT/T 808 tyre and an MQTT tyre mean the same."""
+    f = SimFix(1_799_999_000_000, 40.5, 111.5, 60.0)
+    fix = decode_fix(_body(f, [tpms_item(1, [(2, 0x08, 0xFFFF, 95, 0xFFFF)], f, "T0001")]),
+                     8 * 3600, ORIGIN.received_at)
+    (alarm,) = fix.items.alarms
+    (e,) = video_events(alarm, fix, ORIGIN)
+    assert e.tyre == TyreRecord(position=2, alarm_bits=0x08, pressure_kpa=None,
+                                temperature_c=95.0, battery_pct=None)
+
+
 def test_vendor_bits_and_the_malformed_go_jt808_item_are_not_events() -> None:
     f = SimFix(1_799_999_000_000, 40.5, 111.5, 60.0)
     (alarm,) = decode_items(tpms_item(1, [(1, 0xFF01, 820, 35, 90)], f, "T0001")).alarms

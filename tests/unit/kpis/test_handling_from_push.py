@@ -95,6 +95,18 @@ def test_the_sink_writes_the_kafka_timestamp_of_a_warning_as_pushed_at() -> None
     assert f"pushed_at={NOW + 123}i" in first and "pushed_at" not in second
 
 
+def test_a_repeated_warning_record_keeps_its_first_push_time() -> None:
+    """The worker's output is at least once: a repeat of the same raised record, appended
+    later, overwrites the InfluxDB row; it must carry the first push, not its own."""
+    sink = InfluxSink(InfluxTarget(url="http://x", db="db"), CAT)
+    sink.add("hw.warnings", encode_warning(_w()), NOW + 100)
+    sink.add("hw.warnings", encode_warning(_w()), NOW + 9_000)  # the repeat
+    sink.add("hw.warnings", encode_warning(_w("W2")), NOW + 9_000)  # another warning
+    first, repeat, other = sink.batches["events_1096d"]
+    assert f"pushed_at={NOW + 100}i" in first and f"pushed_at={NOW + 100}i" in repeat
+    assert f"pushed_at={NOW + 9_000}i" in other
+
+
 class Msg:
     def __init__(self, kind: int, at: int) -> None:
         self.kind, self.at = kind, at

@@ -7,6 +7,7 @@ import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from hazardwatch.clock import LocalClock
@@ -327,6 +328,14 @@ def test_a_tpms_tyre_alarm_is_graded_by_speed_and_names_the_tyre() -> None:
     assert "TPMS胎压监测报警：胎压过低，03号轮胎（左前轮为00），胎压420kPa，胎温38℃" in w.message
     assert e.on_record(VehicleState(), tpms("pressure_low", 60))[0].level == 2  # fast: one up
     assert e.on_record(VehicleState(), tpms("battery_low", 40))[0].level == 4
+    # four tyres low in one 0x66 item: one moment, not four repeats (no level up, no 第4次)
+    st, out = VehicleState(), []
+    for pos in (0, 1, 2, 3):
+        ev = msgspec.structs.replace(tpms("pressure_low", 40), event_id=f"T-{pos}",
+                                     tyre=TyreRecord(pos, 4, 300.0, 30.0, 80.0))
+        out += e.on_record(st, ev)
+    assert [(w.transition, w.level) for w in out] == [("raised", 3)]
+    assert "次" not in out[0].message
 
 
 def test_offline_then_reappearing_far_away_raises_offline_displacement() -> None:
