@@ -29,8 +29,9 @@ class Act:
 
 @dataclass(frozen=True, slots=True)
 class StepScore:
-    """One step of a participant's duty on one warning: seconds from its push (None: not
-    done) and its deadline (None: the workflow sets none, e.g. 销号 without `close_s`)."""
+    """One step of a participant's duty on one warning: seconds from its push (销号: from the
+    moment it became possible, the later of the clear and the 处置, as the workflow's
+    `close_after_s`) (None: not done) and its deadline."""
 
     what: What
     took_s: float | None
@@ -97,17 +98,28 @@ def schedule(people: list[Participant], warning_id: str, rule: str, notified_at:
 
 
 def limit_of(d: StepDeadlines, what: What) -> int | None:
-    """The deadline of a step (seconds from the push)."""
+    """The deadline of a step (seconds from the push; 销号: from when it became possible)."""
     return {"ack": d.ack_s, "verify": d.verify_s, "resolve": d.handle_s,
-            "close": d.close_s}[what]
+            "close": d.close_after_s}[what]
+
+
+def close_from(wid: str, done: dict[tuple[str, str, What], int],
+               cleared_at: dict[str, int]) -> int | None:
+    """When a warning's 销号 became possible: the later of its clear and its first 处置 (None
+    while either is missing): how long the warning stayed raised is not the person's doing."""
+    handled = [at for (w, _, what), at in done.items() if w == wid and what == "resolve"]
+    cleared = cleared_at.get(wid)
+    return None if cleared is None or not handled else max(cleared, min(handled))
 
 
 def score(people: list[Participant], taken: dict[tuple[str, str], int],
           done: dict[tuple[str, str, What], int], raised_at: dict[str, int],
-          cfg: WorkflowConfig, names: dict[str, str] | None = None) -> list[Score]:
+          cfg: WorkflowConfig, names: dict[str, str] | None = None,
+          cleared_at: dict[str, int] | None = None) -> list[Score]:
     """Each taken warning ((id, participant) → level) scored from its push (`raised_at`) to
     each step of the participant's duty they got through the API (`done`: (id, who, what) →
-    ms); `names`: warning id → its Chinese name for the report."""
+    ms), the 销号 from the later of the warning's clear (`cleared_at`) and its 处置; `names`:
+    warning id → its Chinese name for the report."""
     person = {p.name: p for p in people}
     out = []
     for (wid, name), level in sorted(taken.items(), key=lambda x: (x[0][1], x[0][0])):
@@ -115,7 +127,8 @@ def score(people: list[Participant], taken: dict[tuple[str, str], int],
         steps = []
         for what in duties(p) if p is not None else ("ack", "resolve"):
             at = done.get((wid, name, what))
-            took = None if at is None or t0 is None else max(0.0, (at - t0) / 1000)
+            start = close_from(wid, done, cleared_at or {}) if what == "close" else t0
+            took = None if at is None or start is None else max(0.0, (at - start) / 1000)
             steps.append(StepScore(what, took, limit_of(d, what)))
         out.append(Score(name, p.role if p else "", wid, level, tuple(steps),
                          (names or {}).get(wid, wid)))

@@ -63,7 +63,8 @@ def write_report(run: DrillRun, sc: Scenario, catalog: Catalog, rules: RulesConf
     names = {w.warning_id: f"{rule_zh(w.rule)}({_subject(w.subject, catalog)})"
              for w in run.warnings}
     scores = score(sc.participants, run.taken, run.done, run.raised_at,
-                   load_workflow(Path(sc.workflow)) if sc.workflow else WorkflowConfig(), names)
+                   load_workflow(Path(sc.workflow)) if sc.workflow else WorkflowConfig(), names,
+                   run.cleared_at)
     lines = [
         f"# 演练报告:{sc.title}", "",
         "## 一、基本情况", "",

@@ -27,7 +27,8 @@ class StepDeadlines(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ack_s: Seconds
     verify_s: Seconds
     handle_s: Seconds
-    close_s: Seconds | None = None  # 销号 from the push: scored in drill reports only
+    close_s: Seconds | None = None  # 销号 from the push: accepted, no longer used (drill
+    # reports score close_after_s, from when the 销号 became possible)
     close_after_s: Seconds = 24 * 3600  # 销号 after the clear and the 处置: else a 督办
 
 

@@ -52,32 +52,39 @@ def test_score_against_the_deadlines() -> None:
 
 
 def test_duties_scored_per_step_with_the_close_deadline_and_the_check() -> None:
-    """核查 and 销号 are scored like 签收 and 处置: a 销号 against the workflow's `close_s`
-    (none: done is enough), the steps a participant is scripted for and only those."""
+    """核查 and 销号 are scored like 签收 and 处置, the 销号 from the moment it became
+    possible (the later of the clear and the 处置) against `close_after_s`, as the workflow
+    counts it: how long the warning stayed raised is not the 指挥长's doing."""
     duty = Participant("王磊", "企业值班员", ack_after_s=1, verify_after_s=2, handle_after_s=3)
     boss = Participant("赵刚", "带班领导", close_after_s=4)
     assert duties(duty) == ("ack", "verify", "resolve") and duties(boss) == ("close",)
     assert duties(TECH) == ("ack",) and duties(Participant("x", "y")) == ("ack", "resolve")
-    wf = WorkflowConfig(steps={lv: StepDeadlines(10, 15, 20, 60 if lv == 1 else None)
-                               for lv in (1, 2, 3, 4)})
+    wf = WorkflowConfig(steps={lv: StepDeadlines(10, 15, 20, close_after_s=30 if lv == 1
+                                                 else 3600) for lv in (1, 2, 3, 4)})
     taken = {("W1", "王磊"): 1, ("W1", "赵刚"): 1, ("W2", "赵刚"): 2, ("W2", "王磊"): 2}
     done = {("W1", "王磊", "ack"): T0 + 9_000, ("W1", "王磊", "verify"): T0 + 16_000,
             ("W1", "王磊", "resolve"): T0 + 20_000, ("W1", "赵刚", "close"): T0 + 61_000,
             ("W2", "王磊", "ack"): T0 + 1_000, ("W2", "王磊", "verify"): T0 + 2_000,
             ("W2", "王磊", "resolve"): T0 + 3_000, ("W2", "赵刚", "close"): T0 + 500_000}
+    cleared = {"W1": T0 + 25_000, "W2": T0 + 100_000}  # W2 stayed raised 100 s
     s = {(x.warning_id, x.name): x for x in score([duty, boss], taken, done,
-                                                   {"W1": T0, "W2": T0}, wf)}
+                                                   {"W1": T0, "W2": T0}, wf, None, cleared)}
     w1 = s[("W1", "王磊")]
     assert [(x.what, x.took_s, x.limit_s, x.on_time) for x in w1.steps] == [
         ("ack", 9.0, 10, True), ("verify", 16.0, 15, False), ("resolve", 20.0, 20, True)]
     assert not w1.on_time and s[("W2", "王磊")].on_time
-    assert not s[("W1", "赵刚")].on_time  # 61 s > 60 s
-    assert s[("W2", "赵刚")].on_time  # 二级 has no 销号 deadline here
+    assert s[("W1", "赵刚")].steps[0].took_s == 36.0  # from the clear at 25 s, not the push
+    assert not s[("W1", "赵刚")].on_time  # 36 s > 30 s
+    assert s[("W2", "赵刚")].steps[0].took_s == 400.0 and s[("W2", "赵刚")].on_time
     text = "\n".join(assessment_zh(list(s.values())))
-    assert "16 秒 ✗ 超时(时限 15 秒)" in text and "61 秒 ✗ 超时(时限 60 秒)" in text
-    assert "500 秒 ✓ 按时(无时限)" in text
+    assert "16 秒 ✗ 超时(时限 15 秒)" in text and "36 秒 ✗ 超时(时限 30 秒)" in text
+    assert "400 秒 ✓ 按时(时限 3600 秒)" in text
     assert "- 王磊:1/2 条预警按时完成签收、核查、处置,不合格" in text
     assert "- 赵刚:1/2 条预警按时完成销号,不合格" in text
+    # not cleared yet (or no 处置): the 销号 cannot be timed
+    s = {(x.warning_id, x.name): x for x in score([boss], {("W1", "赵刚"): 1}, done,
+                                                   {"W1": T0}, wf, None, {})}
+    assert s[("W1", "赵刚")].steps[0].took_s is None
 
 
 def test_the_close_deadline_comes_after_the_handling_one() -> None:
