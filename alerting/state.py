@@ -10,7 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from hazardwatch.alerting.config import Channel
-from hazardwatch.alerting.workflow.case import Supervision
+from hazardwatch.alerting.workflow.case import Supervision, answer_pending
 from hazardwatch.contracts.warnings import WarningRecord
 
 
@@ -143,9 +143,7 @@ def apply_action(alert: Alert, act: Action) -> bool:
         if alert.closed_at is not None or alert.handled_at is None or alert.cleared_at is None:
             return False
         alert.closed_at, alert.closed_by = act.at, act.who
-        for s in alert.supervisions:  # a 督办 for a late 销号 is answered by it
-            if s.pending:
-                s.answered_at, s.answer = act.at, "已销号"
+        answer_pending(alert.supervisions, act.at, "已销号")  # a 督办 for a late 销号
         return True
     if act.at < alert.level_at:
         return False
@@ -182,6 +180,4 @@ def handle(alert: Alert, who: str, cause: str, action: str, now: int) -> None:
     """处置 feedback: the cause and the action taken; acknowledges too."""
     acknowledge(alert, who, now)
     alert.handled_at, alert.handled_by, alert.cause, alert.action = now, who, cause, action
-    for s in alert.supervisions:  # the 处置 answers every pending 督办
-        if s.pending:
-            s.answered_at, s.answer = now, f"{cause};{action}"
+    answer_pending(alert.supervisions, now, f"{cause};{action}")

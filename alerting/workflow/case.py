@@ -43,6 +43,13 @@ class Supervision:
         return self.answered_at is None
 
 
+def answer_pending(supervisions: list[Supervision], at: int, answer: str) -> None:
+    """Answer every pending 督办 (by a 处置 with its cause and action, or by the 销号)."""
+    for s in supervisions:
+        if s.pending:
+            s.answered_at, s.answer = at, answer
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something to tell people (through the alerting routes): kind and Chinese text."""
@@ -96,9 +103,7 @@ class Case:
         if not cause.strip() or not action.strip():
             raise WorkflowError("处置需填写原因和措施")
         self.handled = (who, now, cause, action)
-        for s in self.supervisions:
-            if s.pending:
-                s.answered_at, s.answer = now, f"{cause};{action}"
+        answer_pending(self.supervisions, now, f"{cause};{action}")
 
     def close(self, who: str, role: Role, now: int, cfg: WorkflowConfig) -> None:
         """销号: by an authorised role, once handled and the warning has cleared."""
@@ -111,9 +116,7 @@ class Case:
         if self.cleared_at is None or self.cleared_at > now:
             raise WorkflowError("预警尚未解除,不能销号")
         self.closed = (who, now)
-        for s in self.supervisions:  # a 督办 for a late 销号 is answered by it
-            if s.pending:
-                s.answered_at, s.answer = now, "已销号"
+        answer_pending(self.supervisions, now, "已销号")  # a 督办 for a late 销号
 
     def _open(self) -> None:
         if self.closed is not None:

@@ -13,6 +13,7 @@ from hazardwatch.kpis.influxread import InfluxReader
 from hazardwatch.kpis.periods import Period
 from hazardwatch.simulators.player import run_start, start_ms
 from hazardwatch.simulators.scenario import load_scenario
+from tests.unit.kpis.test_handling_from_push import Reply
 
 CAT = load_catalog("deploy/catalog/demo.yaml")
 NOW = 1_796_100_000_000  # 2026-12-01 12:40 local
@@ -46,17 +47,6 @@ class Influx:
                        "columns": ["time", "drill", "cause", "verdict"], "values": v}
                       for (wid, what), v in groups.items()]
         return Reply({"results": [{"series": series}]})
-
-
-class Reply:
-    def __init__(self, body: dict[str, Any]) -> None:
-        self.body = body
-
-    def raise_for_status(self) -> None:
-        pass
-
-    def json(self) -> dict[str, Any]:
-        return self.body
 
 
 def test_two_runs_of_a_scenario_on_the_same_day_start_apart_and_before_now() -> None:
