@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.tables import TableManager
+from faust.types import FutureMessage
 
 from hazardwatch.connection_log import Throttle
 from hazardwatch.contracts.daily import encode_day, encode_hour
@@ -62,10 +63,37 @@ class RawTable(faust.Table):  # type: ignore[type-arg]
 
     Faust picks JSON for tables of non-model types; the changelog is then written raw but
     decoded as JSON on recovery, which fails, and a restarted worker forgets open episodes.
+
+    A write's changelog record is held until the agent publishes it (`publish_changelog`)
+    before the event is acknowledged. Faust hands it to a buffer that a task of its own
+    drains: under load a commit went first, the event's offset committed without its state,
+    and a worker killed then restored the state before it (a second `raised` at restart).
     """
+
+    _held: list[FutureMessage] | None = None
 
     def _serializer_from_type(self, typ: Any) -> str:
         return "raw"
+
+    def send_changelog(self, partition: int | None, key: Any, value: Any,
+                       key_serializer: Any = None, value_serializer: Any = None
+                       ) -> FutureMessage:
+        """Hold the changelog record of a write for `publish_changelog`."""
+        fut = self.changelog_topic.as_future_message(
+            key=key, value=value, partition=partition,
+            key_serializer=key_serializer or self.key_serializer,
+            value_serializer=value_serializer or self.value_serializer,
+            callback=self._on_changelog_sent, eager_partitioning=True)
+        if self._held is None:
+            self._held = []
+        self._held.append(fut)
+        return fut
+
+    async def publish_changelog(self) -> None:
+        """Send the held changelog records, in order, into the open transaction."""
+        held, self._held = self._held, None
+        for fut in held or ():
+            await fut.message.channel.publish_message(fut, wait=False)
 
 
 def pipeline_topics(settings: WorkerSettings) -> list[str]:
@@ -126,7 +154,8 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     daily = app.topic(p + KafkaTopic.VEHICLE_DAILY, partitions=settings.partitions)
     seen = app.topic(p + KafkaTopic.SEEN_HOURLY, partitions=settings.partitions)
     hourly = app.topic(p + KafkaTopic.VEHICLE_HOURLY, partitions=settings.partitions)
-    table = app.Table("site-state", default=None, partitions=settings.partitions)
+    table = cast(RawTable, app.Table("site-state", default=None,
+                                     partitions=settings.partitions))
 
     fan_out = TickFanOut(list(engine.catalog.sites), list(vehicles.catalog.vehicles),
                          lambda key: app.consumer.key_partition(ticks.get_topic_name(), key, None))
@@ -141,25 +170,33 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     @app.agent(inputs)
     async def evaluate(stream: Any) -> None:
         async for event in stream.events():
-            topic, partition = event.message.topic, event.message.partition
-            if topic in outputs:
-                continue  # our own output
-            events = (core.tick_events(fan_out, event.key, event.value, table.get)
-                      if topic == ticks.get_topic_name() else [(event.key, event.value)])
-            for key, value in events:
-                prior = table.get(key)
-                result = core.handle(prior, topic, value)
-                if result.state != prior:  # a tick that fires nothing writes no changelog
-                    table[key] = result.state
-                for w in result.warnings:  # same partition as the input: same transaction
-                    await warnings.send(key=w.subject.encode(), value=encode_warning(w),
-                                        partition=partition)
-                for d in result.days:
-                    await daily.send(key=key, value=encode_day(d), partition=partition)
-                for s in result.seen:
-                    await seen.send(key=key, value=encode_seen(s), partition=partition)
-                for h in result.hours:
-                    await hourly.send(key=key, value=encode_hour(h), partition=partition)
+            # a commit waits for the event in hand: its outputs, state and offset commit
+            # together (the offset is acknowledged when the next event is asked for, with no
+            # await in between; see HandoverConsumer.commit)
+            async with cast(HandoverConsumer, app.consumer).processing:
+                await handle(event)
+
+    async def handle(event: Any) -> None:
+        topic, partition = event.message.topic, event.message.partition
+        if topic in outputs:
+            return  # our own output
+        events = (core.tick_events(fan_out, event.key, event.value, table.get)
+                  if topic == ticks.get_topic_name() else [(event.key, event.value)])
+        for key, value in events:
+            prior = table.get(key)
+            result = core.handle(prior, topic, value)
+            if result.state != prior:  # a tick that fires nothing writes no changelog
+                table[key] = result.state
+            for w in result.warnings:  # same partition as the input: same transaction
+                await warnings.send(key=w.subject.encode(), value=encode_warning(w),
+                                    partition=partition)
+            for d in result.days:
+                await daily.send(key=key, value=encode_day(d), partition=partition)
+            for s in result.seen:
+                await seen.send(key=key, value=encode_seen(s), partition=partition)
+            for h in result.hours:
+                await hourly.send(key=key, value=encode_hour(h), partition=partition)
+        await table.publish_changelog()
 
     if not settings.internal_ticks:
         return app  # a drill sends ticks of its own scenario clock

@@ -6,7 +6,9 @@ left as they are. Proven by tests/integration/test_worker_handover.py (SIGTERM a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from typing import Any
 
 from faust.transport.consumer import TransactionManager
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
@@ -50,15 +52,35 @@ class StableOffsetThread(AIOKafkaConsumerThread):
 
 
 class HandoverConsumer(AIOKafkaConsumer):
-    """Faust's aiokafka consumer with StableOffsetThread, and no events before the seek.
+    """Faust's aiokafka consumer with StableOffsetThread, no events before the seek, and
+    commits between events.
 
     After a rebalance Faust resumes the stream partitions and only then seeks them to their
     committed offsets; events fetched in between are processed, the seek rewinds to before
     them and they are processed a second time with the state they already changed (a second
     `raised`). Here the stream partitions stay paused until the seek is done.
+
+    Faust takes a commit's offsets before the transaction's lock: a warning sent meanwhile
+    by an event not yet acknowledged joined the committed transaction without its offset, and
+    a worker killed before the next commit processed that event again (the same `raised`
+    twice, seen under load). Here a commit waits for `processing`, which the agent holds
+    while it handles an event.
     """
 
     _held: frozenset[TP] = frozenset()
+    _processing: asyncio.Lock | None = None
+
+    @property
+    def processing(self) -> asyncio.Lock:
+        """Held by the agent while it handles one event; commits wait for it."""
+        if self._processing is None:
+            self._processing = asyncio.Lock()
+        return self._processing
+
+    async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
+        """Faust's commit, between two events."""
+        async with self.processing:
+            return bool(await super().commit(topics, start_new_transaction))
 
     def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
         return StableOffsetThread(self, loop=self.loop, beacon=self.beacon)
