@@ -4,11 +4,16 @@ straight from the frame to its PositionRecord bytes (the same bytes as the gener
 Anything unusual — another header shape or phone, sub-packages, encryption, an invalid or
 fast-clock fix, clear-on-ack alarm bits, 苏标 alarm items — returns None and the general path
 (header.parse → location.decode_fix → records.position) handles the frame as before.
+
+The decoding runs in C (`_fast.c`, the same decisions) when the package was built with it;
+`take_py` stays the reference and the fallback.
 """
 
 from __future__ import annotations
 
+import os
 import struct
+from collections.abc import Callable
 
 from hazardwatch.contracts.records import PositionRecord, encode
 from hazardwatch.ingest.jt808.active_safety import FAMILY_BY_ITEM
@@ -32,12 +37,23 @@ _HEAD_2019 = struct.Struct(">HH11sHIIIIhHH6s")
 _ALARM_ITEMS = frozenset(FAMILY_BY_ITEM)
 _U32 = struct.Struct(">I")
 
+try:  # the same decoding in C (_fast.c), built with the package when a compiler is there
+    from hazardwatch.ingest.jt808 import _fast
+except ImportError:  # pragma: no cover - a build without a compiler
+    _fast = None  # type: ignore[assignment]
+# HW_JT808_C=0 runs the Python decoder (to compare, or to rule the C code out)
+USE_C = _fast is not None and os.environ.get("HW_JT808_C", "1") != "0"
+# the 0x8001 frame built in C (session._reply), or None: built in Python
+c_reply: Callable[[bytes, int, int, int, int, int], bytes] | None = (
+    _fast.reply if USE_C else None)
+
 
 class FastPositions:
     """Decodes the 0x0200 frames of one authenticated terminal whose header matches the
     session's (same version, phone and protocol version), to the record's bytes."""
 
-    __slots__ = ("_flag", "_head", "_hlen", "_ident", "drill", "offset_s", "vehicle_id")
+    __slots__ = ("_c", "_flag", "_head", "_hlen", "_ident", "drill", "offset_s", "take",
+                 "vehicle_id")
 
     def __init__(self, header: Header, vehicle_id: str, offset_s: int, drill: bool) -> None:
         self.vehicle_id = vehicle_id
@@ -54,6 +70,9 @@ class FastPositions:
             self._head = _HEAD_2013
             self._flag = 0
             self._ident = bytes.fromhex(header.phone)
+        self._c = (_fast.Positions(self._hlen, self._flag, self._ident, offset_s, _ALARM_ITEMS)
+                   if USE_C else None)
+        self.take = self.take_py if self._c is None else self.take_c
 
     @classmethod
     def of(cls, header: Header, vehicle_id: str, offset_s: int, drill: bool
@@ -66,7 +85,21 @@ class FastPositions:
             return None  # a 2013 header with bit 14 set (tolerated by the general path)
         return cls(header, vehicle_id, offset_s, drill)
 
-    def take(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
+    def take_c(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
+        """`take_py` by the C decoder: the same result."""
+        assert self._c is not None
+        got = self._c.take(raw, now_ms)
+        if got is None:
+            return None
+        serial, ts, body, alarm, status, lat, lon, alt, speed, heading, mileage = got
+        record = PositionRecord(self.vehicle_id, ts, lat, lon, speed / 10, float(heading),
+                                now_ms, alt_m=float(alt), alarm_flags=alarm,
+                                status_flags=status,
+                                mileage_km=None if mileage is None else round(mileage * 0.1, 6),
+                                drill=self.drill)
+        return serial, ts, body, encode(record)
+
+    def take_py(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
         """`decode` of a raw frame (between flags, escaped): one without escapes is checked
         in place (the XOR of header, body and check code is 0), others through `verify`;
         a frame that fails goes to the general path, which rejects it with its reason."""

@@ -16,7 +16,7 @@ from hazardwatch.contracts.topics import KafkaTopic
 from hazardwatch.ingest.jt808 import encode as enc
 from hazardwatch.ingest.jt808 import records as rec
 from hazardwatch.ingest.jt808.bodies import decode_authenticate, decode_register, decode_reply
-from hazardwatch.ingest.jt808.fastpath import CLEAR_ON_ACK, FastPositions
+from hazardwatch.ingest.jt808.fastpath import CLEAR_ON_ACK, FastPositions, c_reply
 from hazardwatch.ingest.jt808.framing import FrameError, FrameReason, escape, verify, xor
 from hazardwatch.ingest.jt808.header import Header, Message, parse
 from hazardwatch.ingest.jt808.location import Fix, decode_batch, decode_fix
@@ -137,10 +137,13 @@ class Session:
         """The 0x8001 frame after the cached head: serials, id, result and the check code
         (the XOR of the tail's bytes computed from its 16-bit fields)."""
         self.serial = serial = (self.serial + 1) & 0xFFFF
-        v = serial ^ their ^ msg_id
-        check = self._reply_xor ^ (v >> 8) ^ (v & 0xFF) ^ result
-        payload = self._reply_head + _REPLY.pack(serial, their, msg_id, result, check)
-        self.send(b"\x7e" + escape(payload) + b"\x7e")
+        if c_reply is not None:
+            self.send(c_reply(self._reply_head, self._reply_xor, serial, their, msg_id, result))
+        else:
+            v = serial ^ their ^ msg_id
+            check = self._reply_xor ^ (v >> 8) ^ (v & 0xFF) ^ result
+            payload = self._reply_head + _REPLY.pack(serial, their, msg_id, result, check)
+            self.send(b"\x7e" + escape(payload) + b"\x7e")
         if result is enc.Result.OK:
             self.gw.counters.acked += 1
 

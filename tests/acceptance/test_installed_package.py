@@ -34,6 +34,13 @@ def test_the_package_is_imported_from_the_environment_not_the_checkout(
     assert not pkg.joinpath("ingest").is_symlink() and not pkg.joinpath("data").is_symlink()
 
 
+def test_the_gateway_runs_its_fast_path_in_c(installed: Installed) -> None:
+    code = ("from hazardwatch.ingest.jt808 import _fast, fastpath\n"
+            "print(fastpath.USE_C, _fast.__file__)")
+    use_c, path = _ok(installed.run("python", "-c", code)).split()
+    assert use_c == "True" and installed.venv in Path(path).parents, path
+
+
 def test_every_module_imports_with_the_declared_dependencies(installed: Installed) -> None:
     code = ("import importlib, pkgutil, hazardwatch\n"
             "mods = [m.name for m in pkgutil.walk_packages(hazardwatch.__path__, 'hazardwatch.')\n"

@@ -62,3 +62,9 @@ def test_the_duty_console_ships_its_page_and_vendored_assets(names: list[str]) -
               "vendor/leaflet/leaflet.css", "vendor/leaflet/LICENSE",
               "vendor/leaflet/images/marker-icon.png"):
         assert f"hazardwatch/alerting/web/static/{f}" in names, f
+
+
+def test_the_jt808_fast_path_ships_compiled_with_its_types(wheel: Path, names: list[str]) -> None:
+    assert [n for n in names if n.startswith("hazardwatch/ingest/jt808/_fast.cpython-")], names
+    assert "hazardwatch/ingest/jt808/_fast.pyi" in names
+    assert "-cp311-" in wheel.name and not wheel.name.endswith("-any.whl"), wheel.name
