@@ -368,7 +368,7 @@ class Session:
             self.last_ts = ts
         pending = Pending(self, 1, NO_ACKS, serial)
         self.in_flight += 1
-        self.gw.sink.produce(POSITIONS, self.vehicle_key, record, pending.one)
+        self.gw.sink.produce(POSITIONS, self.vehicle_key, record, pending.position)
         if self.in_flight >= self.gw.cfg.in_flight_per_session and not self.paused:
             self.paused = True  # back-pressure on this terminal
             self.writer.pause_reading()
@@ -426,15 +426,19 @@ class Session:
     def finished(self, acks: list[Header], serial: int = -1) -> None:
         """Kafka has every record of a message: acknowledge it (its headers, or a fast-path
         position's serial), let the reader go on."""
+        self.released()
+        for a in acks:
+            self.reply(a)
+        if serial >= 0:
+            self.reply_position(serial)
+
+    def released(self) -> None:
+        """A message left Kafka's waiting room: the reader goes on below the limit."""
         self.in_flight -= 1
         if self.paused and self.in_flight < self.gw.cfg.in_flight_per_session:
             self.paused = False
             if not self.closed:
                 self.writer.resume_reading()
-        for a in acks:
-            self.reply(a)
-        if serial >= 0:
-            self.reply_position(serial)
 
     def note(self, serial: int, what: str) -> None:
         """Remember what a platform message was, to log the terminal's 0x0001 to it."""
@@ -490,6 +494,16 @@ class Pending:
         """Every record confirmed: acknowledge, then run what waited for it."""
         self.done = True
         self.session.finished(self.acks, self.serial)
+        if self._then is not None:
+            for f in self._then:
+                f()
+
+    def position(self) -> None:
+        """Kafka confirmed a fast-path position, the one record: `finish` in fewer steps."""
+        self.done = True
+        s = self.session
+        s.released()
+        s.reply_position(self.serial)
         if self._then is not None:
             for f in self._then:
                 f()
