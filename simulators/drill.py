@@ -347,6 +347,9 @@ class DrillRunner:
                     _await_city(desk.got, stand.untaken, load_workflow(Path(sc.workflow)))
             self.say(f"played {published} messages in {time.monotonic() - t_wall:.0f} s; "
                      f"{'all expected warnings arrived' if done else 'waited 60 s for the rest'}")
+            if terminals is not None and terminals.backfilled:
+                self.say(f"JT/T 808 终端补传盲区定位 {terminals.backfilled} 条"
+                         "（0x0704：补全轨迹，不按实时报警处理）")
             time.sleep(2)  # the sink flushes every second
         finally:
             stand.stopped.set()

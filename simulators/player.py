@@ -7,7 +7,7 @@ runner publishes them over MQTT; unit tests run them through the replay engine i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -37,6 +37,18 @@ class Outgoing:
     topic: str
     payload: bytes
     ts: int
+
+
+def as_received(msgs: Iterable[Outgoing]) -> Iterator[Outgoing]:
+    """The messages as the pipeline receives them: a JT/T 808 blind-area upload (0x0704 补传)
+    becomes one position per fix, as the gateway produces them (offline replays)."""
+    for m in msgs:
+        if not m.topic.endswith("/blind-area"):
+            yield m
+            continue
+        topic = m.topic.removesuffix("/blind-area") + "/position"
+        for fix in json.loads(m.payload):
+            yield Outgoing(m.user, topic, _body(fix), m.ts)
 
 
 def start_ms(scenario: Scenario, now_ms: int) -> int:

@@ -8,7 +8,7 @@ import json
 from hazardwatch.contracts.catalog import Catalog
 from hazardwatch.contracts.warnings import WarningRecord
 from hazardwatch.ingest.decode import MessageDecoder
-from hazardwatch.simulators.player import ScenarioPlayer
+from hazardwatch.simulators.player import ScenarioPlayer, as_received
 from hazardwatch.simulators.quiet import QuietDayPlayer
 from hazardwatch.simulators.scenario import Scenario
 from hazardwatch.streams.replay import Replayer, ReplaySummary
@@ -26,7 +26,7 @@ def replay_player(sc: Scenario, cat: Catalog, rules: RulesConfig, vrules: Vehicl
     always-moving signals when quiet is False)."""
     player = (QuietDayPlayer if quiet else ScenarioPlayer)(sc, cat, rules, vrules, start)
     lines = [json.dumps({"topic": o.topic, "payload": o.payload.decode(), "received_at": o.ts})
-             for _, msgs in player.steps() for o in msgs]
+             for _, msgs in player.steps() for o in as_received(msgs)]
     rp = Replayer(MessageDecoder(cat), Engine(cat, rules), VehicleEngine(cat, vrules))
     warnings = list(rp.run(lines))
     return lines, warnings, rp.summary

@@ -58,6 +58,10 @@ def test_combined_drill_goes_through_the_loop_and_one_warning_is_pushed_to_the_c
     res = _drill(stack, str(scenario), tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "drill PASSED: 15/15" in res.stdout
+    # the dark truck's kept fixes went through the drill gateway as 0x0704 blind-area batches
+    uploaded = re.search(r"JT/T 808 终端补传盲区定位 (\d+) 条", res.stdout)
+    every_s = sc.get("position_every_s", 30)  # the scenario's default
+    assert uploaded and int(uploaded[1]) >= 20 * 60 // every_s - 1, res.stdout
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["ok"] and not report["unexpected"]
     assert all(w["drill"] for w in report["warnings"])  # drill traffic marked end to end

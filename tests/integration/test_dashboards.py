@@ -39,7 +39,7 @@ from hazardwatch.kpis.periods import local_midnight
 from hazardwatch.kpis.rows import KpiRow, line
 from hazardwatch.reports.read import shift_report
 from hazardwatch.reports.shift import local
-from hazardwatch.simulators.player import ScenarioPlayer, start_ms
+from hazardwatch.simulators.player import ScenarioPlayer, as_received, start_ms
 from hazardwatch.simulators.scenario import load_scenario
 from hazardwatch.stack.influx import ensure_database, influxql
 from hazardwatch.stack.manager import Stack
@@ -71,7 +71,7 @@ def _load_drill(url: str, db: str) -> tuple[int, int]:
     vstates: dict[str, VehicleState] = defaultdict(VehicleState)
     ledgers: dict[str, Ledger] = defaultdict(Ledger)  # the worker's hourly tallies
     for _, msgs in ScenarioPlayer(sc, CAT, rules, vrules, start).steps():
-        for m in msgs:
+        for m in as_received(msgs):
             raw.append(json.dumps({"topic": m.topic, "payload": m.payload.decode(),
                                    "received_at": m.ts}))
             res = decoder.decode(m.topic, m.payload, m.ts)

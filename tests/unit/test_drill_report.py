@@ -15,7 +15,7 @@ from hazardwatch.ingest.decode import Accepted, MessageDecoder
 from hazardwatch.simulators.drill import DrillRun
 from hazardwatch.simulators.evaluate import evaluate
 from hazardwatch.simulators.names import rule_zh, subject_zh
-from hazardwatch.simulators.player import ScenarioPlayer, start_ms
+from hazardwatch.simulators.player import ScenarioPlayer, as_received, start_ms
 from hazardwatch.simulators.report import write_report
 from hazardwatch.simulators.scenario import load_scenario
 from hazardwatch.streams.replay import Replayer
@@ -35,7 +35,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     decoder = MessageDecoder(CAT)
     raw = []
     for _, msgs in ScenarioPlayer(sc, CAT, rules, vrules, start).steps():
-        for m in msgs:
+        for m in as_received(msgs):
             assert isinstance(decoder.decode(m.topic, m.payload, m.ts), Accepted)
             raw.append(json.dumps({"topic": m.topic, "payload": m.payload.decode(),
                                    "received_at": m.ts}))

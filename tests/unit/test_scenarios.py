@@ -13,7 +13,7 @@ from hazardwatch.contracts.catalog import load_catalog
 from hazardwatch.contracts.warnings import WarningRecord
 from hazardwatch.ingest.decode import MessageDecoder
 from hazardwatch.simulators.evaluate import evaluate
-from hazardwatch.simulators.player import ScenarioPlayer, start_ms
+from hazardwatch.simulators.player import ScenarioPlayer, as_received, start_ms
 from hazardwatch.simulators.scenario import SCENARIOS, Scenario, jt808_vehicles, load_scenario
 from hazardwatch.streams.replay import Replayer
 from hazardwatch.streams.rules.config import load_rules
@@ -28,7 +28,8 @@ NOW = 1_795_400_000_000
 
 def play(sc: Scenario, start: int) -> tuple[list[str], list[WarningRecord]]:
     lines = [json.dumps({"topic": o.topic, "payload": o.payload.decode(), "received_at": o.ts})
-             for _, msgs in ScenarioPlayer(sc, CAT, RULES, VRULES, start).steps() for o in msgs]
+             for _, msgs in ScenarioPlayer(sc, CAT, RULES, VRULES, start).steps()
+             for o in as_received(msgs)]
     rp = Replayer(MessageDecoder(CAT), Engine(CAT, RULES), VehicleEngine(CAT, VRULES))
     warnings = list(rp.run(lines))
     assert not rp.summary.rejected, rp.summary.errors[:3]
@@ -157,23 +158,19 @@ def test_blind_area_upload_fills_the_track_and_pages_no_one() -> None:
     """A JT/T 808 truck that goes dark keeps its fixes and uploads them (0x0704 补传) when it is
     back: each becomes a position (as the gateway produces them, after the live fix), and the
     warnings are exactly those of the same drill without the upload."""
-    base = load_scenario("vehicles", CAT)
-    dark = next(i for i in base.incidents if i.kind == "offline")
-    sc = msgspec.structs.replace(base, transport="jt808", incidents=[
-        msgspec.structs.replace(i, backfill=True) if i is dark else i for i in base.incidents])
+    sc = load_scenario("vehicles", CAT)  # the built-in drill uploads its truck's dark stretch
+    dark = next(i for i in sc.incidents if i.kind == "offline")
+    assert dark.backfill and sc.transport == "jt808"
+    base = msgspec.structs.replace(sc, incidents=[
+        msgspec.structs.replace(i, backfill=False) if i is dark else i for i in sc.incidents])
     start = start_ms(sc, NOW)
     plain = ScenarioPlayer(base, CAT, RULES, VRULES, start)
     lines, uploaded = [], []
     for _, msgs in ScenarioPlayer(sc, CAT, RULES, VRULES, start).steps():
-        for o in msgs:
-            if o.topic.endswith("/blind-area"):  # what the gateway makes of the 0x0704
-                uploaded += json.loads(o.payload)
-                lines += [json.dumps({"topic": o.topic.replace("/blind-area", "/position"),
-                                      "payload": json.dumps(f), "received_at": o.ts})
-                          for f in json.loads(o.payload)]
-            else:
-                lines.append(json.dumps({"topic": o.topic, "payload": o.payload.decode(),
-                                         "received_at": o.ts}))
+        uploaded += [f for o in msgs if o.topic.endswith("/blind-area")
+                     for f in json.loads(o.payload)]
+        lines += [json.dumps({"topic": o.topic, "payload": o.payload.decode(),
+                              "received_at": o.ts}) for o in as_received(msgs)]
     t0, t1 = start + dark.at_min * 60_000, start + (dark.at_min + dark.duration_min) * 60_000
     assert uploaded and all(t0 <= f["ts"] < t1 for f in uploaded)
     assert len(uploaded) >= dark.duration_min * 60 // sc.position_every_s - 1  # the gap filled
