@@ -25,7 +25,11 @@ from hazardwatch.contracts.warnings import encode_warning
 from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.worker.core import TICK_TOPIC, Tick, TickFanOut, WorkerCore, encode_tick
-from hazardwatch.streams.worker.handover import HandoverConsumer, HandoverTransactionManager
+from hazardwatch.streams.worker.handover import (
+    ConcurrentCommitProducer,
+    HandoverConsumer,
+    HandoverTransactionManager,
+)
 from hazardwatch.streams.worker.platform_gap import PlatformGap
 from hazardwatch.streams.worker.recovery_end import LsoTableManager
 
@@ -135,6 +139,7 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
     transport = app.transport  # this app's transport only; Faust's classes stay as they are
     transport.TransactionManager = HandoverTransactionManager  # type: ignore[misc]
     transport.Consumer = HandoverConsumer  # type: ignore[misc]
+    transport.Producer = ConcurrentCommitProducer  # type: ignore[misc]
     gap = (PlatformGap(int(settings.gap_hold_s * 1000),
                        stale_ms=max(5_000, int(settings.tick_interval_s * 5_000)))
            if settings.internal_ticks else None)

@@ -16,7 +16,7 @@ from hazardwatch.streams.rules.engine import Engine
 from hazardwatch.streams.vehicles.config import load_vehicle_rules
 from hazardwatch.streams.vehicles.engine import VehicleEngine
 from hazardwatch.streams.worker.app import RawTable, WorkerSettings, create_app
-from hazardwatch.streams.worker.handover import HandoverConsumer
+from hazardwatch.streams.worker.handover import ConcurrentCommitProducer, HandoverConsumer
 
 pytestmark = pytest.mark.unit
 CAT = load_catalog("deploy/catalog/demo.yaml")
@@ -69,5 +69,40 @@ def test_a_state_write_reaches_the_changelog_when_the_agent_publishes_it(
         assert sent == [(b"site-a", b"state-1", 2), (b"site-a", b"state-2", 2)]
         await table.publish_changelog()
         assert len(sent) == 2  # each record once
+
+    asyncio.run(run())
+
+
+def test_the_partitions_transactions_commit_at_once() -> None:
+    steps: list[str] = []
+
+    class FakeTransactionalProducer:
+        def __init__(self, tid: str, gate: asyncio.Event) -> None:
+            self.tid, self.gate = tid, gate
+
+        async def send_offsets_to_transaction(self, offsets: Any, group_id: str) -> None:
+            steps.append(f"offsets {self.tid}")
+            await self.gate.wait()  # a round trip to the broker
+
+        async def commit_transaction(self) -> None:
+            steps.append(f"commit {self.tid}")
+
+        async def begin_transaction(self) -> None:
+            steps.append(f"begin {self.tid}")
+
+    async def run() -> None:
+        gate = asyncio.Event()
+        producer = ConcurrentCommitProducer.__new__(ConcurrentCommitProducer)
+        producer._trn_locks = {t: asyncio.Lock() for t in ("app-0-0", "app-0-1")}
+        producer._transaction_producers = {
+            t: FakeTransactionalProducer(t, gate) for t in ("app-0-0", "app-0-1")}
+        commit = asyncio.ensure_future(producer.commit_transactions(
+            {"app-0-0": {}, "app-0-1": {}}, "app"))
+        await asyncio.sleep(0.01)
+        assert steps == ["offsets app-0-0", "offsets app-0-1"]  # both in flight at once
+        gate.set()
+        await commit
+        assert sorted(steps[2:]) == ["begin app-0-0", "begin app-0-1", "commit app-0-0",
+                                     "commit app-0-1"]
 
     asyncio.run(run())
