@@ -51,6 +51,11 @@ if [ "${HW_INFLUX_VERSION:-}" = "1.6" ]; then pkgs+=(influxdb); fi
 for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# a C compiler and Python's headers: the JT/T 808 gateway's fast path (ingest/jt808/_fast.c)
+command -v gcc >/dev/null 2>&1 || missing+=("gcc")
+"$PYTHON" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || missing+=("python3-dev")
 command -v java >/dev/null 2>&1 || missing+=("openjdk-17-jre-headless")
 command -v mvn >/dev/null 2>&1 || missing+=("maven")
 # tests of the deployment files: Caddy runs deploy/Caddyfile, systemd-analyze verifies the units
@@ -80,6 +85,12 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
   echo "$want" > "$stamp"
+fi
+if ! .venv/bin/python -c 'from hazardwatch.ingest.jt808 import _fast' 2>/dev/null; then
+  echo "setup: building the JT/T 808 gateway's C fast path"  # e.g. gcc installed since
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+  .venv/bin/python -c 'from hazardwatch.ingest.jt808 import _fast' \
+    || { echo "setup: ingest/jt808/_fast.c did not build (gcc and Python's headers?)"; exit 1; }
 fi
 
 for i in "${!bg_pids[@]}"; do  # a failure here is reported (and retried) by `stack install`

@@ -107,6 +107,11 @@ static int Positions_init(Positions *self, PyObject *args, PyObject *kw) {
         PyErr_SetString(PyExc_ValueError, "hlen 12 with a 6-byte ident or 17 with 11 bytes");
         return -1;
     }
+    if (offset_s < -86400 || offset_s > 86400) { /* the catalog allows -12 h to +14 h */
+        PyBuffer_Release(&ident);
+        PyErr_SetString(PyExc_ValueError, "offset_s beyond a day");
+        return -1;
+    }
     self->hlen = hlen;
     self->flag = flag;
     memcpy(self->ident, ident.buf, (size_t)ident.len);
@@ -181,8 +186,16 @@ static PyObject *Positions_take(Positions *self, PyObject *const *args, Py_ssize
         PyErr_SetString(PyExc_TypeError, "take(raw: bytes, now_ms: int)");
         return NULL;
     }
+    if (self->hlen == 0) { /* made without __init__ */
+        PyErr_SetString(PyExc_TypeError, "Positions not initialised");
+        return NULL;
+    }
     long long now_ms = PyLong_AsLongLong(args[1]);
     if (now_ms == -1 && PyErr_Occurred()) return NULL;
+    if (now_ms < 0 || now_ms > 32503680000000LL) { /* before 1970 or after 3000: no clock */
+        PyErr_SetString(PyExc_ValueError, "now_ms out of range");
+        return NULL;
+    }
     const unsigned char *raw = (const unsigned char *)PyBytes_AS_STRING(args[0]);
     Py_ssize_t len = PyBytes_GET_SIZE(args[0]);
     if (memchr(raw, 0x7d, (size_t)len) != NULL) {

@@ -178,7 +178,7 @@ def create_app(settings: WorkerSettings, engine: Engine, vehicles: VehicleEngine
             # a commit waits for the event in hand: its outputs, state and offset commit
             # together (the offset is acknowledged when the next event is asked for, with no
             # await in between; see HandoverConsumer.commit)
-            async with cast(HandoverConsumer, app.consumer).processing:
+            async with cast(HandoverConsumer, app.consumer).handling():
                 await handle(event)
 
     async def handle(event: Any) -> None:

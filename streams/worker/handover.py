@@ -7,10 +7,12 @@ left as they are. Proven by tests/integration/test_worker_handover.py (SIGTERM a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
+from aiokafka.errors import ProducerFenced  # type: ignore[import-untyped]
 from faust.transport.consumer import TransactionManager
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
@@ -53,8 +55,12 @@ class ConcurrentCommitProducer(AIOKafkaProducer):
     async def commit_transactions(self, tid_to_offset_map: Mapping[str, Mapping[TP, int]],
                                   group_id: str, start_new_transaction: bool = True) -> None:
         """Commit each transactional id's offsets and transaction, concurrently."""
-        await asyncio.gather(*(self._commit_one(tid, offsets, group_id, start_new_transaction)
-                               for tid, offsets in tid_to_offset_map.items()))
+        results = await asyncio.gather(
+            *(self._commit_one(tid, offsets, group_id, start_new_transaction)
+              for tid, offsets in tid_to_offset_map.items()), return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:  # each transaction ended one way or the other: now say why (fenced first)
+            raise next((e for e in errors if isinstance(e, ProducerFenced)), errors[0])
 
     async def _commit_one(self, tid: str, offsets: Mapping[TP, int], group_id: str,
                           start_new_transaction: bool) -> None:
@@ -101,6 +107,7 @@ class HandoverConsumer(AIOKafkaConsumer):
 
     _held: frozenset[TP] = frozenset()
     _processing: asyncio.Lock | None = None
+    failed: BaseException | None = None  # an event ended half-way: nothing commits any more
 
     @property
     def processing(self) -> asyncio.Lock:
@@ -109,9 +116,33 @@ class HandoverConsumer(AIOKafkaConsumer):
             self._processing = asyncio.Lock()
         return self._processing
 
-    async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
-        """Faust's commit, between two events."""
+    @contextlib.asynccontextmanager
+    async def handling(self) -> AsyncIterator[None]:
+        """Hold `processing` while the agent handles one event.
+
+        An event that ends half-way (an error, or cancelled by a stop) has sent part of its
+        output, and Faust acknowledges it all the same: from then on nothing is committed, and
+        after an error the app crashes, so the worker restarts itself and the event is handled
+        again from the last commit (the half-sent output is aborted with its transaction).
+        """
         async with self.processing:
+            try:
+                yield
+            except BaseException as exc:
+                self.failed = exc
+                if isinstance(exc, Exception):
+                    log.error("an event failed half-way (%r): restarting, nothing more is "
+                              "committed", exc)
+                    asyncio.get_running_loop().create_task(self.app.crash(exc))
+                raise
+
+    async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
+        """Faust's commit, between two events (none after an event that ended half-way)."""
+        if self.failed is not None:
+            return False
+        async with self.processing:
+            if self.failed is not None:
+                return False
             return bool(await super().commit(topics, start_new_transaction))
 
     def _new_consumer_thread(self) -> AIOKafkaConsumerThread:

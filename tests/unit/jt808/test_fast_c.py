@@ -4,6 +4,7 @@ changed, dropped or added, a stray escape); and builds the same 0x8001 frames.""
 
 from __future__ import annotations
 
+import calendar
 import struct
 import time
 
@@ -35,14 +36,32 @@ def bcd(n: int) -> int:
 
 
 @st.composite
-def times(draw: st.DrawFn) -> bytes:
-    """BCD times: around now (most taken), or any six bytes."""
-    if draw(st.integers(0, 4)):
-        edges = st.sampled_from([300, 301, -30 * 86_400, -30 * 86_400 - 1])  # the limits
-        t = time.gmtime(NOW / 1000 + 8 * 3600 + draw(edges | st.integers(-31 * 86_400, 400)))
-        return bytes(bcd(v) for v in (t.tm_year % 100, t.tm_mon, t.tm_mday, t.tm_hour,
-                                      t.tm_min, t.tm_sec))
-    return draw(st.binary(min_size=6, max_size=6))
+def times(draw: st.DrawFn) -> tuple[bytes, int]:
+    """A BCD time and a clock near it: any year of 2000–2099, every month, the days around a
+    month's end (29 February of leap and other years), hours 23/24, minutes and seconds
+    59/5A/60, one nibble that is not a digit; the clock mostly minutes to days after it."""
+    def pick(plain: st.SearchStrategy[int], edge: st.SearchStrategy[int]) -> int:
+        return draw(edge if draw(st.integers(0, 4)) == 0 else plain)
+
+    year = draw(st.integers(0, 99))
+    month = pick(st.integers(1, 12), st.sampled_from([0, 13]))
+    day = pick(st.integers(1, 28), st.sampled_from([0, 29, 30, 31, 32]))
+    hour = pick(st.integers(0, 23), st.sampled_from([23, 24]))
+    minute, second = (pick(st.integers(0, 59).map(bcd), st.sampled_from([0x59, 0x5A, 0x60, 0x0A]))
+                      for _ in range(2))
+    raw = bytearray((bcd(year), bcd(month), bcd(day), bcd(hour), minute, second))
+    if draw(st.integers(0, 9)) == 0:  # a nibble that is not a digit
+        at, high = draw(st.integers(0, 5)), draw(st.booleans())
+        nib = draw(st.integers(0xA, 0xF))
+        raw[at] = (raw[at] & 0x0F | nib << 4) if high else (raw[at] & 0xF0 | nib)
+    try:  # near the time as read leniently (31 April as 1 May, hour 24 as the next day):
+        # a decoder that took such a time would find it within the clock limits
+        t = calendar.timegm((2000 + year, month, day, hour, int(f"{minute:x}"),
+                             int(f"{second:x}"))) - 8 * 3600
+    except ValueError:
+        t = draw(st.integers(946_684_800, 4_102_444_800))  # 2000–2099
+    edges = st.sampled_from([-300, -301, 30 * 86_400, 30 * 86_400 + 1])  # the clock limits
+    return bytes(raw), t * 1000 + 1000 * pick(st.integers(-300, 30 * 86_400), edges)
 
 
 @st.composite
@@ -59,7 +78,7 @@ def items(draw: st.DrawFn) -> bytes:
 
 
 @st.composite
-def positions(draw: st.DrawFn) -> tuple[bytes, Version]:
+def positions(draw: st.DrawFn) -> tuple[bytes, Version, int]:
     """A 0x0200 frame's header + body, of the session's phone or another."""
     version = draw(st.sampled_from([Version.V2013, Version.V2019]))
     phone = PHONE if version is Version.V2013 else PHONE_2019
@@ -76,12 +95,15 @@ def positions(draw: st.DrawFn) -> tuple[bytes, Version]:
                        field(st.integers(0, 180_000_000) | st.just(180_000_001), u32),
                        draw(st.integers(-32768, 32767)), draw(st.integers(0, 0xFFFF)),
                        field(st.integers(0, 360), st.integers(0, 0xFFFF)))
-    body += draw(times()) + draw(items())
+    when, now = draw(times())
+    body += when + draw(items())
     msg_id = 0x0200 if draw(st.integers(0, 9)) else 0x0201
     head = encode_header(msg_id, len(body), phone, draw(st.integers(0, 0xFFFF)), version)
-    if draw(st.integers(0, 9)) == 0:  # a length that does not match the body
-        head = head[:2] + struct.pack(">H", struct.unpack(">H", head[2:4])[0] ^ 0x01) + head[4:]
-    return head + body, version
+    if draw(st.integers(0, 9)) == 0:  # attributes: another length, sub-package, encryption…
+        bit = draw(st.sampled_from([0x0001, 0x0200, 0x0400, 0x0800, 0x1000, 0x2000, 0x4000,
+                                    0x8000]))
+        head = head[:2] + struct.pack(">H", struct.unpack(">H", head[2:4])[0] ^ bit) + head[4:]
+    return head + body, version, now
 
 
 @st.composite
@@ -111,13 +133,25 @@ def session(version: Version) -> FastPositions:
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_c_and_python_take_the_same_frames_the_same_way(data: st.DataObject) -> None:
-    payload, version = data.draw(positions())
+    payload, version, now = data.draw(positions())
     raw = frame(payload)[1:-1]
     raw = data.draw(corruptions(raw))
     if b"\x7e" in raw:
         return  # the splitter never hands over a flag
     fp = session(version)
-    assert fp.take_c(raw, NOW) == fp.take_py(raw, NOW)
+    assert fp.take_c(raw, now) == fp.take_py(raw, now)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(times())
+def test_c_and_python_read_the_bcd_time_the_same_way(when_now: tuple[bytes, int]) -> None:
+    """A plain valid frame but for its time: the date, hour, minute and second checks and the
+    clock limits decide."""
+    when, now = when_now
+    body = struct.pack(">IIIIhHH", 0, 2, 40_000_000, 111_000_000, 5, 600, 90) + when
+    raw = frame(encode_header(0x0200, len(body), PHONE, 7, Version.V2013) + body)[1:-1]
+    fp = session(Version.V2013)
+    assert fp.take_c(raw, now) == fp.take_py(raw, now)
 
 
 def test_generated_frames_reach_both_outcomes() -> None:

@@ -106,3 +106,34 @@ def test_the_partitions_transactions_commit_at_once() -> None:
                                      "commit app-0-1"]
 
     asyncio.run(run())
+
+
+def test_after_an_event_fails_half_way_nothing_commits_and_the_worker_restarts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    committed: list[bool] = []
+    crashed: list[BaseException] = []
+
+    async def faust_commit(self: Any, topics: Any = None,
+                           start_new_transaction: bool = True) -> bool:
+        committed.append(True)
+        return True
+
+    monkeypatch.setattr(AIOKafkaConsumer, "commit", faust_commit)
+
+    async def run() -> None:
+        worker = app()
+
+        async def crash(reason: BaseException) -> None:
+            crashed.append(reason)
+
+        monkeypatch.setattr(worker, "crash", crash)
+        consumer = worker.consumer
+        assert await consumer.commit() is True  # before: commits as usual
+        with pytest.raises(RuntimeError):
+            async with consumer.handling():  # a warning sent, then the next send fails
+                raise RuntimeError("no transaction producer")
+        await asyncio.sleep(0)
+        assert await consumer.commit() is False  # its offset (acked by Faust) never commits
+        assert committed == [True] and [str(r) for r in crashed] == ["no transaction producer"]
+
+    asyncio.run(run())
