@@ -121,16 +121,17 @@ class HandoverConsumer(AIOKafkaConsumer):
         """Hold `processing` while the agent handles one event.
 
         An event that ends half-way (an error, or cancelled by a stop) has sent part of its
-        output, and Faust acknowledges it all the same: from then on nothing is committed, and
-        after an error the app crashes, so the worker restarts itself and the event is handled
-        again from the last commit (the half-sent output is aborted with its transaction).
+        output, and Faust acknowledges it all the same: from then on nothing is committed (a
+        stopping worker leaves its last events to the next owner), and unless the app is
+        stopping it crashes, so the worker restarts itself and the event is handled again from
+        the last commit (the half-sent output is aborted with its transaction).
         """
         async with self.processing:
             try:
                 yield
             except BaseException as exc:
                 self.failed = exc
-                if isinstance(exc, Exception):
+                if isinstance(exc, Exception) or not self.app.should_stop:
                     log.error("an event failed half-way (%r): restarting, nothing more is "
                               "committed", exc)
                     asyncio.get_running_loop().create_task(self.app.crash(exc))
