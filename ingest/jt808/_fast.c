@@ -20,6 +20,10 @@
 #define CLEAR_ON_ACK ((1u << 20) | (1u << 21) | (1u << 22) | (1u << 28) | (1u << 31))
 #define CLOCK_TOLERANCE_MS (5LL * 60 * 1000)       /* location.CLOCK_TOLERANCE_MS */
 #define MAX_AGE_MS (30LL * 24 * 3600 * 1000)       /* location.MAX_AGE_MS */
+#define RECORD_PARTS 512                          /* head and tail of a record's JSON, at most */
+/* lat/lon below this many millionths are written by msgspec in exponent form (1e-6): the fast
+ * path leaves them to the general path (fastpath.TINY_MICRODEG) */
+#define TINY_MICRODEG 100
 
 static inline unsigned u16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1]; }
 static inline uint32_t u32(const unsigned char *p) {
@@ -90,18 +94,34 @@ typedef struct {
     Py_ssize_t ident_len;
     long long offset_s;        /* the terminal's zone */
     unsigned char alarm_items[256]; /* 苏标 items: the general path makes their video events */
+    char head[RECORD_PARTS];   /* the record's JSON up to the value of "ts" (vehicle id in it) */
+    Py_ssize_t head_len;
+    char tail[RECORD_PARTS];   /* the record's JSON after "mileage_km" (seq, drill, v, …) */
+    Py_ssize_t tail_len;
 } Positions;
 
 static int Positions_init(Positions *self, PyObject *args, PyObject *kw) {
-    static char *names[] = {"hlen", "flag", "ident", "offset_s", "alarm_items", NULL};
+    static char *names[] = {"hlen", "flag", "ident", "offset_s", "alarm_items", "head", "tail",
+                            NULL};
     Py_ssize_t hlen;
     unsigned int flag;
     Py_buffer ident;
     long long offset_s;
     PyObject *items;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "nIy*LO", names, &hlen, &flag, &ident,
-                                     &offset_s, &items))
+    const char *head, *tail;
+    Py_ssize_t head_len, tail_len;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "nIy*LOy#y#", names, &hlen, &flag, &ident,
+                                     &offset_s, &items, &head, &head_len, &tail, &tail_len))
         return -1;
+    if (head_len > RECORD_PARTS || tail_len > RECORD_PARTS) {
+        PyBuffer_Release(&ident);
+        PyErr_SetString(PyExc_ValueError, "record head or tail too long");
+        return -1;
+    }
+    memcpy(self->head, head, (size_t)head_len);
+    self->head_len = head_len;
+    memcpy(self->tail, tail, (size_t)tail_len);
+    self->tail_len = tail_len;
     if ((hlen != 12 && hlen != 17) || ident.len != hlen - 6) {
         PyBuffer_Release(&ident);
         PyErr_SetString(PyExc_ValueError, "hlen 12 with a 6-byte ident or 17 with 11 bytes");
@@ -136,6 +156,22 @@ static int Positions_init(Positions *self, PyObject *args, PyObject *kw) {
     return PyErr_Occurred() ? -1 : 0;
 }
 
+/* n / 10^decimals as msgspec writes that float (the shortest form that reads back: the
+ * digits with trailing zeros dropped, one decimal at least), e.g. 40123456/10^6 → 40.123456 */
+static char *put_decimal(char *o, int negative, unsigned long long n, int decimals) {
+    static const unsigned long long pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    unsigned long long whole = n / pow10[decimals], frac = n % pow10[decimals];
+    if (negative) *o++ = '-';
+    o += sprintf(o, "%llu", whole);
+    *o++ = '.';
+    char digits[8];
+    int k = decimals;
+    for (int i = decimals - 1; i >= 0; i--) { digits[i] = (char)('0' + frac % 10); frac /= 10; }
+    while (k > 1 && digits[k - 1] == '0') k--;
+    memcpy(o, digits, (size_t)k);
+    return o + k;
+}
+
 /* FastPositions.decode on header + body data[:n]: a tuple, or None for the general path. */
 static PyObject *decode(Positions *self, const unsigned char *d, Py_ssize_t n, long long now_ms) {
     Py_ssize_t h = self->hlen;
@@ -157,6 +193,8 @@ static PyObject *decode(Positions *self, const unsigned char *d, Py_ssize_t n, l
     if (status & STATUS_SOUTH) lat = -lat;
     if (status & STATUS_WEST) lon = -lon;
     if (lat > 90 || lat < -90 || lon > 180 || lon < -180) Py_RETURN_NONE;
+    if ((lat_u > 0 && lat_u < TINY_MICRODEG) || (lon_u > 0 && lon_u < TINY_MICRODEG))
+        Py_RETURN_NONE;
     long long mileage = -1; /* item 0x01: the last well-formed one */
     Py_ssize_t pos = h + BASIC;
     while (pos + 2 <= n) {
@@ -170,15 +208,28 @@ static PyObject *decode(Positions *self, const unsigned char *d, Py_ssize_t n, l
         }
         pos = end;
     }
-    PyObject *m;
+    /* the PositionRecord's JSON, as msgspec encodes it (records.encode) */
+    char rec[2 * RECORD_PARTS + 512], *o = rec;
+    memcpy(o, self->head, (size_t)self->head_len);
+    o += self->head_len;
+    o += sprintf(o, "%lld,\"lat\":", ts);
+    o = put_decimal(o, (status & STATUS_SOUTH) != 0, lat_u, 6);
+    o += sprintf(o, ",\"lon\":");
+    o = put_decimal(o, (status & STATUS_WEST) != 0, lon_u, 6);
+    o += sprintf(o, ",\"speed_kmh\":");
+    o = put_decimal(o, 0, speed, 1);
+    o += sprintf(o, ",\"heading\":%u.0,\"received_at\":%lld,\"alt_m\":%d.0,"
+                 "\"alarm_flags\":%lu,\"status_flags\":%lu,\"mileage_km\":", heading, now_ms,
+                 alt, (unsigned long)alarm, (unsigned long)status);
     if (mileage < 0) {
-        m = Py_NewRef(Py_None);
+        memcpy(o, "null", 4);
+        o += 4;
     } else {
-        m = PyLong_FromLongLong(mileage);
-        if (m == NULL) return NULL;
+        o = put_decimal(o, 0, (unsigned long long)mileage, 1);
     }
-    return Py_BuildValue("(ILy#kkddiIIN)", serial, ts, (const char *)b, n - h, (unsigned long)alarm,
-                         (unsigned long)status, lat, lon, alt, speed, heading, m);
+    memcpy(o, self->tail, (size_t)self->tail_len);
+    o += self->tail_len;
+    return Py_BuildValue("(ILy#y#)", serial, ts, (const char *)b, n - h, rec, (Py_ssize_t)(o - rec));
 }
 
 static PyObject *Positions_take(Positions *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -213,8 +264,8 @@ static PyObject *Positions_take(Positions *self, PyObject *const *args, Py_ssize
 
 static PyMethodDef Positions_methods[] = {
     {"take", (PyCFunction)(void (*)(void))Positions_take, METH_FASTCALL,
-     "(serial, ts, body, alarm, status, lat, lon, alt, speed, heading, mileage) of a plain "
-     "valid 0x0200 frame (raw, between flags); None when the general path must decode it."},
+     "(serial, ts, body, record JSON) of a plain valid 0x0200 frame (raw, between flags); "
+     "None when the general path must decode it."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -6,10 +6,10 @@ class Positions:
     """The 0x0200 fast path of one terminal's header (see fastpath.FastPositions)."""
 
     def __init__(self, hlen: int, flag: int, ident: bytes, offset_s: int,
-                 alarm_items: Iterable[int]) -> None: ...
-    def take(self, raw: bytes, now_ms: int, /) -> tuple[
-        int, int, bytes, int, int, float, float, int, int, int, int | None] | None:
-        """The fields of a plain valid 0x0200 frame; None for the general path."""
+                 alarm_items: Iterable[int], head: bytes, tail: bytes) -> None: ...
+    def take(self, raw: bytes, now_ms: int, /) -> tuple[int, int, bytes, bytes] | None:
+        """(serial, ts, body, record JSON) of a plain valid 0x0200 frame; None for the general
+        path."""
 
 def reply(head: bytes, head_xor: int, serial: int, their: int, msg_id: int, result: int,
           /) -> bytes:

@@ -48,11 +48,27 @@ c_reply: Callable[[bytes, int, int, int, int, int], bytes] | None = (
     _fast.reply if USE_C else None)
 
 
+# latitudes and longitudes below this many millionths of a degree (within 11 m of the equator
+# or the prime meridian) are left to the general path: a float that small is written with an
+# exponent, which the C encoder does not write (_fast.c)
+TINY_MICRODEG = 100
+
+
+def _record_parts(vehicle_id: str, drill: bool) -> tuple[bytes, bytes]:
+    """A vehicle's PositionRecord JSON up to the value of `ts`, and after `mileage_km`: the C
+    encoder writes the fields in between (the unit tests compare its records with `encode`)."""
+    sample = encode(PositionRecord(vehicle_id, 0, 0.0, 0.0, 0.0, 0.0, 0, alt_m=0.0,
+                                   drill=drill))
+    head = sample[:sample.index(b'"ts":') + 5]
+    return head, sample[sample.index(b',"seq":'):]
+
+
 class FastPositions:
     """Decodes the 0x0200 frames of one authenticated terminal whose header matches the
     session's (same version, phone and protocol version), to the record's bytes."""
 
-    __slots__ = ("_c", "_flag", "_head", "_hlen", "_ident", "drill", "offset_s", "vehicle_id")
+    __slots__ = ("_c", "_flag", "_head", "_hlen", "_ident", "drill", "offset_s", "take",
+                 "vehicle_id")
 
     def __init__(self, header: Header, vehicle_id: str, offset_s: int, drill: bool) -> None:
         self.vehicle_id = vehicle_id
@@ -69,8 +85,15 @@ class FastPositions:
             self._head = _HEAD_2013
             self._flag = 0
             self._ident = bytes.fromhex(header.phone)
-        self._c = (_fast.Positions(self._hlen, self._flag, self._ident, offset_s, _ALARM_ITEMS)
-                   if USE_C else None)
+        self._c: _fast.Positions | None = None
+        if USE_C:
+            head, tail = _record_parts(vehicle_id, drill)
+            self._c = _fast.Positions(self._hlen, self._flag, self._ident, offset_s,
+                                      _ALARM_ITEMS, head, tail)
+        # `take`: the C decoder's method, or this object's Python one (a reference cycle,
+        # collected by the young collections)
+        self.take: Callable[[bytes, int], tuple[int, int, bytes, bytes] | None] = (
+            self.take_py if self._c is None else self._c.take)
 
     @classmethod
     def of(cls, header: Header, vehicle_id: str, offset_s: int, drill: bool
@@ -86,16 +109,7 @@ class FastPositions:
     def take_c(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
         """`take_py` by the C decoder: the same result."""
         assert self._c is not None
-        got = self._c.take(raw, now_ms)
-        if got is None:
-            return None
-        serial, ts, body, alarm, status, lat, lon, alt, speed, heading, mileage = got
-        record = PositionRecord(self.vehicle_id, ts, lat, lon, speed / 10, float(heading),
-                                now_ms, alt_m=float(alt), alarm_flags=alarm,
-                                status_flags=status,
-                                mileage_km=None if mileage is None else round(mileage * 0.1, 6),
-                                drill=self.drill)
-        return serial, ts, body, encode(record)
+        return self._c.take(raw, now_ms)
 
     def take_py(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
         """`decode` of a raw frame (between flags, escaped): one without escapes is checked
@@ -110,8 +124,6 @@ class FastPositions:
         if xor(raw):
             return None
         return self.decode(raw, len(raw) - 1, now_ms)
-
-    take = take_c if USE_C else take_py  # the same results (tests/unit/jt808/test_fast_c.py)
 
     def decode(self, data: bytes, n: int, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
         """(serial, event time, body, record) of a plain valid 0x0200 frame (its header and
@@ -134,6 +146,8 @@ class FastPositions:
         lon = -(lon_u / 1e6) if status & STATUS_WEST else lon_u / 1e6
         if abs(lat) > 90 or abs(lon) > 180:
             return None
+        if 0 < lat_u < TINY_MICRODEG or 0 < lon_u < TINY_MICRODEG:
+            return None  # written in exponent form (1e-06): the general path encodes it
         mileage = None
         pos = hlen + BASIC
         while pos + 2 <= n:  # items: 0x01 mileage (the last well-formed one, as decode_items)
