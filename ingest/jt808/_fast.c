@@ -93,12 +93,16 @@ typedef struct {
     unsigned char ident[11];   /* (protocol version and) BCD phone, as the header holds them */
     Py_ssize_t ident_len;
     long long offset_s;        /* the terminal's zone */
-    unsigned char alarm_items[256]; /* 苏标 items: the general path makes their video events */
-    char head[RECORD_PARTS];   /* the record's JSON up to the value of "ts" (vehicle id in it) */
-    Py_ssize_t head_len;
-    char tail[RECORD_PARTS];   /* the record's JSON after "mileage_km" (seq, drill, v, …) */
-    Py_ssize_t tail_len;
+    unsigned char alarm_items[32]; /* bit set: 苏标 items (the general path makes their events) */
+    PyObject *head;            /* bytes: the record's JSON up to the value of "ts" */
+    PyObject *tail;            /* bytes: the record's JSON after "mileage_km" (shared) */
 } Positions;
+
+static void Positions_dealloc(Positions *self) {
+    Py_XDECREF(self->head);
+    Py_XDECREF(self->tail);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
 
 static int Positions_init(Positions *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"hlen", "flag", "ident", "offset_s", "alarm_items", "head", "tail",
@@ -108,20 +112,17 @@ static int Positions_init(Positions *self, PyObject *args, PyObject *kw) {
     Py_buffer ident;
     long long offset_s;
     PyObject *items;
-    const char *head, *tail;
-    Py_ssize_t head_len, tail_len;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "nIy*LOy#y#", names, &hlen, &flag, &ident,
-                                     &offset_s, &items, &head, &head_len, &tail, &tail_len))
+    PyObject *head, *tail;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "nIy*LOSS", names, &hlen, &flag, &ident,
+                                     &offset_s, &items, &head, &tail))
         return -1;
-    if (head_len > RECORD_PARTS || tail_len > RECORD_PARTS) {
+    if (PyBytes_GET_SIZE(head) > RECORD_PARTS || PyBytes_GET_SIZE(tail) > RECORD_PARTS) {
         PyBuffer_Release(&ident);
         PyErr_SetString(PyExc_ValueError, "record head or tail too long");
         return -1;
     }
-    memcpy(self->head, head, (size_t)head_len);
-    self->head_len = head_len;
-    memcpy(self->tail, tail, (size_t)tail_len);
-    self->tail_len = tail_len;
+    Py_XSETREF(self->head, Py_NewRef(head));
+    Py_XSETREF(self->tail, Py_NewRef(tail));
     if ((hlen != 12 && hlen != 17) || ident.len != hlen - 6) {
         PyBuffer_Release(&ident);
         PyErr_SetString(PyExc_ValueError, "hlen 12 with a 6-byte ident or 17 with 11 bytes");
@@ -150,7 +151,7 @@ static int Positions_init(Positions *self, PyObject *args, PyObject *kw) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "an item id is a byte");
             return -1;
         }
-        self->alarm_items[item] = 1;
+        self->alarm_items[item >> 3] |= (unsigned char)(1u << (item & 7));
     }
     Py_DECREF(it);
     return PyErr_Occurred() ? -1 : 0;
@@ -203,15 +204,15 @@ static PyObject *decode(Positions *self, const unsigned char *d, Py_ssize_t n, l
         if (end > n) break;
         if (item == 0x01) {
             if (size == 4) mileage = u32(d + pos + 2);
-        } else if (self->alarm_items[item]) {
+        } else if (self->alarm_items[item >> 3] & (1u << (item & 7))) {
             Py_RETURN_NONE;
         }
         pos = end;
     }
     /* the PositionRecord's JSON, as msgspec encodes it (records.encode) */
     char rec[2 * RECORD_PARTS + 512], *o = rec;
-    memcpy(o, self->head, (size_t)self->head_len);
-    o += self->head_len;
+    memcpy(o, PyBytes_AS_STRING(self->head), (size_t)PyBytes_GET_SIZE(self->head));
+    o += PyBytes_GET_SIZE(self->head);
     o += sprintf(o, "%lld,\"lat\":", ts);
     o = put_decimal(o, (status & STATUS_SOUTH) != 0, lat_u, 6);
     o += sprintf(o, ",\"lon\":");
@@ -227,8 +228,8 @@ static PyObject *decode(Positions *self, const unsigned char *d, Py_ssize_t n, l
     } else {
         o = put_decimal(o, 0, (unsigned long long)mileage, 1);
     }
-    memcpy(o, self->tail, (size_t)self->tail_len);
-    o += self->tail_len;
+    memcpy(o, PyBytes_AS_STRING(self->tail), (size_t)PyBytes_GET_SIZE(self->tail));
+    o += PyBytes_GET_SIZE(self->tail);
     return Py_BuildValue("(ILy#y#)", serial, ts, (const char *)b, n - h, rec, (Py_ssize_t)(o - rec));
 }
 
@@ -237,7 +238,7 @@ static PyObject *Positions_take(Positions *self, PyObject *const *args, Py_ssize
         PyErr_SetString(PyExc_TypeError, "take(raw: bytes, now_ms: int)");
         return NULL;
     }
-    if (self->hlen == 0) { /* made without __init__ */
+    if (self->hlen == 0 || self->head == NULL || self->tail == NULL) { /* no __init__ */
         PyErr_SetString(PyExc_TypeError, "Positions not initialised");
         return NULL;
     }
@@ -277,6 +278,7 @@ static PyTypeObject PositionsType = {
     .tp_doc = "The 0x0200 fast path of one terminal's header (see fastpath.FastPositions).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Positions_init,
+    .tp_dealloc = (destructor)Positions_dealloc,
     .tp_methods = Positions_methods,
 };
 

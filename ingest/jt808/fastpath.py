@@ -60,7 +60,11 @@ def _record_parts(vehicle_id: str, drill: bool) -> tuple[bytes, bytes]:
     sample = encode(PositionRecord(vehicle_id, 0, 0.0, 0.0, 0.0, 0.0, 0, alt_m=0.0,
                                    drill=drill))
     head = sample[:sample.index(b'"ts":') + 5]
-    return head, sample[sample.index(b',"seq":'):]
+    tail = sample[sample.index(b',"seq":'):]
+    return head, _TAILS.setdefault(tail, tail)  # one copy of each tail for all terminals
+
+
+_TAILS: dict[bytes, bytes] = {}
 
 
 class FastPositions:
