@@ -145,7 +145,9 @@ def test_kill_9_of_the_owner_mid_escalation_the_other_continues_and_ack_stops_it
     dids = [d for _, d, _ in _items(receivers, "webhook")]
     assert len(dids) == len(set(dids)), f"a notification was sent twice: {dids}"
     series = sorted(int(d.split("|")[0].rsplit(":", 1)[1]) for d in dids)
-    assert series == list(range(len(series))) and len(series) >= 3, series  # no gap
+    # no gap, and the survivor went on (the owner sent 0): how many repeats fit before the
+    # leader's step depends on the take-over time (6–8 s; a take-over at 7.7 s leaves one)
+    assert series == list(range(len(series))) and len(series) >= 2, series
     assert receivers.errors == []
 
 
