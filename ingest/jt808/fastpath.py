@@ -108,7 +108,10 @@ class FastPositions:
             return None
         if header.flag_2019 != (header.version is Version.V2019):
             return None  # a 2013 header with bit 14 set (tolerated by the general path)
-        return cls(header, vehicle_id, offset_s, drill)
+        try:
+            return cls(header, vehicle_id, offset_s, drill)
+        except ValueError:  # beyond the C decoder's limits (a 500-character vehicle id)
+            return None
 
     def take_c(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
         """`take_py` by the C decoder: the same result."""

@@ -182,3 +182,9 @@ def test_c_builds_the_0x8001_frame_as_python(head: bytes, serial: int, their: in
     tail = struct.pack(">HHHB", serial, their, msg_id, result)
     want = b"\x7e" + escape(head + tail + bytes((xor(head + tail),))) + b"\x7e"
     assert fastpath.c_reply(head, xor(head), serial, their, msg_id, result) == want
+
+
+def test_a_vehicle_id_beyond_the_c_encoder_goes_to_the_general_path() -> None:
+    header = parse(encode_header(0x0102, 0, PHONE, 1, Version.V2013)).header
+    assert FastPositions.of(header, "v" * 600, 28_800, False) is None
+    assert FastPositions.of(header, "v" * 60, 28_800, False) is not None
