@@ -113,11 +113,6 @@ class FastPositions:
         except ValueError:  # beyond the C decoder's limits (a 500-character vehicle id)
             return None
 
-    def take_c(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
-        """`take_py` by the C decoder: the same result."""
-        assert self._c is not None
-        return self._c.take(raw, now_ms)
-
     def take_py(self, raw: bytes, now_ms: int) -> tuple[int, int, bytes, bytes] | None:
         """`decode` of a raw frame (between flags, escaped): one without escapes is checked
         in place (the XOR of header, body and check code is 0), others through `verify`;

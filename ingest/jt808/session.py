@@ -37,6 +37,18 @@ POSITIONS = str(KafkaTopic.POSITIONS)
 REJECTED = str(KafkaTopic.REJECTED)
 
 
+def _reply_py(head: bytes, head_xor: int, serial: int, their: int, msg_id: int,
+              result: int) -> bytes:
+    """The escaped 0x8001 frame after a cached head whose XOR is `head_xor` (the check code
+    folded from the 16-bit fields)."""
+    v = serial ^ their ^ msg_id
+    check = head_xor ^ (v >> 8) ^ (v & 0xFF) ^ result
+    return b"\x7e" + escape(head + _REPLY.pack(serial, their, msg_id, result, check)) + b"\x7e"
+
+
+_reply_frame = c_reply or _reply_py  # the same frame built in C (_fast.c) when built
+
+
 class Writer(Protocol):
     """The part of asyncio.StreamWriter a session uses."""
 
@@ -137,13 +149,7 @@ class Session:
         """The 0x8001 frame after the cached head: serials, id, result and the check code
         (the XOR of the tail's bytes computed from its 16-bit fields)."""
         self.serial = serial = (self.serial + 1) & 0xFFFF
-        if c_reply is not None:
-            self.send(c_reply(self._reply_head, self._reply_xor, serial, their, msg_id, result))
-        else:
-            v = serial ^ their ^ msg_id
-            check = self._reply_xor ^ (v >> 8) ^ (v & 0xFF) ^ result
-            payload = self._reply_head + _REPLY.pack(serial, their, msg_id, result, check)
-            self.send(b"\x7e" + escape(payload) + b"\x7e")
+        self.send(_reply_frame(self._reply_head, self._reply_xor, serial, their, msg_id, result))
         if result is enc.Result.OK:
             self.gw.counters.acked += 1
 
@@ -368,7 +374,7 @@ class Session:
             self.last_ts = ts
         pending = Pending(self, 1, NO_ACKS, serial)
         self.in_flight += 1
-        self.gw.sink.produce(POSITIONS, self.vehicle_key, record, pending.position)
+        self.gw.sink.produce(POSITIONS, self.vehicle_key, record, pending.one)
         if self.in_flight >= self.gw.cfg.in_flight_per_session and not self.paused:
             self.paused = True  # back-pressure on this terminal
             self.writer.pause_reading()
@@ -426,19 +432,15 @@ class Session:
     def finished(self, acks: list[Header], serial: int = -1) -> None:
         """Kafka has every record of a message: acknowledge it (its headers, or a fast-path
         position's serial), let the reader go on."""
-        self.released()
-        for a in acks:
-            self.reply(a)
-        if serial >= 0:
-            self.reply_position(serial)
-
-    def released(self) -> None:
-        """A message left Kafka's waiting room: the reader goes on below the limit."""
         self.in_flight -= 1
         if self.paused and self.in_flight < self.gw.cfg.in_flight_per_session:
             self.paused = False
             if not self.closed:
                 self.writer.resume_reading()
+        for a in acks:
+            self.reply(a)
+        if serial >= 0:
+            self.reply_position(serial)
 
     def note(self, serial: int, what: str) -> None:
         """Remember what a platform message was, to log the terminal's 0x0001 to it."""
@@ -494,16 +496,6 @@ class Pending:
         """Every record confirmed: acknowledge, then run what waited for it."""
         self.done = True
         self.session.finished(self.acks, self.serial)
-        if self._then is not None:
-            for f in self._then:
-                f()
-
-    def position(self) -> None:
-        """Kafka confirmed a fast-path position, the one record: `finish` in fewer steps."""
-        self.done = True
-        s = self.session
-        s.released()
-        s.reply_position(self.serial)
         if self._then is not None:
             for f in self._then:
                 f()

@@ -142,7 +142,7 @@ def test_c_and_python_take_the_same_frames_the_same_way(data: st.DataObject) -> 
     if b"\x7e" in raw:
         return  # the splitter never hands over a flag
     fp = session(version)
-    assert fp.take_c(raw, now) == fp.take_py(raw, now)
+    assert fp.take(raw, now) == fp.take_py(raw, now)
 
 
 @settings(max_examples=3000, deadline=None)
@@ -154,7 +154,7 @@ def test_c_and_python_read_the_bcd_time_the_same_way(when_now: tuple[bytes, int]
     body = struct.pack(">IIIIhHH", 0, 2, 40_000_000, 111_000_000, 5, 600, 90) + when
     raw = frame(encode_header(0x0200, len(body), PHONE, 7, Version.V2013) + body)[1:-1]
     fp = session(Version.V2013)
-    assert fp.take_c(raw, now) == fp.take_py(raw, now)
+    assert fp.take(raw, now) == fp.take_py(raw, now)
 
 
 def test_generated_frames_reach_both_outcomes() -> None:
@@ -168,7 +168,7 @@ def test_generated_frames_reach_both_outcomes() -> None:
                                        t.tm_min, t.tm_sec)) + b"\x01\x04" + struct.pack(">I", k)
         raw = frame(encode_header(0x0200, len(body), PHONE, 0x7e7d + k, Version.V2013)
                     + body)[1:-1]
-        got = fp.take_c(raw, NOW)
+        got = fp.take(raw, NOW)
         assert got == fp.take_py(raw, NOW)
         taken += got is not None
     assert taken == 200
